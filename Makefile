@@ -1,0 +1,71 @@
+# deploydocs: every target bootstraps .venv with the pinned dependencies on
+# first use, so a fresh clone needs only Python 3.11 and the package registries.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+BUILDDIR ?= _build
+SPHINXOPTS ?= -W --keep-going -n
+# Lab backend for verify/lab-up: docker (default), ssh (INVENTORY=file), qemu.
+LAB ?= docker
+INVENTORY ?=
+TOOLS_DIR ?=
+STRICT ?=
+
+STAMP := $(VENV)/.installed
+
+.PHONY: help html verify plan accept test bench lab-up lab-down lab-status lint clean
+
+help:
+	@echo "make html      build the site in render mode (no lab, no commands run)"
+	@echo "make verify    run every tutorial block on the lab, then build the site"
+	@echo "make plan      print which command goes to which host, run nothing"
+	@echo "make test      run the whole test suite (starts the docker lab)"
+	@echo "make bench     run the benchmarks, append to bench/RESULTS.md"
+	@echo "make lab-up / lab-down / lab-status   manage the lab"
+	@echo "make lint      ruff"
+	@echo "make clean     remove build output"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+html: $(STAMP)
+	DEPLOYDOCS_MODE=render $(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/html
+	@echo "Open $(BUILDDIR)/html/index.html"
+
+verify: $(STAMP)
+	DEPLOYDOCS_MODE=verify DEPLOYDOCS_LAB=$(LAB) DEPLOYDOCS_INVENTORY=$(INVENTORY) \
+	DEPLOYDOCS_TOOLS_DIR=$(TOOLS_DIR) DEPLOYDOCS_STRICT=$(STRICT) \
+	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/verify
+	@echo "Report: $(BUILDDIR)/verify/report.html"
+
+plan: $(STAMP)
+	DEPLOYDOCS_MODE=plan $(BIN)/sphinx-build -b html -q . $(BUILDDIR)/plan
+
+accept: $(STAMP)
+	DEPLOYDOCS_MODE=accept DEPLOYDOCS_LAB=$(LAB) DEPLOYDOCS_INVENTORY=$(INVENTORY) \
+	DEPLOYDOCS_TOOLS_DIR=$(TOOLS_DIR) \
+	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/verify
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lab-up: $(STAMP)
+	$(BIN)/python -m tools lab up --backend $(LAB) $(if $(TOOLS_DIR),--tools-dir $(TOOLS_DIR)) $(if $(INVENTORY),--inventory $(INVENTORY))
+
+lab-status: $(STAMP)
+	$(BIN)/python -m tools lab status
+
+lab-down: $(STAMP)
+	$(BIN)/python -m tools lab down
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(BUILDDIR) reference/api

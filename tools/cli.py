@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import click
 
-from tools import __version__, machine_id
+from tools import __version__
+from tools.commands import (
+    cantal,
+    deploy,
+    images,
+    lab,
+    lithos,
+    machine_id,
+    vagga,
+    validate,
+    verwalter,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,12 +28,5 @@ def main() -> None:
     """Deploy a Django app with vagga, lithos, cantal and verwalter, step by step."""
 
 
-@main.group("machine-id")
-def machine_id_group() -> None:
-    """Generate and check /etc/machine-id."""
-
-
-@machine_id_group.command("generate")
-def machine_id_generate() -> None:
-    """Print a new random machine id (32 lowercase hex digits)."""
-    click.echo(machine_id.generate_machine_id())
+for _module in (machine_id, lab, validate, vagga, lithos, images, cantal, verwalter, deploy):
+    main.add_command(_module.cli)

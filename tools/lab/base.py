@@ -3,7 +3,7 @@
 A backend gives named hosts. A host runs one command and returns a
 :class:`CommandResult`, and can spawn a long-lived shell (the argv of a
 process whose stdin/stdout/stderr are the shell's) that
-:mod:`tools.lab.session` turns into a persistent session.
+``tools.lab.session`` turns into a persistent session.
 """
 
 from __future__ import annotations

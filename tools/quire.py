@@ -1,0 +1,790 @@
+"""YAML the way quire reads it: the config language shared by lithos, vagga and verwalter.
+
+quire (the Rust library those tools use) reads YAML with a few rules of its
+own. This module loads a file with :mod:`ruamel.yaml` (keeping line
+numbers) and applies them, then checks the result against a small schema
+language that mirrors quire's validators. Every problem comes back as a
+:class:`tools.problems.Problem`; nothing raises on bad input.
+
+The rules, as read from quire 0.4 and checked against it:
+
+* a structure key ``foo_bar`` may be written ``foo-bar`` or ``foo_bar``;
+* keys of a structure starting with ``_`` are ignored (anchors live there),
+  any other unknown key is an error;
+* booleans are exactly ``true`` or ``false`` (``yes``, ``on``, ``True`` are
+  not booleans; in a string field they are plain strings);
+* numeric fields take integers with an optional unit suffix (``k`` 10^3,
+  ``M`` 10^6, ``G`` 10^9, ``ki`` 2^10, ``Mi`` 2^20, ``Gi`` 2^30), or a
+  ``0x``/``0o``/``0b`` prefix; no ``_`` separators, no floats;
+* only ``~`` and ``null`` (unquoted) and an empty value are null;
+* local tags (``!Tmpfs``, ``!Readonly``) select variants of enums;
+* merge keys ``<<:`` and aliases work; an anchor defined twice is
+  redefined by the second definition (no error);
+* a tag written before a compact mapping (``- !AptTrust keys: [..]``)
+  applies to the whole mapping, not to its first key;
+* the first occurrence of a duplicated key wins.
+
+Public API (stable, used by other modules):
+
+* :func:`load` ``(text, filename) -> (Node | None, list[Problem])``
+* :func:`parse_int` ``(text) -> int`` (raises :class:`ValueError`)
+* the schema classes :class:`Struct`, :class:`Mapping`, :class:`Seq`,
+  :class:`Str`, :class:`Int`, :class:`Bool`, :class:`Enum`, :class:`Anything`,
+  and :func:`check` ``(node, schema, filename) -> (value, list[Problem])``
+* :func:`dump` ``(data) -> str`` writing :class:`Tagged` values as local tags.
+
+>>> node, problems = load("size: 100Mi\\n_x: &a 1\\n", "f.yaml")
+>>> value, problems = check(node, Struct({"size": Int()}), "f.yaml")
+>>> value["size"], problems
+(104857600, [])
+>>> node, _ = load("size: 1_000\\n", "f.yaml")
+>>> [str(p) for p in check(node, Struct({"size": Int()}), "f.yaml")[1]]
+['f.yaml:1: size: not an integer: "1_000" (quire numbers take no "_" separators)']
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import Node as YamlNode
+from ruamel.yaml.tag import Tag
+
+from tools.problems import Problem
+
+NodeKind = Literal["map", "seq", "scalar", "null"]
+
+#: Unit suffixes of quire's numeric fields, in the order quire tries them.
+UNIT_SUFFIXES: tuple[tuple[str, int], ...] = (
+    ("k", 1000), ("M", 1000**2), ("G", 1000**3),
+    ("ki", 1024), ("Mi", 1024**2), ("Gi", 1024**3),
+)
+
+TOP = "(top)"
+
+
+@dataclass
+class Node:
+    """One YAML node after quire's preprocessing.
+
+    ``value`` is a list of ``(key, Node)`` pairs for a mapping (merge keys
+    already applied, first duplicate wins), a list of nodes for a sequence,
+    and the text for a scalar. ``tag`` is the local tag (``"!Tmpfs"``) or
+    ``None``. ``line`` is 1-based.
+    """
+
+    kind: NodeKind
+    tag: str | None
+    value: Any
+    line: int
+    quoted: bool = False
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    def get(self, key: str) -> Node | None:
+        """The value under ``key`` of a mapping node, or ``None``."""
+        if self.kind != "map":
+            return None
+        for k, v in self.value:
+            if k == key:
+                return v
+        return None
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """A value written with a local tag, for :func:`dump` (``!Tmpfs {size: 1}``)."""
+
+    tag: str
+    value: Any = None
+
+
+class Record(dict):
+    """A checked mapping: a ``dict`` that remembers the line of itself and of each key."""
+
+    line: int = 0
+    lines: dict[str, int]
+    tag: str | None = None
+
+    def line_of(self, key: str) -> int:
+        """The line of ``key`` (the mapping's own line when absent)."""
+        return self.lines.get(key, self.line)
+
+
+class Items(list):
+    """A checked sequence: a ``list`` that remembers its line and each item's line."""
+
+    line: int = 0
+    lines: list[int]
+
+
+class TagValue:
+    """A checked enum variant: ``tag`` without the ``!``, the checked ``value``, ``line``."""
+
+    def __init__(self, tag: str, value: Any, line: int) -> None:
+        self.tag = tag
+        self.value = value
+        self.line = line
+
+    def __repr__(self) -> str:
+        return f"TagValue({self.tag!r}, {self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, TagValue) and other.tag == self.tag
+                and other.value == self.value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _local_tag(node: YamlNode) -> str | None:
+    tag = node.tag
+    text = tag.value if hasattr(tag, "value") else str(tag)
+    if text is None or text.startswith("tag:yaml.org,2002:"):
+        return None
+    return text
+
+
+class _Converter:
+    def __init__(self, filename: str, problems: list[Problem],
+                 include_dir: Path | None, depth: int) -> None:
+        self.filename = filename
+        self.problems = problems
+        self.include_dir = include_dir
+        self.depth = depth
+        self.memo: dict[int, Node] = {}
+
+    def error(self, line: int, key: str, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.filename, line, key, message, severity))  # type: ignore[arg-type]
+
+    def convert(self, node: YamlNode, key: str = TOP) -> Node:
+        cached = self.memo.get(id(node))
+        if cached is not None:
+            return cached
+        line = node.start_mark.line + 1
+        tag = _local_tag(node)
+        if isinstance(node, ScalarNode):
+            if tag == "!*Include":
+                result = self.include(node.value, line, key)
+            elif tag is not None and tag.startswith("!*"):
+                self.error(line, key, f"{tag} is not followed by this validator; "
+                           "its content is not checked", "warning")
+                result = Node("null", None, None, line)
+            elif node.style is None and node.value in ("", "~", "null"):
+                result = Node("null", tag, None, line)
+            else:
+                result = Node("scalar", tag, node.value, line, quoted=node.style is not None)
+        elif isinstance(node, SequenceNode):
+            result = Node("seq", tag, [], line)
+            self.memo[id(node)] = result
+            for index, item in enumerate(node.value):
+                result.value.append(self.convert(item, f"{key}[{index}]"))
+        else:
+            assert isinstance(node, MappingNode)
+            pairs = list(node.value)
+            if tag is None and pairs and isinstance(pairs[0][0], ScalarNode):
+                first_tag = _local_tag(pairs[0][0])
+                if first_tag is not None and not first_tag.startswith("!*"):
+                    # quire: a tag before a compact mapping belongs to the mapping
+                    tag = first_tag
+                    key_node = pairs[0][0]
+                    pairs[0] = (ScalarNode("tag:yaml.org,2002:str", key_node.value,
+                                           key_node.start_mark, key_node.end_mark,
+                                           style=key_node.style), pairs[0][1])
+            result = Node("map", tag, [], line)
+            self.memo[id(node)] = result
+            self.fill_mapping(result, pairs, key)
+        self.memo[id(node)] = result
+        return result
+
+    def fill_mapping(self, target: Node, pairs: list[tuple[YamlNode, YamlNode]],
+                     key: str) -> None:
+        seen = {k for k, _ in target.value}
+        merges: list[YamlNode] = []
+        for knode, vnode in pairs:
+            if not isinstance(knode, ScalarNode):
+                self.error(knode.start_mark.line + 1, key,
+                           "mapping keys must be scalars (quire does not support others)")
+                continue
+            if knode.value == "<<" and knode.style is None:
+                merges.append(vnode)
+                continue
+            name = knode.value
+            kline = knode.start_mark.line + 1
+            if name in seen:
+                self.error(kline, _join(key, name),
+                           "duplicate key; the first one is used", "warning")
+                continue
+            seen.add(name)
+            target.value.append((name, self.convert(vnode, _join(key, name))))
+            target.key_lines[name] = kline
+        for merge in merges:
+            self.merge(target, merge, key)
+
+    def merge(self, target: Node, source: YamlNode, key: str) -> None:
+        if isinstance(source, MappingNode):
+            self.fill_mapping(target, list(source.value), key)
+        elif isinstance(source, SequenceNode):
+            for item in source.value:
+                self.merge(target, item, key)
+        else:
+            self.error(source.start_mark.line + 1, _join(key, "<<"),
+                       "value of a merge key must be a mapping or a list of mappings")
+
+    def include(self, name: str, line: int, key: str) -> Node:
+        if self.include_dir is None:
+            self.error(line, key, "!*Include is not followed here; content not checked",
+                       "warning")
+            return Node("null", None, None, line)
+        path = Path(name)
+        if path.is_absolute() or ".." in path.parts or self.depth > 8:
+            self.error(line, key, f"!*Include {name!r}: only relative paths without '..'")
+            return Node("null", None, None, line)
+        full = self.include_dir / path
+        try:
+            text = full.read_text()
+        except OSError as exc:
+            self.error(line, key, f"!*Include {name!r}: {exc.strerror}")
+            return Node("null", None, None, line)
+        node, problems = load(text, str(full), include_dir=full.parent, _depth=self.depth + 1)
+        self.problems.extend(problems)
+        return node if node is not None else Node("null", None, None, line)
+
+
+def _join(key: str, name: object) -> str:
+    return str(name) if key == TOP else f"{key}.{name}"
+
+
+def load(text: str, filename: str, *, include_dir: Path | None = None,
+         _depth: int = 0) -> tuple[Node | None, list[Problem]]:
+    """Parse ``text`` (the file ``filename``) into a :class:`Node` tree.
+
+    Returns ``(None, problems)`` for an empty document or a YAML syntax
+    error; syntax errors name the line. ``!*Include`` is followed relative
+    to ``include_dir`` when given.
+    """
+    problems: list[Problem] = []
+    yaml = YAML(typ="rt")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # duplicate anchors: quire redefines them too
+            root = yaml.compose(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(filename, line, TOP, f"YAML syntax error: {problem}"))
+        return None, problems
+    except (ValueError, TypeError, RecursionError, AttributeError) as exc:
+        problems.append(Problem(filename, 1, TOP, f"YAML error: {exc}"))
+        return None, problems
+    if root is None:
+        return None, problems
+    try:
+        node = _Converter(filename, problems, include_dir, _depth).convert(root)
+    except RecursionError:
+        problems.append(Problem(filename, 1, TOP, "YAML nesting is too deep"))
+        return None, problems
+    return node, problems
+
+
+def read_source(text_or_path: str | Path, filename: str | None) -> tuple[str | None, str,
+                                                                          list[Problem]]:
+    """Resolve the ``text_or_path`` convention of validator APIs.
+
+    A :class:`~pathlib.Path` is read from disk (a missing file becomes a
+    problem); a ``str`` is the text itself. Returns ``(text, filename, problems)``.
+    """
+    if isinstance(text_or_path, Path):
+        name = filename or str(text_or_path)
+        try:
+            return text_or_path.read_text(), name, []
+        except UnicodeDecodeError:
+            return None, name, [Problem(name, 1, TOP, "file is not UTF-8 text")]
+        except OSError as exc:
+            return None, name, [Problem(name, 1, TOP, f"cannot read: {exc.strerror}")]
+    return text_or_path, filename or "<string>", []
+
+
+# --------------------------------------------------------------------------- numbers
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _digits(text: str, radix: int) -> int:
+    sign = 1
+    if text[:1] == "+":
+        text = text[1:]
+    elif text[:1] == "-":
+        sign, text = -1, text[1:]
+    if not text:
+        raise ValueError("no digits")
+    value = 0
+    for char in text.lower():
+        digit = _DIGITS.find(char)
+        if digit < 0 or digit >= radix:
+            raise ValueError(f"invalid digit {char!r}")
+        value = value * radix + digit
+    return sign * value
+
+
+def parse_int(text: str) -> int:
+    """Parse an integer the way quire's numeric fields do.
+
+    >>> parse_int("100Mi"), parse_int("4k"), parse_int("0o755"), parse_int("0x10")
+    (104857600, 4000, 493, 16)
+    >>> parse_int("1.5")
+    Traceback (most recent call last):
+    ValueError: invalid digit '.'
+    """
+    multiplier = 1
+    for suffix, value in UNIT_SUFFIXES:
+        if len(suffix) < len(text) and text.endswith(suffix):
+            multiplier, text = value, text[: -len(suffix)]
+            break
+    radix = {"0x": 16, "0o": 8, "0b": 2}.get(text[:2], 10) if len(text) > 2 else 10
+    if radix != 10:
+        text = text[2:]
+    return _digits(text, radix) * multiplier
+
+
+# --------------------------------------------------------------------------- schemas
+
+INVALID = object()
+
+
+class Checker:
+    """Collects problems while a node tree is checked against a schema."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def error(self, line: int, key: str, message: str, severity: str = "error") -> None:
+        """Record one problem."""
+        self.problems.append(Problem(self.filename, line, key, message, severity))  # type: ignore[arg-type]
+
+
+class Schema:
+    """Base of the schema classes: ``check`` returns the value or :data:`INVALID`."""
+
+    optional: bool = False
+    default: Any = None
+    has_default: bool = False
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def missing(self) -> Any:
+        """The value used when the key is absent (INVALID when required)."""
+        if self.has_default:
+            return self.default
+        if self.optional:
+            return None
+        return INVALID
+
+    def null(self, node: Node, ctx: Checker, key: str) -> Any:
+        """What an explicit null means here."""
+        if self.optional:
+            return None
+        ctx.error(node.line, key, "must not be null")
+        return INVALID
+
+
+def _describe(node: Node) -> str:
+    return {"map": "a mapping", "seq": "a list", "null": "null"}.get(
+        node.kind, repr(node.value))
+
+
+class Anything(Schema):
+    """Any value (lithos ``metadata``); converted to plain Python data."""
+
+    optional = True
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:
+        return plain(node)
+
+
+class Str(Schema):
+    """A scalar (quire ``Scalar``): text, or None when ``optional`` and null."""
+
+    def __init__(self, *, optional: bool = False, default: Any = None,
+                 has_default: bool | None = None,
+                 validate: Callable[[str], str | None] | None = None) -> None:
+        self.optional = optional
+        self.default = default
+        self.has_default = default is not None if has_default is None else has_default
+        self.validate = validate
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:
+        if node.kind == "null":
+            if node.tag is None and self.has_default:
+                return self.default
+            return self.null(node, ctx, key)
+        if node.kind != "scalar":
+            ctx.error(node.line, key, f"must be a scalar, not {_describe(node)}")
+            return INVALID
+        if node.tag is not None:
+            ctx.error(node.line, key, f"unexpected tag {node.tag}")
+            return INVALID
+        if self.validate is not None:
+            message = self.validate(node.value)
+            if message:
+                ctx.error(node.line, key, message)
+                return INVALID
+        return node.value
+
+
+class Int(Schema):
+    """An integer. ``units=True`` is quire's ``Numeric`` (units, 0x/0o/0b);
+    ``units=False`` is a plain Rust integer field (decimal digits only)."""
+
+    def __init__(self, *, min: int | None = None, max: int | None = None,
+                 default: int | None = None, optional: bool = False,
+                 units: bool = True) -> None:
+        self.min, self.max = min, max
+        self.default = default
+        self.has_default = default is not None
+        self.optional = optional
+        self.units = units
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:
+        if node.kind == "null":
+            if self.has_default and node.tag is None:
+                return self.default
+            return self.null(node, ctx, key)
+        if node.kind != "scalar" or node.tag is not None:
+            ctx.error(node.line, key, f"must be an integer, not {_describe(node)}")
+            return INVALID
+        text = node.value
+        try:
+            value = parse_int(text) if self.units else _plain_int(text)
+        except ValueError:
+            hint = ""
+            if "_" in text:
+                hint = ' (quire numbers take no "_" separators)'
+            elif re.fullmatch(r"[+-]?\d*\.\d*(e[+-]?\d+)?", text, re.I):
+                hint = " (floats are not accepted here)"
+            elif self.units is False and re.fullmatch(r"\w+", text):
+                hint = " (a plain decimal number is expected)"
+            ctx.error(node.line, key, f"not an integer: {text!r}{hint}".replace("'", '"'))
+            return INVALID
+        if self.min is not None and value < self.min:
+            ctx.error(node.line, key, f"must be at least {self.min}, got {value}")
+            return INVALID
+        if self.max is not None and value > self.max:
+            ctx.error(node.line, key, f"must be at most {self.max}, got {value}")
+            return INVALID
+        return value
+
+
+def _plain_int(text: str) -> int:
+    if not re.fullmatch(r"\+?[0-9]+", text):
+        raise ValueError(text)
+    return int(text)
+
+
+class Bool(Schema):
+    """``true`` or ``false``, nothing else."""
+
+    def __init__(self, *, default: bool | None = None, optional: bool = False) -> None:
+        self.default = default
+        self.has_default = default is not None
+        self.optional = optional
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:
+        if node.kind == "null":
+            if self.has_default and node.tag is None:
+                return self.default
+            return self.null(node, ctx, key)
+        if node.kind == "scalar" and node.tag is None and node.value in ("true", "false"):
+            return node.value == "true"
+        ctx.error(node.line, key, f"must be true or false, not {_describe(node)}")
+        return INVALID
+
+
+class Seq(Schema):
+    """A list of ``item``; null or absent is the empty list."""
+
+    def __init__(self, item: Schema, *, min_length: int = 0) -> None:
+        self.item = item
+        self.min_length = min_length
+        self.has_default = min_length == 0
+        self.default = None
+
+    def missing(self) -> Any:
+        return _items([], [], 0) if self.has_default else INVALID
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:
+        if node.kind == "null" and node.tag is None:
+            result = _items([], [], node.line)
+        elif node.kind != "seq" or node.tag is not None:
+            ctx.error(node.line, key, f"must be a list, not {_describe(node)}")
+            return INVALID
+        else:
+            values, lines = [], []
+            for index, item in enumerate(node.value):
+                value = self.item.check(item, ctx, f"{key}[{index}]")
+                if value is not INVALID:
+                    values.append(value)
+                    lines.append(item.line)
+            result = _items(values, lines, node.line)
+        if len(result) < self.min_length:
+            ctx.error(node.line, key, f"needs at least {self.min_length} item(s)")
+        return result
+
+
+def _items(values: list[Any], lines: list[int], line: int) -> Items:
+    result = Items(values)
+    result.lines = lines
+    result.line = line
+    return result
+
+
+def _record(line: int, tag: str | None = None) -> Record:
+    result = Record()
+    result.lines = {}
+    result.line = line
+    result.tag = tag
+    return result
+
+
+class Mapping(Schema):
+    """A mapping with free keys (quire ``Mapping``); null or absent is empty."""
+
+    def __init__(self, value: Schema, *, key: Callable[[str], str | None] | None = None) -> None:
+        self.value = value
+        self.key_check = key
+        self.has_default = True
+
+    def missing(self) -> Any:
+        return _record(0)
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:
+        if node.kind == "null" and node.tag is None:
+            return _record(node.line)
+        if node.kind != "map" or node.tag is not None:
+            ctx.error(node.line, key, f"must be a mapping, not {_describe(node)}")
+            return INVALID
+        result = _record(node.line)
+        for name, child in node.value:
+            child_key = _join(key, name)
+            if self.key_check is not None:
+                message = self.key_check(name)
+                if message:
+                    ctx.error(node.key_lines.get(name, child.line), child_key, message)
+                    continue
+            value = self.value.check(child, ctx, child_key)
+            if value is not INVALID:
+                result[name] = value
+                result.lines[name] = node.key_lines.get(name, child.line)
+        return result
+
+
+class Struct(Schema):
+    """A structure with known keys (quire ``Structure``).
+
+    ``members`` maps dashed names to schemas; a key may be written with
+    dashes or underscores. Keys starting with ``_`` are ignored; other
+    unknown keys are errors. The result is a :class:`Record` with dashed keys.
+    """
+
+    def __init__(self, members: dict[str, Schema], *, optional: bool = False,
+                 from_scalar: Callable[[Node], Node] | None = None) -> None:
+        self.members = members
+        self.optional = optional
+        self.has_default = False
+        self.from_scalar = from_scalar
+
+    def missing(self) -> Any:
+        if self.optional:
+            return None
+        return self._defaults(0, None, None, TOP)
+
+    def _defaults(self, line: int, ctx: Checker | None, node: Node | None, key: str) -> Any:
+        result = _record(line)
+        ok = True
+        for name, schema in self.members.items():
+            value = schema.missing()
+            if value is INVALID:
+                ok = False
+                if ctx is not None:
+                    ctx.error(line, _join(key, name), "is required")
+            else:
+                result[name] = value
+        return result if ok else INVALID
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:
+        if node.kind == "scalar" and self.from_scalar is not None:
+            node = self.from_scalar(node)
+        if node.kind == "null":
+            if self.optional and node.tag is None:
+                return None
+            return self._defaults(node.line, ctx, node, key)
+        if node.kind != "map":
+            ctx.error(node.line, key, f"must be a mapping, not {_describe(node)}")
+            return INVALID
+        given = dict(node.value)
+        result = _record(node.line, node.tag)
+        ok = True
+        used: set[str] = set()
+        for name, schema in self.members.items():
+            under = name.replace("-", "_")
+            spelled = under if under in given else name if name in given else None
+            if spelled is None:
+                value = schema.missing()
+                if value is INVALID:
+                    ctx.error(node.line, _join(key, name), "is required")
+                    ok = False
+                else:
+                    result[name] = value
+                continue
+            used.add(spelled)
+            child = given[spelled]
+            value = schema.check(child, ctx, _join(key, spelled))
+            if value is INVALID:
+                ok = False
+                continue
+            result[name] = value
+            result.lines[name] = node.key_lines.get(spelled, child.line)
+        for name, child in node.value:
+            if name in used or str(name).startswith("_"):
+                continue
+            ctx.error(node.key_lines.get(name, child.line), _join(key, name),
+                      "unknown key" + _did_you_mean(name, self.members))
+            ok = False
+        return result if ok else INVALID
+
+
+def _did_you_mean(name: str, members: dict[str, Schema]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(name).replace("_", "-"), list(members), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class Enum(Schema):
+    """A tagged choice (quire ``Enum``): ``!Variant value``.
+
+    ``options`` maps the tag name (without ``!``) to the schema of its value,
+    or ``None`` for a variant without a value. With ``allow_plain`` an
+    untagged scalar naming a value-less variant is also accepted.
+    """
+
+    def __init__(self, options: dict[str, Schema | None], *, allow_plain: bool = False,
+                 optional: bool = False, default: str | None = None) -> None:
+        self.options = options
+        self.allow_plain = allow_plain
+        self.optional = optional
+        self.default = TagValue(default, None, 0) if default else None
+        self.has_default = default is not None
+
+    def check(self, node: Node, ctx: Checker, key: str) -> Any:
+        names = ", ".join("!" + n for n in self.options)
+        if node.tag is None:
+            if node.kind == "null":
+                if self.has_default:
+                    return self.default
+                return self.null(node, ctx, key)
+            if (self.allow_plain and node.kind == "scalar"
+                    and self.options.get(node.value, 0) is None):
+                return TagValue(node.value, None, node.line)
+            ctx.error(node.line, key, f"needs a tag, one of {names}")
+            return INVALID
+        name = node.tag[1:]
+        if name not in self.options:
+            ctx.error(node.line, key, f"unknown tag {node.tag}; expected one of {names}")
+            return INVALID
+        schema = self.options[name]
+        if schema is None:
+            if node.kind != "null":
+                ctx.error(node.line, key, f"{node.tag} takes no value")
+                return INVALID
+            return TagValue(name, None, node.line)
+        bare = Node(node.kind, None, node.value, node.line, node.quoted, node.key_lines)
+        value = schema.check(bare, ctx, key)
+        if value is INVALID:
+            return INVALID
+        return TagValue(name, value, node.line)
+
+
+def check(node: Node | None, schema: Schema, filename: str,
+          key: str = TOP) -> tuple[Any, list[Problem]]:
+    """Check ``node`` against ``schema``; return ``(value or INVALID, problems)``.
+
+    An empty document (``node`` is None) is checked as an implicit null.
+    """
+    ctx = Checker(filename)
+    if node is None:
+        node = Node("null", None, None, 1)
+    value = schema.check(node, ctx, key)
+    return value, ctx.problems
+
+
+def plain(node: Node | None) -> Any:
+    """The node as plain Python data (tags dropped, scalars as strings)."""
+    if node is None or node.kind == "null":
+        return None
+    if node.kind == "scalar":
+        return node.value
+    if node.kind == "seq":
+        return [plain(item) for item in node.value]
+    return {str(k): plain(v) for k, v in node.value}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _to_ruamel(data: Any) -> Any:
+    if isinstance(data, Tagged):
+        inner = data.value
+        if inner is None:
+            return TaggedScalar("", tag=data.tag)
+        if isinstance(inner, dict):
+            result = CommentedMap((k, _to_ruamel(v)) for k, v in inner.items())
+            result.yaml_set_ctag(Tag(suffix=data.tag))
+            if not inner:
+                result.fa.set_flow_style()
+            return result
+        if isinstance(inner, list):
+            result = CommentedSeq(_to_ruamel(v) for v in inner)
+            result.yaml_set_ctag(Tag(suffix=data.tag))
+            return result
+        return TaggedScalar(str(inner), tag=data.tag)
+    if isinstance(data, dict):
+        result = CommentedMap((k, _to_ruamel(v)) for k, v in data.items())
+        if not data:
+            result.fa.set_flow_style()
+        return result
+    if isinstance(data, list | tuple):
+        result = CommentedSeq(_to_ruamel(v) for v in data)
+        if not data:
+            result.fa.set_flow_style()
+        return result
+    return data
+
+
+def dump(data: Any) -> str:
+    """Write ``data`` as YAML text, :class:`Tagged` values as local tags.
+
+    >>> print(dump({"volumes": {"/tmp": Tagged("!Tmpfs", {"size": "16Mi"})}}), end="")
+    volumes:
+      /tmp: !Tmpfs
+        size: 16Mi
+    """
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    yaml.width = 4096
+    out = io.StringIO()
+    yaml.dump(_to_ruamel(data), out)
+    return out.getvalue()

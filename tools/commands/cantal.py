@@ -1,10 +1,126 @@
-"""``python -m tools cantal``: Run and query cantal agents."""
+"""``python -m tools cantal``: the agent's command line and unit, peers, app metrics.
+
+Exit codes: 0 ok, 1 a check failed (peers missing at the deadline, bad
+metrics file), 2 bad input (unreachable agent, missing file, bad flags).
+"""
 
 from __future__ import annotations
 
+import json
+import shlex
+from pathlib import Path
+
 import click
+
+from tools import cantal
+
+
+def _agent_options(func):  # type: ignore[no-untyped-def]
+    options = [
+        click.option("--host", default="127.0.0.1", show_default=True,
+                     help="Bind address (0.0.0.0 or the node IP for a cluster)."),
+        click.option("--port", default=cantal.DEFAULT_PORT, show_default=True, type=int),
+        click.option("--cluster-name", default=None,
+                     help="Same on every node; without it the agent never gossips."),
+        click.option("--storage-dir", default=None,
+                     help="Persist peers and history here (e.g. /var/lib/cantal)."),
+        click.option("--bind-localhost", is_flag=True,
+                     help="Also bind 127.0.0.1 when --host is a specific IP."),
+        click.option("--cluster-size", default=1, show_default=True, type=int,
+                     help="Number of nodes, to check the flags make sense for it."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _options(host: str, port: int, cluster_name: str | None, storage_dir: str | None,
+             bind_localhost: bool, cluster_size: int) -> cantal.AgentOptions:
+    options = cantal.AgentOptions(host=host, port=port, cluster_name=cluster_name,
+                                  storage_dir=storage_dir, bind_localhost=bind_localhost)
+    problems = cantal.check_options(options, cluster_size)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise SystemExit(2)
+    return options
 
 
 @click.group("cantal")
 def cli() -> None:
-    """Run and query cantal agents."""
+    """Run and query cantal agents (exit 0 ok, 1 check failed, 2 bad input)."""
+
+
+@cli.command("argv")
+@_agent_options
+def argv(**kwargs: object) -> None:
+    """Print the cantal-agent command line (long flags only)."""
+    click.echo(shlex.join(cantal.agent_argv(_options(**kwargs))))  # type: ignore[arg-type]
+
+
+@cli.command("unit")
+@_agent_options
+@click.option("--binary", default="/usr/bin/cantal-agent", show_default=True)
+def unit(binary: str, **kwargs: object) -> None:
+    """Print a systemd unit running cantal-agent with these flags."""
+    click.echo(cantal.systemd_unit(_options(**kwargs), binary), nl=False)  # type: ignore[arg-type]
+
+
+@cli.command("join")
+@click.argument("addresses", nargs=-1, required=True)
+@click.option("--agent", default=cantal.DEFAULT_URL, show_default=True,
+              help="The agent to tell (any node of the cluster).")
+def join(addresses: tuple[str, ...], agent: str) -> None:
+    """Tell one agent about peers (ADDRESS is host or host:port) so gossip joins them."""
+    for addr in addresses:
+        try:
+            cantal.add_host(addr, agent)
+        except cantal.CantalError as exc:
+            raise click.UsageError(str(exc)) from exc
+        click.echo(f"added {addr}")
+
+
+@cli.command("peers")
+@click.option("--agent", default=cantal.DEFAULT_URL, show_default=True)
+@click.option("--expect", multiple=True, help="Hostname that must be listed (repeatable).")
+@click.option("--wait", default=0.0, show_default=True, type=float,
+              help="Poll up to this many seconds for the expected peers.")
+@click.option("--json", "as_json", is_flag=True)
+def peers(agent: str, expect: tuple[str, ...], wait: float, as_json: bool) -> None:
+    """List the peers an agent knows (it never lists itself)."""
+    try:
+        if expect:
+            found = cantal.wait_for_peers(set(expect), agent, deadline=wait)
+        else:
+            found = cantal.all_peers(agent)
+    except cantal.CantalError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1 if "still missing" in str(exc) else 2) from exc
+    if as_json:
+        click.echo(json.dumps(found, indent=2, sort_keys=True))
+    else:
+        for peer in sorted(found, key=lambda p: str(p.get("hostname"))):
+            click.echo(f"{peer.get('hostname')}\t{peer.get('primary_addr', '')}\t"
+                       f"{peer.get('id')}")
+
+
+@cli.command("metrics")
+@click.argument("cantal_path")
+@click.option("--json", "as_json", is_flag=True)
+def metrics(cantal_path: str, as_json: bool) -> None:
+    """Read an app's metrics from CANTAL_PATH(.meta/.values), without the agent."""
+    if not Path(cantal_path + ".meta").is_file():
+        raise click.UsageError(f"{cantal_path}.meta: no such file")
+    found = cantal.read_metrics(cantal_path)
+    if as_json:
+        click.echo(json.dumps({"path": found.path,
+                               "metrics": [m.as_dict() for m in found.metrics],
+                               "problems": [p.as_dict() for p in found.problems]},
+                              indent=2, sort_keys=True))
+    else:
+        for metric in found.metrics:
+            labels = json.dumps(metric.labels, sort_keys=True)
+            click.echo(f"{metric.kind}\t{labels}\t{metric.value}")
+        for problem in found.problems:
+            click.echo(str(problem), err=True)
+    raise SystemExit(1 if found.problems else 0)

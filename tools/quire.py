@@ -237,6 +237,16 @@ class _Converter:
         elif isinstance(source, SequenceNode):
             for item in source.value:
                 self.merge(target, item, key)
+        elif isinstance(source, ScalarNode) and _local_tag(source) == "!*Include":
+            included = self.convert(source, key)
+            if included.kind == "map":
+                for name, value in included.value:
+                    if name not in target.key_lines:
+                        target.value.append((name, value))
+                        target.key_lines[name] = included.key_lines.get(name, value.line)
+            elif included.kind != "null":
+                self.error(source.start_mark.line + 1, _join(key, "<<"),
+                           "an included merge value must be a mapping")
         else:
             self.error(source.start_mark.line + 1, _join(key, "<<"),
                        "value of a merge key must be a mapping or a list of mappings")

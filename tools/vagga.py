@@ -454,6 +454,40 @@ def missing_mount_points(record: Record, container: str, mounts: list[str]) -> l
     return sorted(m for m in mounts if str(PurePosixPath(m)) not in present)
 
 
+def check_deploy_container(record: Record, deploy: str, filename: str,
+                           mounts: list[str] | tuple[str, ...] = ()) -> list[Problem]:
+    """Checks of a deployment container against the tutorial's rules.
+
+    ``deploy`` must start with ``!Container <dev>``; the dev container
+    should mount ``/tmp: !Empty`` (so writes to /tmp fail in development as
+    they would under lithos); every lithos volume mount point in ``mounts``
+    must exist in the image (``!EnsureDir``).
+    """
+    containers = record["containers"]
+    key = f"containers.{deploy}"
+    if deploy not in containers:
+        return [Problem(filename, 1, key, "deployment container is not defined")]
+    container = containers[deploy]
+    setup = container["setup"]
+    problems = []
+    if not setup or setup[0].tag != "Container":
+        return [Problem(filename, containers.line_of(deploy), f"{key}.setup",
+                        "must start with !Container <development container>")]
+    dev = setup[0].value
+    if dev in containers:
+        tmp = containers[dev]["volumes"].get("/tmp")
+        if tmp is None or tmp.tag != "Empty":
+            problems.append(Problem(filename, containers.line_of(dev),
+                                    f"containers.{dev}.volumes./tmp",
+                                    "should be !Empty: lithos gives no writable /tmp "
+                                    "unless declared", "warning"))
+    for mount in missing_mount_points(record, deploy, list(mounts)):
+        problems.append(Problem(filename, setup.line or containers.line_of(deploy),
+                                f"{key}.setup", f"no !EnsureDir {mount}: lithos needs the "
+                                "mount point in the read-only image"))
+    return problems
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -560,6 +594,7 @@ def explain_name(container: str, hash8: str, image_dir: str = "/var/lib/lithos/i
 __all__ = [
     "VAGGA_SCHEMA",
     "VaggaParams",
+    "check_deploy_container",
     "ensured_dirs",
     "explain_name",
     "missing_mount_points",

@@ -1,0 +1,332 @@
+"""The lab's Docker images, built locally and cached by the hash of their recipe.
+
+No image can be pulled, so the lab makes its own:
+
+* the **base image** is a Debian bookworm root made by ``debootstrap
+  --variant=minbase`` plus the packages in :data:`BASE_PACKAGES`, imported
+  with ``docker import``; its tag carries the hash of the recipe
+  (``deploydocs.lab/base:<hash12>``), so a second ``lab up`` builds nothing;
+* the **node image** adds, on top of the base, the real lithos binaries
+  (when available), the executables of ``--tools-dir``, the repository's
+  ``tools/`` package (importable by the node's python3) and the node's init
+  script; its tag carries the hash of all of that content.
+
+Both images carry the label ``deploydocs.lab``. They are a cache: ``lab
+down`` keeps them, ``lab reap --images`` removes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from tools.lab.base import LAB_LABEL
+
+SUITE = "bookworm"
+MIRROR = "http://deb.debian.org/debian"
+DEBOOTSTRAP = "/usr/sbin/debootstrap"
+BASE_PACKAGES = (
+    "openssh-server",
+    "rsync",
+    "iproute2",
+    "iputils-ping",
+    "netcat-openbsd",
+    "procps",
+    "psmisc",
+    "curl",
+    "ca-certificates",
+    "python3",
+    "python3-click",
+    "python3-ruamel.yaml",
+    "python3-jinja2",
+)
+"""Debian packages of every node. ``netcat-openbsd`` lets the ssh backend reach sshd on the
+internal network through ``docker exec NODE nc``; click, ruamel.yaml and jinja2 make
+``python3 -m tools`` work on the node."""
+
+BASE_REPOSITORY = "deploydocs.lab/base"
+NODE_REPOSITORY = "deploydocs.lab/node"
+RECIPE_VERSION = 1
+"""Bump when the way the base root is prepared changes (it is part of the recipe hash)."""
+
+TOOLS_PACKAGE = Path(__file__).resolve().parent.parent
+"""The ``tools/`` package copied into every node."""
+
+NODE_INIT_SCRIPT = """\
+#!/bin/bash
+# deploydocs lab node init (started by docker's init as the container command).
+# Docker mounts the cgroup v1 hierarchies read-only; lithos needs to create its
+# cgroups. The node has its own cgroup namespace, so making these mounts writable
+# only exposes the node's own part of the host's cgroup tree.
+for dir in /sys/fs/cgroup/*/; do
+    if mountpoint -q "$dir"; then
+        mount -o remount,bind,rw "$dir" 2>/dev/null || echo "cgroup $dir stays read-only" >&2
+    fi
+done
+mkdir -p /run/sshd /run/lithos /var/log/lithos
+# Host keys are made on the first start, so every node has its own.
+if [ ! -e /etc/ssh/ssh_host_ed25519_key ]; then
+    ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+fi
+exec /usr/sbin/sshd -D -e -o HostKey=/etc/ssh/ssh_host_ed25519_key \\
+    -o PermitRootLogin=prohibit-password -o PasswordAuthentication=no
+"""
+
+Progress = Callable[[str], None]
+
+
+class ImageBuildError(RuntimeError):
+    """An image of the lab could not be built; the message says which step failed."""
+
+
+@dataclass
+class NodeImage:
+    """The node image to run, and what went into it."""
+
+    tag: str
+    image_id: str
+    base_tag: str
+    lithos: dict[str, str] = field(default_factory=dict)
+    """``{"bin_dir": ...}`` when real lithos binaries are in the image, else ``{"absent": why}``."""
+    extra_tools: list[str] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    """Which images this call had to build (empty when both came from the cache)."""
+
+
+def base_recipe() -> dict[str, object]:
+    """Everything that decides the content of the base image."""
+    return {
+        "suite": SUITE,
+        "mirror": MIRROR,
+        "variant": "minbase",
+        "packages": sorted(BASE_PACKAGES),
+        "version": RECIPE_VERSION,
+    }
+
+
+def recipe_hash(recipe: object) -> str:
+    """First 12 hex digits of the SHA-256 of the recipe's canonical JSON."""
+    text = json.dumps(recipe, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def base_tag() -> str:
+    """The tag of the base image for the current recipe."""
+    return f"{BASE_REPOSITORY}:{recipe_hash(base_recipe())}"
+
+
+def _image_exists(client: docker.DockerClient, tag: str) -> str | None:
+    try:
+        return client.images.get(tag).id
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def ensure_base_image(client: docker.DockerClient, progress: Progress = print) -> tuple[str, bool]:
+    """Return ``(tag, built)`` for the base image, building it if the cache lacks it."""
+    tag = base_tag()
+    if _image_exists(client, tag):
+        return tag, False
+    if not os.path.exists(DEBOOTSTRAP):
+        raise ImageBuildError(f"{DEBOOTSTRAP} is missing: install debootstrap to build the lab")
+    with _scratch_dir("deploydocs.lab-base-") as scratch:
+        root = scratch / "root"
+        progress(f"debootstrap {SUITE} (minbase + {len(BASE_PACKAGES)} packages)")
+        command = [
+            DEBOOTSTRAP, "--variant=minbase", f"--include={','.join(sorted(BASE_PACKAGES))}",
+            SUITE, str(root), MIRROR,
+        ]
+        _run(command, "debootstrap")
+        _prepare_root(root)
+        progress("packing the root file system")
+        tarball = scratch / "root.tar"
+        _run(["tar", "--numeric-owner", "-C", str(root), "-cf", str(tarball), "."], "tar")
+        progress(f"docker import → {tag}")
+        repository, _, version = tag.partition(":")
+        try:
+            client.api.import_image(
+                src=str(tarball), repository=repository, tag=version,
+                changes=[f"LABEL {LAB_LABEL}=base", 'CMD ["/bin/bash"]'],
+            )
+        except docker.errors.APIError as err:
+            raise ImageBuildError(f"docker import of the base root failed: {err}") from err
+    if not _image_exists(client, tag):
+        raise ImageBuildError(f"docker import finished but {tag} is not there")
+    return tag, True
+
+
+def _prepare_root(root: Path) -> None:
+    """Strip what must differ per node (host keys, machine id) and what only wastes space."""
+    for key in (root / "etc" / "ssh").glob("ssh_host_*"):
+        key.unlink()
+    (root / "etc" / "machine-id").write_text("")
+    dbus_id = root / "var" / "lib" / "dbus" / "machine-id"
+    if dbus_id.is_symlink() or dbus_id.exists():
+        dbus_id.unlink()
+    for cache in (root / "var" / "cache" / "apt" / "archives").glob("*.deb"):
+        cache.unlink()
+    lists = root / "var" / "lib" / "apt" / "lists"
+    for item in lists.glob("*_*"):
+        item.unlink()
+
+
+def ensure_node_image(
+    client: docker.DockerClient,
+    *,
+    tools_dir: Path | None = None,
+    with_lithos: bool = True,
+    progress: Progress = print,
+) -> NodeImage:
+    """Return the node image for this content, building what the cache lacks."""
+    base, base_built = ensure_base_image(client, progress)
+    lithos_bin, lithos_info = _find_lithos(progress) if with_lithos else (None, {
+        "absent": "lithos not requested"})
+    with _scratch_dir("deploydocs.lab-node-") as context:
+        extra = _fill_context(context, base, lithos_bin, tools_dir)
+        digest = _tree_hash(context)
+        tag = f"{NODE_REPOSITORY}:{digest}"
+        image_id = _image_exists(client, tag)
+        built = ["base"] if base_built else []
+        if image_id is None:
+            progress(f"docker build → {tag}")
+            image_id = _build(client, context, tag)
+            built.append("node")
+    return NodeImage(tag, image_id, base, lithos_info, extra, built)
+
+
+def _build(client: docker.DockerClient, context: Path, tag: str, attempts: int = 3) -> str:
+    """``docker build`` the context; retried because right after a ``docker import`` this
+    Docker (20.10, fuse-overlayfs) sometimes answers "failed to get layer ... does not exist"."""
+    for attempt in range(1, attempts + 1):
+        try:
+            image, _logs = client.images.build(
+                path=str(context), tag=tag, labels={LAB_LABEL: "node"},
+                pull=False, rm=True, forcerm=True,
+            )
+            return str(image.id)
+        except (docker.errors.BuildError, docker.errors.APIError) as err:
+            if attempt == attempts or "layer does not exist" not in str(err):
+                raise ImageBuildError(f"docker build of the node image failed: {err}") from err
+    raise AssertionError("unreachable")
+
+
+def _find_lithos(progress: Progress) -> tuple[Path | None, dict[str, str]]:
+    """The bin dir of real lithos binaries, or why there is none."""
+    try:
+        from tools.lab.lithos_build import ensure_lithos
+    except ImportError as err:
+        return None, {"absent": f"tools.lab.lithos_build is not available: {err}"}
+    progress("lithos 0.18.4 binaries (built once, then cached)")
+    try:
+        bin_dir = Path(ensure_lithos())
+    except Exception as err:
+        return None, {"absent": f"ensure_lithos() failed: {type(err).__name__}: {err}"}
+    if not (bin_dir / "lithos_tree").is_file():
+        return None, {"absent": f"ensure_lithos() returned {bin_dir} without lithos_tree"}
+    return bin_dir, {"bin_dir": str(bin_dir)}
+
+
+def _fill_context(
+    context: Path, base: str, lithos_bin: Path | None, tools_dir: Path | None
+) -> list[str]:
+    """Write the node image's build context; return the names of the --tools-dir executables."""
+    lines = [f"FROM {base}"]
+    bins = context / "bin"
+    bins.mkdir()
+    if lithos_bin is not None:
+        for item in sorted(lithos_bin.iterdir()):
+            if item.is_file() and os.access(item, os.X_OK):
+                shutil.copy2(item, bins / item.name)
+    extra: list[str] = []
+    if tools_dir is not None:
+        for item in sorted(Path(tools_dir).iterdir()):
+            if item.is_file() and os.access(item, os.X_OK):
+                shutil.copy2(item, bins / item.name)
+                extra.append(item.name)
+    lines.append("COPY bin/ /usr/local/bin/")
+    shutil.copytree(
+        TOOLS_PACKAGE, context / "opt" / "tools",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    lines.append("COPY opt/tools/ /opt/deploydocs/tools/")
+    (context / "deploydocs.pth").write_text("/opt/deploydocs\n")
+    lines.append("COPY deploydocs.pth /usr/lib/python3/dist-packages/deploydocs.pth")
+    init = context / "deploydocs-lab-init"
+    init.write_text(NODE_INIT_SCRIPT)
+    init.chmod(0o755)
+    lines.append("COPY deploydocs-lab-init /usr/local/sbin/deploydocs-lab-init")
+    lines.append('CMD ["/usr/local/sbin/deploydocs-lab-init"]')
+    (context / "Dockerfile").write_text("\n".join(lines) + "\n")
+    return extra
+
+
+def _tree_hash(root: Path) -> str:
+    """12 hex digits over every file's relative path, mode and content under *root*."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(oct(path.stat().st_mode & 0o7777).encode() + b"\0")
+        with path.open("rb") as fh:
+            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _run(command: list[str], what: str) -> None:
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
+        raise ImageBuildError(f"{what} failed (exit {proc.returncode}):\n{tail}")
+
+
+@contextlib.contextmanager
+def _scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory removed on any exit, with anything mounted inside it unmounted."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        remove_tree(path)
+
+
+def remove_tree(path: Path) -> None:
+    """Unmount whatever is mounted below *path* (debootstrap mounts /proc), then delete it."""
+    for mount_point in sorted(_mounts_below(path), key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount_point], capture_output=True)
+    if _mounts_below(path):
+        raise ImageBuildError(f"{path} still has mounts below it; not deleting it")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _mounts_below(path: Path) -> list[str]:
+    prefix = str(path.resolve()) + "/"
+    found = []
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            mount_point = line.split()[4].replace("\\040", " ")
+            if mount_point.startswith(prefix):
+                found.append(mount_point)
+    return found
+
+
+def remove_images(client: docker.DockerClient) -> list[str]:
+    """Remove every cached lab image (label ``deploydocs.lab``); return their tags."""
+    removed = []
+    for image in client.images.list(filters={"label": LAB_LABEL}):
+        name = image.tags[0] if image.tags else image.id
+        with contextlib.suppress(docker.errors.APIError):
+            client.images.remove(image.id, force=True)
+            removed.append(name)
+    return removed

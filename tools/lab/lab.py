@@ -1,0 +1,160 @@
+"""The lab as one object: hosts, persistent sessions, tools, faults.
+
+>>> from tools.lab.lab import open_lab            # doctest: +SKIP
+>>> lab = open_lab()                               # doctest: +SKIP
+>>> lab.session("node1").run("hostname").stdout    # doctest: +SKIP
+'node1\\n'
+
+Backends: ``docker`` (default; :mod:`tools.lab.docker`) and ``ssh``
+(:mod:`tools.lab.ssh`, from an inventory file). Every lab also has the
+``workstation`` host (:mod:`tools.lab.workstation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tools.lab.base import LAB_LABEL, Host
+from tools.lab.probe import REAL_TOOLS
+from tools.lab.session import Session
+from tools.lab.workstation import Workstation
+
+BACKENDS = ("docker", "ssh")
+
+
+class Lab:
+    """Hosts of one lab and the sessions opened on them."""
+
+    def __init__(self, backend: str, hosts: dict[str, Host], nodes: list[str],
+                 docker_lab: object | None = None) -> None:
+        self.backend = backend
+        self.hosts = hosts
+        self.nodes = nodes
+        self._docker_lab = docker_lab
+        self._sessions: dict[tuple[str, str], Session] = {}
+        self._tools: dict[str, dict[str, str]] = {}
+
+    def _host(self, host: str) -> Host:
+        try:
+            return self.hosts[host]
+        except KeyError:
+            known = ", ".join(self.hosts)
+            raise KeyError(f"no host {host!r} in the lab (hosts: {known})") from None
+
+    def session(self, host: str, name: str = "default") -> Session:
+        """The persistent session *name* on *host* (started on first use, then reused)."""
+        key = (host, name)
+        if key not in self._sessions:
+            self._sessions[key] = Session(self._host(host), name)
+        return self._sessions[key]
+
+    def tools(self, host: str) -> dict[str, str]:
+        """Real tools present on *host* → version (absent tools are not listed)."""
+        if host not in self._tools:
+            self._tools[host] = dict(self._host(host).info().tools)
+        return self._tools[host]
+
+    def absent_tools(self, host: str) -> list[str]:
+        """Real tools the tutorial uses that *host* lacks."""
+        present = self.tools(host)
+        return [tool for tool in REAL_TOOLS if tool not in present]
+
+    def fingerprint(self) -> dict[str, object]:
+        """What a verification ran against: backend, node OS, tool versions, image ids."""
+        nodes = {}
+        for name in self.nodes:
+            info = self._host(name).info()
+            self._tools[name] = dict(info.tools)
+            nodes[name] = {"os": info.os, "tools": dict(info.tools)}
+        result: dict[str, object] = {"backend": self.backend, "nodes": nodes}
+        if self.backend == "docker":
+            from tools.lab import state
+
+            record = state.read_record(self._docker_lab.name)  # type: ignore[union-attr]
+            result["images"] = record.get("image", {})
+            result["lithos"] = record.get("lithos", {})
+        return result
+
+    def fault(self, host: str, action: str) -> None:
+        """Break *host*: ``stop``, ``isolate`` or ``kill:<pgrep -f pattern>``."""
+        self._fault_or_heal(host, action, heal=False)
+
+    def heal(self, host: str, action: str) -> None:
+        """Undo :meth:`fault` for the same action (idempotent; waits for the host to answer)."""
+        self._fault_or_heal(host, action, heal=True)
+
+    def _fault_or_heal(self, host: str, action: str, *, heal: bool) -> None:
+        self._host(host)
+        if host not in self.nodes:
+            raise ValueError(f"faults apply to nodes only, not {host!r}")
+        # A session on a host that is stopped or cut off is dead: drop it, start afresh later.
+        if action == "stop" or action == "isolate":
+            for key in [k for k in self._sessions if k[0] == host]:
+                self._sessions.pop(key).close()
+        if action.startswith("kill:"):
+            if not heal:
+                result = self._host(host).run(
+                    f"pkill -f -- {_quote(action[5:])} || true", timeout=30)
+                if result.exit_status not in (0,):
+                    raise RuntimeError(f"{host}: {action} failed: {result.stderr.strip()}")
+            return
+        if self.backend != "docker":
+            raise ValueError(f"fault {action!r} needs the docker backend, not {self.backend}")
+        method = self._docker_lab.heal if heal else self._docker_lab.fault  # type: ignore[union-attr]
+        method(host, action)
+
+    def close(self) -> None:
+        """Close every session (the lab itself stays up)."""
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()
+        for host in self.hosts.values():
+            closer = getattr(host, "close", None)
+            if callable(closer):
+                closer()
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def open_lab(backend: str = "docker", *, inventory: Path | None = None,
+             tools_dir: Path | None = None, start: bool = True, name: str = LAB_LABEL,
+             with_lithos: bool = True, progress: Callable[[str], None] = print) -> Lab:
+    """Open the lab: bring the docker lab up (*start*) or attach to it, or read an inventory.
+
+    :param backend: ``docker`` or ``ssh``.
+    :param inventory: the ssh backend's TOML inventory.
+    :param tools_dir: a directory of real tool binaries installed on every docker node.
+    :param start: for docker, run ``up`` (idempotent); otherwise the lab must already be up.
+    :param name: the docker lab's name (prefix of its resources), default ``deploydocs.lab``.
+    """
+    workstation = Workstation()
+    if backend == "docker":
+        from tools.lab.docker import DockerLab, LabError
+
+        docker_lab = DockerLab(name)
+        if start:
+            docker_lab.up(tools_dir=tools_dir, with_lithos=with_lithos, progress=progress)
+        elif not docker_lab.is_up():
+            raise LabError(f"lab {name!r} is not up: run `python -m tools lab up`")
+        hosts: dict[str, Host] = dict(docker_lab.hosts())
+        nodes = list(hosts)
+        hosts["workstation"] = workstation
+        return Lab("docker", hosts, nodes, docker_lab)
+    if backend == "ssh":
+        from tools.lab.inventory import load_inventory
+        from tools.lab.ssh import ssh_hosts
+
+        if inventory is None:
+            raise ValueError("the ssh backend needs an inventory file")
+        hosts = dict(ssh_hosts(load_inventory(inventory)))
+        nodes = list(hosts)
+        if "workstation" in hosts:
+            raise ValueError(f"{inventory}: 'workstation' is reserved for the build machine")
+        hosts["workstation"] = workstation
+        return Lab("ssh", hosts, nodes)
+    raise ValueError(f"unknown lab backend {backend!r} (known: {', '.join(BACKENDS)})")

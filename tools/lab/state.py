@@ -1,0 +1,134 @@
+"""Where a lab keeps what outlives one command: its record, its lock and its ssh keys.
+
+Each lab name has a directory under :func:`state_root` (default
+``<project>/_build/lab/state/<name>``; override with ``DEPLOYDOCS_LAB_STATE``):
+
+* ``lab.json`` — the resources of the last *complete* ``lab up`` (written
+  atomically at its very end); labelled resources not listed there are
+  leftovers of an interrupted run, and ``lab reap`` removes them;
+* ``up.lock`` — the pid of a ``lab up`` in progress, so that a concurrent
+  ``reap`` leaves its resources alone;
+* ``id_ed25519`` (+ ``.pub``) — the lab's own client key for root logins on
+  the nodes (never the user's keys); ``known_hosts`` — the nodes' host keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from tools.lab.base import LAB_LABEL
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class LabBusyError(RuntimeError):
+    """Another live process is bringing up the same lab."""
+
+
+def state_root() -> Path:
+    """The directory holding one state directory per lab name."""
+    override = os.environ.get("DEPLOYDOCS_LAB_STATE")
+    return Path(override) if override else PROJECT_ROOT / "_build" / "lab" / "state"
+
+
+def validate_lab_name(name: str) -> str:
+    """Return *name* if it can prefix Docker names and carries the lab prefix, else raise."""
+    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}", name):
+        raise ValueError(f"lab name {name!r}: use letters, digits, '.', '_' and '-' (max 41)")
+    if not name.startswith(LAB_LABEL):
+        raise ValueError(f"lab name {name!r} must start with {LAB_LABEL!r}")
+    return name
+
+
+def lab_dir(name: str) -> Path:
+    """The state directory of lab *name*, created if missing (mode 0700: it holds keys)."""
+    path = state_root() / validate_lab_name(name)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write *data* to *path* through a temp file in the same directory and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def read_record(name: str) -> dict[str, object]:
+    """The record of the last complete ``lab up`` of lab *name* (empty if none)."""
+    path = lab_dir(name) / "lab.json"
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def write_record(name: str, record: dict[str, object]) -> None:
+    """Record a complete ``lab up`` of lab *name*."""
+    text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    write_atomically(lab_dir(name) / "lab.json", text.encode())
+
+
+def forget_record(name: str) -> None:
+    """Drop the record (after ``lab down``)."""
+    with contextlib.suppress(FileNotFoundError):
+        (lab_dir(name) / "lab.json").unlink()
+
+
+def lock_holder(name: str) -> int | None:
+    """The pid of a live process holding lab *name*'s ``up`` lock, or None."""
+    try:
+        pid = int((lab_dir(name) / "up.lock").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    if pid == os.getpid():
+        return pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+@contextlib.contextmanager
+def up_lock(name: str) -> Iterator[None]:
+    """Hold lab *name*'s ``up`` lock; a stale lock (dead pid) is taken over."""
+    path = lab_dir(name) / "up.lock"
+    holder = lock_holder(name)
+    if holder is not None and holder != os.getpid():
+        raise LabBusyError(f"lab {name!r} is being brought up by pid {holder} ({path})")
+    write_atomically(path, f"{os.getpid()}\n".encode())
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def client_key(name: str) -> Path:
+    """The lab's own ed25519 client key (private key path), generated on first use."""
+    key = lab_dir(name) / "id_ed25519"
+    if not key.exists():
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name} lab key",
+             "-f", str(key)],
+            check=True, capture_output=True,
+        )
+    return key

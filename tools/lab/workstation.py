@@ -1,0 +1,128 @@
+"""The ``workstation`` host: the build machine, confined to a scratch directory.
+
+Commands run with ``bash`` in the scratch directory (default
+``<project>/_build/lab/workstation``), with ``HOME`` set to it and a clean
+environment (``PATH``, ``LANG``, ``TERM`` and nothing else), so a tutorial
+step cannot read or change the maintainer's own files by accident.
+
+The workstation is where images are built; :meth:`Workstation.push` sends a
+directory to a node with ``rsync`` (over ``docker exec -i`` for docker
+nodes, over ssh for ssh nodes).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import time
+from pathlib import Path
+from typing import Protocol
+
+from tools.lab.base import CommandResult, HostInfo
+from tools.lab.probe import PATH, parse_probe, probe_script
+from tools.lab.state import PROJECT_ROOT, write_atomically
+
+DEFAULT_SCRATCH = PROJECT_ROOT / "_build" / "lab" / "workstation"
+
+
+class RsyncTarget(Protocol):
+    """A host rsync can push to."""
+
+    name: str
+
+    def rsync_target(self, path: str) -> tuple[str, str]:
+        """``(rsh command, destination)`` for rsync."""
+        ...
+
+
+class Workstation:
+    """The build machine as a lab host, confined to *scratch*."""
+
+    name = "workstation"
+
+    def __init__(self, scratch: Path = DEFAULT_SCRATCH) -> None:
+        self.scratch = Path(scratch).resolve()
+        self.scratch.mkdir(parents=True, exist_ok=True)
+
+    def environment(self) -> dict[str, str]:
+        """The whole environment commands get."""
+        return {"HOME": str(self.scratch), "PATH": PATH, "LANG": "C.UTF-8", "TERM": "dumb"}
+
+    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+        """Run *command* with ``bash -c`` in the scratch directory."""
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            ["bash", "-c", command], cwd=self.scratch, env=self.environment(),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            out, err = proc.communicate()
+            return CommandResult(command, 124, out.decode("utf-8", "replace"),
+                                 err.decode("utf-8", "replace"), time.monotonic() - started, True)
+        return CommandResult(command, proc.returncode, out.decode("utf-8", "replace"),
+                             err.decode("utf-8", "replace"), time.monotonic() - started)
+
+    def shell_argv(self) -> list[str]:
+        """A bash leading its own process group, in the scratch dir, with the clean env."""
+        env = [f"{key}={value}" for key, value in self.environment().items()]
+        start = f"cd {shlex.quote(str(self.scratch))} && exec bash --noprofile --norc"
+        return ["setsid", "-w", "env", "-i", *env, "bash", "--noprofile", "--norc", "-c", start]
+
+    def _resolve(self, path: str) -> Path:
+        """*path* inside the scratch directory (relative paths are relative to it)."""
+        resolved = (self.scratch / path).resolve()
+        if resolved != self.scratch and self.scratch not in resolved.parents:
+            raise ValueError(f"{path}: the workstation only writes inside {self.scratch}")
+        return resolved
+
+    def put_file(self, path: str, data: bytes, owner: str = "root:root", mode: int = 0o644) -> None:
+        """Write *data* to *path* inside the scratch directory, atomically.
+
+        *owner* is applied only when running as root (the scratch dir belongs to the user).
+        """
+        target = self._resolve(path)
+        write_atomically(target, data, mode)
+        if os.geteuid() == 0:
+            user, _, group = owner.partition(":")
+            subprocess.run(["chown", f"{user}:{group or user}", str(target)], check=True)
+
+    def info(self) -> HostInfo:
+        """Machine id, OS and real tools of the build machine."""
+        facts = parse_probe(self.run(probe_script(), timeout=60).stdout)
+        return HostInfo(self.name, "127.0.0.1", str(facts["machine_id"]), str(facts["os"]),
+                        dict(facts["tools"]))  # type: ignore[arg-type]
+
+    def push(self, source: str, host: RsyncTarget, destination: str,
+             timeout: float = 600) -> CommandResult:
+        """Copy directory *source* (inside the scratch dir) to *destination* on *host*.
+
+        rsync sends the tree to ``<destination>.tmp`` and the host renames it into place,
+        so a reader of *destination* never sees half an upload.
+        """
+        local = self._resolve(source)
+        if not local.is_dir():
+            raise ValueError(f"{source}: not a directory inside {self.scratch}")
+        dest = destination.rstrip("/")
+        rsh, target = host.rsync_target(f"{dest}.tmp/")
+        command = (
+            f"rsync -a --delete --rsh={shlex.quote(rsh)} {shlex.quote(str(local))}/ "
+            f"{shlex.quote(target)}"
+        )
+        copied = self.run(command, timeout=timeout)
+        if not copied.ok:
+            return copied
+        publish = (
+            f"rm -rf -- {shlex.quote(dest)}.old && "
+            f"if [ -e {shlex.quote(dest)} ]; then mv -- {shlex.quote(dest)} "
+            f"{shlex.quote(dest)}.old; fi && mv -- {shlex.quote(dest)}.tmp {shlex.quote(dest)} "
+            f"&& rm -rf -- {shlex.quote(dest)}.old"
+        )
+        moved = host.run(publish, timeout=timeout)  # type: ignore[attr-defined]
+        return CommandResult(command, moved.exit_status, copied.stdout + moved.stdout,
+                             copied.stderr + moved.stderr, copied.duration + moved.duration,
+                             moved.timed_out)

@@ -1,0 +1,1 @@
+"""verwalter: config trees, schedule preview and render preview/apply."""

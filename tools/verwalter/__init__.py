@@ -1,1 +1,3 @@
-"""verwalter: config trees, schedule preview and render preview/apply."""
+"""verwalter: config tree validation and scaffolding (:mod:`tools.verwalter.tree`),
+scheduler preview (:mod:`tools.verwalter.schedule`) and render preview/apply
+(:mod:`tools.verwalter.render`)."""

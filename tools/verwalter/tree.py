@@ -1,0 +1,848 @@
+"""Validate a verwalter config tree (``/etc/verwalter``) and scaffold the tutorial's one.
+
+What :func:`validate_tree` checks (verwalter 0.13.4 rules):
+
+* ``scheduler/v1/main.lua`` (or ``scheduler.wasm``) exists; every ``.lua``
+  file under ``scheduler/v1`` compiles in real Lua 5.3 (via :mod:`lupa`);
+  ``require`` uses slash paths naming existing ``.lua`` files (verwalter
+  replaces the extension, so ``require "a.b"`` would load ``a.lua``); no
+  use of ``io`` or ``os`` (verwalter does not load those libraries).
+  ``main.lua`` is then loaded in a sandboxed Lua 5.3 and must return a table
+  with a ``scheduler`` function (``run_scheduler=False`` skips this);
+* ``runtime/``: ``.yaml``/``.yml``/``.json``/``.txt`` files are data; YAML must
+  be JSON-compatible; a file that does not parse is an error (verwalter
+  skips it, so the scheduler would not see it);
+* ``sandbox/`` exists; each ``*.yaml``/``*.yml`` in it has only ``log-dirs``;
+* ``templates/<name>/<version>/``: every ``*.render.yaml``/``*.render.yml`` has
+  only ``templates`` and ``commands`` with known command tags and shapes;
+  every template file parses. Handlebars (``.hbs``, ``.handlebars``) is
+  parsed by pybars3, a Python port of the same language. **Tera**
+  (``.tera``) is only *approximated* by parsing with Jinja2, whose syntax Tera
+  copies closely but not exactly: Tera-only constructs may be reported
+  wrongly, and Jinja-only ones accepted. Trimmer (``.trm``, ``.trimmer``) is
+  not parsed at all (reported as a warning);
+* ``/etc/machine-id`` (when given): 32 hex digits and an optional newline.
+
+:func:`validate_schedule` checks a scheduler's output against the tree
+(``nodes`` keyed by host name, role objects, a ``template`` naming an
+existing template directory, ``changes`` a list of strings).
+
+:func:`scaffold_tree` writes the tutorial's tree: a deterministic Lua
+scheduler that places the ``django`` role on every node using the newest
+version found under ``runtime/django/``, the lithos template and its render
+file, and the ``sandbox/`` directory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tools.problems import Problem
+from tools.quire import (
+    INVALID,
+    TOP,
+    Enum,
+    Int,
+    Mapping,
+    Seq,
+    Str,
+    Struct,
+    check,
+    load,
+    read_source,
+)
+
+TEMPLATE_ENGINES = {
+    ".hbs": "handlebars", ".handlebars": "handlebars", ".tera": "tera",
+    ".trm": "trimmer", ".trimmer": "trimmer",
+}
+RUNTIME_EXTENSIONS = (".yaml", ".yml", ".json", ".txt")
+COMMAND_VAR_RE = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
+REQUIRE_RE = re.compile(r"""\brequire\s*\(?\s*(["'])([^"']*)\1""")
+FORBIDDEN_LIB_RE = re.compile(r"(?<![\w.])(io|os)\s*\.\s*\w+")
+LUA_STANDARD_MODULES = frozenset(
+    {"_G", "string", "table", "math", "utf8", "debug", "coroutine", "package"})
+MACHINE_ID_RE = re.compile(r"^[0-9a-fA-F]{32}\n?$")
+
+
+def ignored(name: str) -> bool:
+    """Whether verwalter's directory scans skip ``name`` (hidden files, editor backups)."""
+    return (name.startswith(".") or name.endswith("~") or name.endswith(".bak")
+            or (name.startswith("#") and name.endswith("#")))
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    if not root.is_dir():
+        return
+    for child in sorted(root.iterdir()):
+        if ignored(child.name):
+            continue
+        if child.is_dir():
+            yield from _walk(child)
+        else:
+            yield child
+
+
+# --------------------------------------------------------------------------- render files
+
+
+def _regex(text: str) -> str | None:
+    try:
+        re.compile(text)
+    except re.error as exc:
+        return f"not a valid regular expression: {exc}"
+    return None
+
+
+def _render_commands(nested: bool) -> Enum:
+    options: dict[str, Any] = {
+        "RootCommand": Seq(Str(), min_length=1),
+        "Cmd": Seq(Str(), min_length=1),
+        "Sh": Str(),
+        "Copy": Struct({"src": Str(default="{{ tmp_file }}"), "dest": Str(),
+                        "mode": Int(optional=True)}),
+        "SplitText": Struct({"section": Str(validate=_regex), "validate": Str(validate=_regex),
+                             "src": Str(default="{{ tmp_file }}"), "dest": Str(),
+                             "mode": Int(optional=True)}),
+        "CleanFiles": Struct({"pattern": Str(), "keep-list": Str()}),
+        "PeekLog": Str(),
+    }
+    if nested:
+        options["Condition"] = Struct({"dirs-changed": Seq(Str()),
+                                       "commands": Seq(_render_commands(False))})
+    return Enum(options)
+
+
+RENDER_SCHEMA = Struct({
+    "templates": Mapping(Str()),
+    "commands": Seq(_render_commands(True)),
+})
+
+SANDBOX_SCHEMA = Struct({"log-dirs": Mapping(Str())})
+
+
+def _command_strings(command: Any) -> Iterator[tuple[str, str]]:
+    """(subkey, string) pairs of a checked render command, for variable checks."""
+    value = command.value
+    if command.tag in ("RootCommand", "Cmd"):
+        start = 1 if command.tag == "Cmd" else 0
+        for index, item in enumerate(value):
+            if index >= start:
+                yield f"[{index}]", item
+    elif command.tag in ("Sh", "PeekLog"):
+        yield "", value
+    elif command.tag in ("Copy", "SplitText"):
+        for key in ("src", "dest"):
+            yield f".{key}", value[key]
+    elif command.tag == "CleanFiles":
+        for key in ("pattern", "keep-list"):
+            yield f".{key}", value[key]
+
+
+def validate_render_config(text_or_path: str | Path, filename: str | None = None,
+                           log_dirs: dict[str, str] | None = None) -> list[Problem]:
+    """Every problem of a ``*.render.yaml``; template files are looked up next to it
+    when a path is given. ``log_dirs`` (from ``sandbox/``) checks ``!PeekLog`` paths."""
+    text, name, problems = read_source(text_or_path, filename)
+    if text is None:
+        return problems
+    node, more = load(text, name)
+    problems += more
+    if any(p.severity == "error" for p in problems):
+        return problems
+    record, more = check(node, RENDER_SCHEMA, name)
+    problems += more
+    if record is INVALID:
+        return problems
+    base = text_or_path.parent if isinstance(text_or_path, Path) else None
+    declared = set(record["templates"])
+    for tname, tfile in record["templates"].items():
+        line = record["templates"].line_of(tname)
+        key = f"templates.{tname}"
+        suffix = Path(tfile).suffix
+        if tfile.startswith("/"):
+            problems.append(Problem(name, line, key, "template path must be relative to "
+                                    "this render file"))
+        elif suffix not in TEMPLATE_ENGINES:
+            problems.append(Problem(name, line, key, f"unknown template type {suffix!r} "
+                                    f"(use one of {', '.join(TEMPLATE_ENGINES)})"))
+        elif base is not None and not (base / tfile).is_file():
+            problems.append(Problem(name, line, key, f"template file {tfile!r} not found"))
+
+    def check_commands(commands: Any, prefix: str) -> None:
+        for index, command in enumerate(commands):
+            line = commands.lines[index]
+            key = f"{prefix}[{index}]"
+            if command.tag == "Copy" and "src" not in command.value.lines:
+                problems.append(Problem(name, line, key, "!Copy without src copies "
+                                        "'{{ tmp_file }}', which is never defined; set src",
+                                        "warning"))
+            if command.tag == "PeekLog":
+                path = command.value
+                if path.startswith("/"):
+                    problems.append(Problem(name, line, key, "!PeekLog takes a path relative "
+                                            "to a log-dirs entry of sandbox/"))
+                elif log_dirs is not None:
+                    first = path.split("/")[0]
+                    if "{{" not in first and first not in log_dirs:
+                        problems.append(Problem(name, line, key, f"{first!r} is not a "
+                                                "log-dirs name in sandbox/"))
+            if command.tag == "Condition":
+                check_commands(command.value["commands"], f"{key}.commands")
+                continue
+            for sub, text in _command_strings(command):
+                for var in COMMAND_VAR_RE.findall(text):
+                    if var == "role" or (var.startswith("files.") and
+                                         var[len("files."):] in declared):
+                        continue
+                    if var == "tmp_file" and sub == ".src":
+                        continue
+                    problems.append(Problem(name, line, f"{key}{sub}", f"{{{{ {var} }}}} is "
+                                            "not available in commands: only {{ role }} and "
+                                            "{{ files.<template name> }} are"))
+
+    check_commands(record["commands"], "commands")
+    return problems
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _error_line(message: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else 1
+
+
+def validate_template(path: Path, filename: str | None = None) -> list[Problem]:
+    """Whether one template file parses with its engine (see the module notes on Tera)."""
+    name = filename or str(path)
+    engine = TEMPLATE_ENGINES.get(path.suffix)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Problem(name, 1, TOP, f"cannot read template: {exc}")]
+    if engine == "handlebars":
+        import pybars
+
+        try:
+            pybars.Compiler().compile(text)
+        except Exception as exc:  # pybars raises several types; all mean "does not parse"
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return [Problem(name, _error_line(message), "handlebars", message)]
+        return []
+    if engine == "tera":
+        import jinja2
+
+        try:
+            jinja2.Environment(extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"]
+                               ).parse(text)
+        except jinja2.TemplateSyntaxError as exc:
+            return [Problem(name, exc.lineno or 1, "tera", f"{exc.message} (Tera is checked "
+                            "with Jinja2, an approximation)")]
+        return []
+    if engine == "trimmer":
+        return [Problem(name, 1, "trimmer", "Trimmer templates are not parsed by this "
+                        "validator", "warning")]
+    return []
+
+
+# --------------------------------------------------------------------------- scheduler
+
+
+def _lua_runtime() -> Any:
+    import lupa.lua53 as lua53
+
+    return lua53.LuaRuntime(unpack_returned_tuples=True, register_eval=False,
+                            register_builtins=False)
+
+
+_SANDBOX_LUA = """
+local root, limit = ...
+io = nil
+os = nil
+package.cpath = ""
+package.path = root .. "/?.lua"
+package.searchers[3] = nil
+package.searchers[4] = nil
+dofile = nil
+loadfile = nil
+debug.sethook(function() error("instruction limit reached (endless loop?)") end, "", limit)
+"""
+
+
+def validate_scheduler(root: Path, run: bool = True) -> list[Problem]:
+    """Checks of ``scheduler/v1``: presence, compilation, requires, libraries, entry point."""
+    directory = root / "scheduler" / "v1"
+    main = directory / "main.lua"
+    if (directory / "scheduler.wasm").is_file():
+        return []
+    if not main.is_file():
+        return [Problem(str(main), 1, TOP, "scheduler/v1/main.lua (or scheduler.wasm) is "
+                        "missing; verwalter exits with code 4")]
+    problems: list[Problem] = []
+    lua = _lua_runtime()
+    for path in _walk(directory):
+        if path.suffix != ".lua":
+            continue
+        name = str(path)
+        source = path.read_text(errors="replace")
+        _, error = _compile(lua, source, path.name)
+        if error is not None:
+            problems.append(Problem(name, _lua_line(str(error)), "lua",
+                                    f"does not compile: {error}"))
+            continue
+        for number, line_text in enumerate(source.splitlines(), 1):
+            code = line_text.split("--", 1)[0]
+            for match in REQUIRE_RE.finditer(code):
+                module = match.group(2)
+                if module in LUA_STANDARD_MODULES:
+                    continue
+                # verwalter replaces the module's extension by .lua
+                target = str(PurePosixPath(module).with_suffix(".lua")) if module else ""
+                if "." in PurePosixPath(module).name and not module.endswith(".lua"):
+                    problems.append(Problem(name, number, "require", f"require {module!r} "
+                                            f"loads {target!r} in verwalter: use slash paths "
+                                            "('a/b', not 'a.b')"))
+                elif not target or not (directory / target).is_file():
+                    problems.append(Problem(name, number, "require", f"module {module!r} not "
+                                            f"found as scheduler/v1/{target}"))
+            for match in FORBIDDEN_LIB_RE.finditer(code):
+                problems.append(Problem(name, number, match.group(1), f"{match.group(0)}: the "
+                                        f"'{match.group(1)}' library is not available in "
+                                        "verwalter's Lua"))
+    if run and not problems:
+        problems += _load_main(lua, directory, main)
+    return problems
+
+
+def _compile(lua: Any, source: str, name: str) -> tuple[Any, str | None]:
+    """Compile Lua ``source`` without running it: ``(function, None)`` or ``(None, error)``."""
+    result = lua.globals().load(source, "@" + name)
+    if isinstance(result, tuple):
+        return None, str(result[1])
+    return result, None
+
+
+def _lua_line(message: str) -> int:
+    match = re.search(r":(\d+):", message)
+    return int(match.group(1)) if match else 1
+
+
+def _load_main(lua: Any, directory: Path, main: Path) -> list[Problem]:
+    import lupa.lua53 as lupa
+
+    name = str(main)
+    try:
+        sandbox, _ = _compile(lua, _SANDBOX_LUA, "sandbox")
+        sandbox(str(directory), 10_000_000)
+        chunk, error = _compile(lua, main.read_text(), "main.lua")
+        if error is not None:
+            return [Problem(name, _lua_line(str(error)), "lua", str(error))]
+        result = chunk()
+    except lupa.LuaError as exc:
+        return [Problem(name, _lua_line(str(exc)), "lua", f"loading main.lua failed: {exc}")]
+    if isinstance(result, tuple):
+        result = result[0] if result else None
+    if lupa.lua_type(result) != "table":
+        return [Problem(name, 1, "scheduler", "main.lua must return a table with a "
+                        "'scheduler' function")]
+    if lupa.lua_type(result["scheduler"]) != "function":
+        return [Problem(name, 1, "scheduler", "the table returned by main.lua has no "
+                        "'scheduler' function")]
+    return []
+
+
+# --------------------------------------------------------------------------- data dirs
+
+
+def _json_compatible(value: Any) -> str | None:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return "NaN and infinite numbers have no JSON form"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str | int | float | bool) or key is None:
+                return "mapping keys must be scalars"
+            message = _json_compatible(item)
+            if message:
+                return message
+    if isinstance(value, list):
+        for item in value:
+            message = _json_compatible(item)
+            if message:
+                return message
+    return None
+
+
+def validate_runtime(root: Path) -> list[Problem]:
+    """Checks of ``runtime/``: every data file parses and is JSON-compatible."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    problems: list[Problem] = []
+    for path in _walk(root / "runtime"):
+        name = str(path)
+        if path.suffix not in RUNTIME_EXTENSIONS:
+            continue
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(name, 1, TOP, f"cannot read: {exc}"))
+            continue
+        if path.suffix == ".json":
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(name, exc.lineno, TOP, f"invalid JSON: {exc.msg} "
+                                        "(verwalter skips this file)"))
+        elif path.suffix in (".yaml", ".yml"):
+            try:
+                documents = list(YAML(typ="safe").load_all(text))
+            except YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                problems.append(Problem(name, mark.line + 1 if mark else 1, TOP,
+                                        f"invalid YAML: {getattr(exc, 'problem', exc)} "
+                                        "(verwalter skips this file)"))
+                continue
+            except Exception as exc:  # constructor errors of odd YAML (bad timestamps...)
+                problems.append(Problem(name, 1, TOP, f"invalid YAML: {exc}"))
+                continue
+            if documents:
+                message = _json_compatible(documents[0])
+                if message:
+                    problems.append(Problem(name, 1, TOP, f"not JSON-compatible: {message}"))
+            if len(documents) > 1:
+                problems.append(Problem(name, 1, TOP, "only the first YAML document is used",
+                                        "warning"))
+    return problems
+
+
+def read_log_dirs(root: Path) -> tuple[dict[str, str], list[Problem]]:
+    """The merged ``log-dirs`` of ``sandbox/*.yaml`` and the problems of those files."""
+    directory = root / "sandbox"
+    if not directory.is_dir():
+        return {}, [Problem(str(directory), 1, TOP, "sandbox/ directory is missing; verwalter "
+                            "and verwalter_render refuse to start without it (it may be "
+                            "empty)")]
+    log_dirs: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in sorted(directory.iterdir()):
+        if ignored(path.name) or path.suffix not in (".yaml", ".yml") or not path.is_file():
+            continue
+        node, more = load(path.read_text(errors="replace"), str(path))
+        problems += more
+        if any(p.severity == "error" for p in more):
+            continue
+        record, more = check(node, SANDBOX_SCHEMA, str(path))
+        problems += more
+        if record is INVALID:
+            continue
+        for key, value in record["log-dirs"].items():
+            if not value.startswith("/"):
+                problems.append(Problem(str(path), record["log-dirs"].line_of(key),
+                                        f"log-dirs.{key}", "must be an absolute path"))
+            log_dirs[key] = value
+    return log_dirs, problems
+
+
+def validate_templates(root: Path, log_dirs: dict[str, str] | None = None) -> list[Problem]:
+    """Every render file and template file under ``templates/``."""
+    problems: list[Problem] = []
+    for path in _walk(root / "templates"):
+        if path.name.endswith((".render.yaml", ".render.yml")):
+            problems += validate_render_config(path, log_dirs=log_dirs)
+        elif path.suffix in TEMPLATE_ENGINES:
+            problems += validate_template(path)
+    return problems
+
+
+def validate_machine_id(text_or_path: str | Path, filename: str | None = None
+                        ) -> list[Problem]:
+    """``/etc/machine-id``: 32 hex digits, optionally one newline."""
+    text, name, problems = read_source(text_or_path, filename)
+    if text is None:
+        return problems
+    if not MACHINE_ID_RE.match(text):
+        return [Problem(name, 1, "machine-id", "must be 32 hex digits and an optional "
+                        "newline (verwalter exits with code 3 otherwise)")]
+    return []
+
+
+def validate_tree(root: Path, *, machine_id: Path | None = None,
+                  run_scheduler: bool = True) -> list[Problem]:
+    """Every problem of a verwalter config directory (see the module notes)."""
+    if not root.is_dir():
+        return [Problem(str(root), 1, TOP, "not a directory")]
+    problems: list[Problem] = []
+    if machine_id is not None:
+        problems += validate_machine_id(machine_id)
+    problems += validate_scheduler(root, run=run_scheduler)
+    problems += validate_runtime(root)
+    log_dirs, more = read_log_dirs(root)
+    problems += more
+    problems += validate_templates(root, log_dirs)
+    if not (root / "templates").is_dir():
+        problems.append(Problem(str(root / "templates"), 1, TOP, "templates/ directory is "
+                                "missing: no role can be rendered", "warning"))
+    return problems
+
+
+def validate_schedule(schedule: Any, root: Path | None = None,
+                      filename: str = "<schedule>") -> list[Problem]:
+    """Checks of a scheduler's output (the decoded JSON object)."""
+    problems: list[Problem] = []
+
+    def add(key: str, message: str) -> None:
+        problems.append(Problem(filename, 1, key, message))
+
+    if not isinstance(schedule, dict):
+        return [Problem(filename, 1, TOP, "the schedule must be a JSON object")]
+    roles = schedule.get("roles") or {}
+    global_vars = schedule.get("vars") or {}
+    if not isinstance(roles, dict):
+        add("roles", "must be an object")
+        roles = {}
+    nodes = schedule.get("nodes") or {}
+    if not isinstance(nodes, dict):
+        add("nodes", "must be an object keyed by host name")
+        nodes = {}
+    for host, info in nodes.items():
+        if not isinstance(info, dict):
+            add(f"nodes.{host}", "must be an object")
+            continue
+        node_roles = info.get("roles") or {}
+        if not isinstance(node_roles, dict):
+            add(f"nodes.{host}.roles", "must be an object")
+            continue
+        for role, data in node_roles.items():
+            if not isinstance(data, dict):
+                add(f"nodes.{host}.roles.{role}", "must be an object")
+                continue
+            template = next((source.get("template") for source in (
+                data, info.get("vars") or {}, roles.get(role) or {}, global_vars)
+                if isinstance(source, dict) and "template" in source), None)
+            if not isinstance(template, str):
+                add(f"nodes.{host}.roles.{role}", "no 'template' string for this role "
+                    "(verwalter_render exits 4)")
+            elif root is not None and not (root / "templates" / template).is_dir():
+                add(f"nodes.{host}.roles.{role}", f"template {template!r} has no directory "
+                    f"templates/{template}")
+    changes = schedule.get("changes", [])
+    if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
+        add("changes", "must be a list of strings")
+    return problems
+
+
+# --------------------------------------------------------------------------- scaffold
+
+_JSON_LUA = r"""-- Minimal JSON encoder for the scheduler (deterministic: object keys sorted).
+local json = {}
+
+local escapes = {
+    ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f',
+    ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t',
+}
+
+local function encode_string(s)
+    local escaped = s:gsub('[%c"\\]', function(c)
+        return escapes[c] or string.format('\\u%04x', c:byte())
+    end)
+    return '"' .. escaped .. '"'
+end
+
+-- A table is a JSON array when its keys are exactly 1..n; an empty table is
+-- an object unless it is marked with json.array().
+local array_marker = {}
+function json.array(t)
+    return setmetatable(t or {}, array_marker)
+end
+
+local function is_array(t)
+    if getmetatable(t) == array_marker then return true end
+    local n = 0
+    for _ in pairs(t) do n = n + 1 end
+    if n == 0 then return false end
+    for i = 1, n do
+        if t[i] == nil then return false end
+    end
+    return true
+end
+
+function json.encode(value)
+    local kind = type(value)
+    if kind == "nil" then
+        return "null"
+    elseif kind == "boolean" then
+        return tostring(value)
+    elseif kind == "number" then
+        if value ~= value or value == math.huge or value == -math.huge then
+            error("json: cannot encode " .. tostring(value))
+        end
+        if math.type(value) == "integer" then
+            return string.format("%d", value)
+        end
+        return string.format("%.14g", value)
+    elseif kind == "string" then
+        return encode_string(value)
+    elseif kind == "table" then
+        local parts = {}
+        if is_array(value) then
+            for i = 1, #value do
+                parts[#parts + 1] = json.encode(value[i])
+            end
+            return "[" .. table.concat(parts, ",") .. "]"
+        end
+        local keys = {}
+        for k in pairs(value) do
+            keys[#keys + 1] = k
+        end
+        table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+        for _, k in ipairs(keys) do
+            parts[#parts + 1] = encode_string(tostring(k)) .. ":" .. json.encode(value[k])
+        end
+        return "{" .. table.concat(parts, ",") .. "}"
+    end
+    error("json: cannot encode a " .. kind)
+end
+
+return json
+"""
+
+_MAIN_LUA = """\
+-- Scheduler of the tutorial: place the `{role}` role on every known node.
+--
+-- Input: verwalter's scheduler input (current_host, peers, runtime, parents,
+-- actions). Output: the schedule as JSON text, and a log.
+--
+-- * Versions are the files runtime/{role}/<version>.yaml (keys of
+--   runtime.{role}); the newest version wins ("v10" is newer than "v9"),
+--   unless an action {{"role": "{role}", "version": "vN"}} picked one, which
+--   is remembered in the schedule's `state`.
+-- * A version file may list `nodes: [...]` to place the role on those
+--   hosts only; otherwise it runs on every node, the local one included
+--   (verwalter's `peers` leave the local node out).
+-- * A node without the role gets an empty daemon set, so its lithos
+--   process file is emptied instead of left behind.
+-- * Nothing time-dependent goes into the schedule, so the same input always
+--   gives the same schedule and nothing is re-deployed needlessly.
+local json = require "json"
+
+local ROLE = "{role}"
+local TEMPLATE = "{template}"
+
+local function version_key(name)
+    local parts = {{}}
+    for number in tostring(name):gmatch("%d+") do
+        parts[#parts + 1] = tonumber(number)
+    end
+    return parts
+end
+
+local function newer(a, b)
+    local ka, kb = version_key(a), version_key(b)
+    for i = 1, math.max(#ka, #kb) do
+        local x, y = ka[i] or -1, kb[i] or -1
+        if x ~= y then return x > y end
+    end
+    return tostring(a) > tostring(b)
+end
+
+local function sorted_keys(t)
+    local keys = {{}}
+    for k in pairs(t or {{}}) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    return keys
+end
+
+local function known_hosts(input)
+    local seen, hosts = {{}}, {{}}
+    local function add(name)
+        if name and name ~= "" and not seen[name] then
+            seen[name] = true
+            hosts[#hosts + 1] = name
+        end
+    end
+    add(input.current_host)
+    for _, id in ipairs(sorted_keys(input.peers)) do
+        add(input.peers[id].hostname)
+    end
+    table.sort(hosts)
+    return hosts
+end
+
+local function previous_version(input)
+    local best
+    for _, parent in ipairs(input.parents or {{}}) do
+        local state = parent.state and parent.state[ROLE]
+        if state and state.version and (best == nil or newer(state.version, best)) then
+            best = state.version
+        end
+    end
+    return best
+end
+
+local function chosen_version(input, versions)
+    local choice
+    for _, id in ipairs(sorted_keys(input.actions)) do
+        local action = input.actions[id]
+        if type(action) == "table" and action.role == ROLE and versions[action.version] then
+            choice = action.version
+        end
+    end
+    if choice then return choice, "action" end
+    local previous = previous_version(input)
+    if previous and versions[previous] then
+        -- keep the version picked by an earlier action unless a newer file arrived
+        local newest
+        for _, name in ipairs(sorted_keys(versions)) do
+            if newest == nil or newer(name, newest) then newest = name end
+        end
+        return newer(newest, previous) and newest or previous, "previous"
+    end
+    local newest
+    for _, name in ipairs(sorted_keys(versions)) do
+        if newest == nil or newer(name, newest) then newest = name end
+    end
+    return newest, "newest"
+end
+
+local function daemons_of(meta)
+    local daemons = {{}}
+    for _, name in ipairs(sorted_keys(meta.daemons)) do
+        local d = meta.daemons[name]
+        daemons[name] = {{
+            image = d.image,
+            config = d.config,
+            instances = math.tointeger(tonumber(d.instances or 1)) or 1,
+        }}
+    end
+    return daemons
+end
+
+local function schedule(input)
+    local log = {{}}
+    local versions = (input.runtime or {{}})[ROLE] or {{}}
+    local version, why = chosen_version(input, versions)
+    local meta = version and versions[version] or {{}}
+    local placement
+    if type(meta.nodes) == "table" then
+        placement = {{}}
+        for _, host in ipairs(meta.nodes) do placement[host] = true end
+    end
+    local nodes = {{}}
+    for _, host in ipairs(known_hosts(input)) do
+        local daemons = {{}}
+        if version and (placement == nil or placement[host]) then
+            daemons = daemons_of(meta)
+        end
+        nodes[host] = {{roles = {{[ROLE] = {{daemons = daemons}}}}}}
+    end
+    log[#log + 1] = string.format("%s: version %s (%s)", ROLE, tostring(version), why)
+    local changes = json.array()
+    if version ~= previous_version(input) then
+        changes[#changes + 1] = string.format("%s: version %s", ROLE, tostring(version))
+    end
+    return {{
+        roles = {{[ROLE] = {{template = TEMPLATE, version = version}}}},
+        nodes = nodes,
+        state = {{[ROLE] = {{version = version}}}},
+        changes = changes,
+    }}, table.concat(log, "\\n")
+end
+
+local function scheduler(input)
+    local ok, result, log = xpcall(schedule, debug.traceback, input)
+    if not ok then
+        error(result)
+    end
+    return json.encode(result), log
+end
+
+return {{
+    scheduler = scheduler,
+}}
+"""
+
+_LITHOS_HBS = """\
+# lithos processes of role {{role}}, rendered by verwalter {{verwalter_version}}
+{{#each daemons}}
+{{@key}}:
+  kind: Daemon
+  image: {{image}}
+  config: {{config}}
+  instances: {{instances}}
+{{/each}}
+"""
+
+
+def scaffold_files(role: str = "django", template_version: str = "v1",
+                   image: str | None = None, version: str = "v1",
+                   config: str = "/config/web.yaml", instances: int = 1,
+                   process: str = "web") -> dict[str, str]:
+    """The tutorial's verwalter tree as ``{relative path: text}``.
+
+    With ``image`` (``<container>.<hash8>``) a first runtime version file
+    ``runtime/<role>/<version>.yaml`` is included.
+    """
+    from tools.quire import dump
+
+    template = f"{role}/{template_version}"
+    files = {
+        "scheduler/v1/main.lua": _MAIN_LUA.format(role=role, template=template),
+        "scheduler/v1/json.lua": _JSON_LUA,
+        f"templates/{template}/lithos.yaml.hbs": _LITHOS_HBS,
+        f"templates/{template}/lithos.render.yaml": dump({
+            "templates": {"processes": "lithos.yaml.hbs"},
+            "commands": [
+                _tagged("!PeekLog", f"lithos/{role}.log"),
+                _tagged("!RootCommand", ["lithos_switch", "{{ role }}",
+                                         "{{ files.processes }}"]),
+            ],
+        }),
+        "sandbox/lithos.yaml": dump({"log-dirs": {"lithos": "/var/log/lithos"}}),
+    }
+    if image is not None:
+        files[f"runtime/{role}/{version}.yaml"] = dump({"daemons": {process: {
+            "image": image, "config": config, "instances": instances}}})
+    return files
+
+
+def _tagged(tag: str, value: Any) -> Any:
+    from tools.quire import Tagged
+
+    return Tagged(tag, value)
+
+
+def scaffold_tree(out: Path, **options: Any) -> list[Path]:
+    """Write the tutorial's tree under ``out`` (each file atomically); creates the
+    ``runtime/<role>/`` directory even without a version file."""
+    from tools.lithos.generate import write_files
+
+    files = scaffold_files(**options)
+    written = write_files(out, files)
+    (out / "runtime" / options.get("role", "django")).mkdir(parents=True, exist_ok=True)
+    return written
+
+
+def schedule_json(text: str) -> Any:
+    """Decode a scheduler's first return value (helper for previews and tests)."""
+    return json.loads(text)
+
+
+__all__ = [
+    "read_log_dirs",
+    "scaffold_files",
+    "scaffold_tree",
+    "validate_machine_id",
+    "validate_render_config",
+    "validate_runtime",
+    "validate_schedule",
+    "validate_scheduler",
+    "validate_template",
+    "validate_templates",
+    "validate_tree",
+]

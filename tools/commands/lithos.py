@@ -2,9 +2,123 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
+
+from tools.lithos.check import LithosCheckNotFound, run_lithos_check
+from tools.lithos.generate import DEFAULT_IMAGE_DIR, DjangoParams, generate_files, write_files
+from tools.lithos.systemd import lithos_tree_unit
+from tools.problems import errors
 
 
 @click.group("lithos")
 def cli() -> None:
     """Generate and check lithos configs."""
+
+
+def _generated_problems(files: dict[str, str], params: DjangoParams) -> list[str]:
+    from tools.lithos import config
+
+    sandbox_file = f"sandboxes/{params.sandbox}.yaml"
+    sandbox, problems = config.parse_sandbox(files[sandbox_file], sandbox_file)
+    problems += config.validate_master(files["master.yaml"], "master.yaml")
+    process_file = f"processes/{params.sandbox}.yaml"
+    problems += config.validate_process(files[process_file], process_file, sandbox=sandbox)
+    container_file = f"config/{params.process}.yaml"
+    problems += config.validate_container(files[container_file], container_file,
+                                          sandbox=sandbox)
+    return [str(p) for p in errors(problems)]
+
+
+@cli.command("generate", epilog="""\b
+Writes OUT/master.yaml, OUT/sandboxes/<sandbox>.yaml, OUT/processes/<sandbox>.yaml
+and OUT/config/<process>.yaml (the container config that goes into the image at
+/config/). Every file is validated first and written atomically.
+Exit codes: 0 written, 1 the parameters give an invalid config (nothing written),
+2 usage error.""")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write into (created if missing).")
+@click.option("--sandbox", default="django", show_default=True, help="Sandbox (role) name.")
+@click.option("--image", default="django-deploy.current", show_default=True,
+              help="Image directory name, normally <container>.<hash8> from vagga.")
+@click.option("--image-dir", default=DEFAULT_IMAGE_DIR, show_default=True,
+              help="The sandbox's image-dir on the nodes.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--user", default=1, show_default=True, type=click.IntRange(0))
+@click.option("--group", default=1, show_default=True, type=click.IntRange(0))
+@click.option("--instances", default=1, show_default=True, type=click.IntRange(0))
+@click.option("--process", default="web", show_default=True, help="Process name.")
+@click.option("--project", default="MyProject", show_default=True, help="Django project.")
+@click.option("--storage-dir", default=None,
+              help="Host dir for a writable /storage volume (omitted by default).")
+@click.option("--json", "as_json", is_flag=True, help="Print the written paths as JSON.")
+def generate(out: Path, sandbox: str, image: str, image_dir: str, port: int, user: int,
+             group: int, instances: int, process: str, project: str, storage_dir: str | None,
+             as_json: bool) -> None:
+    """Write the tutorial's lithos configs for the Django app."""
+    params = DjangoParams(sandbox=sandbox, image=image, image_dir=image_dir, port=port,
+                          user=user, group=group, instances=instances, process=process,
+                          project=project, storage_dir=storage_dir)
+    files = generate_files(params)
+    problems = _generated_problems(files, params)
+    if problems:
+        for line in problems:
+            click.echo(line, err=True)
+        sys.exit(1)
+    written = write_files(out, files)
+    if as_json:
+        click.echo(json.dumps([str(p) for p in written]))
+    else:
+        for path in written:
+            click.echo(str(path))
+
+
+@cli.command("unit", epilog="Exit code: 0.")
+@click.option("--bin-dir", default="/usr/bin", show_default=True,
+              help="Where lithos_tree is installed.")
+@click.option("--config", default="/etc/lithos/master.yaml", show_default=True,
+              help="The master config lithos_tree reads.")
+def unit(bin_dir: str, config: str) -> None:
+    """Print the systemd unit (lithos.service) that runs lithos_tree."""
+    click.echo(lithos_tree_unit(bin_dir, config), nl=False)
+
+
+@cli.command("check", epilog="""\b
+Runs the real lithos_check (from --bin-dir, else PATH); nothing is emulated.
+Exit codes: 0 lithos_check found no problem, 1 it reported errors,
+2 usage error, 3 lithos_check not found.""")
+@click.option("--bin-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory holding lithos_check (and lithos_tree, lithos_knot).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Master config (lithos_check's default: /etc/lithos/master.yaml).")
+@click.option("--sandbox", help="Sandbox to check --alternate-config for.")
+@click.option("--alternate-config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Process config to check instead of the sandbox's current one.")
+@click.option("--check-container", "containers", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Only check this container config (repeatable); needs no master.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def check(bin_dir: Path | None, config: Path | None, sandbox: str | None,
+          alternate_config: Path | None, containers: tuple[Path, ...], as_json: bool) -> None:
+    """Run the real lithos_check and report what it found."""
+    if alternate_config is not None and sandbox is None:
+        click.echo("error: --alternate-config needs --sandbox", err=True)
+        sys.exit(2)
+    try:
+        result = run_lithos_check(config=config, sandbox=sandbox,
+                                  alternate_config=alternate_config,
+                                  check_containers=containers, bin_dir=bin_dir)
+    except LithosCheckNotFound as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(3)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        for message in result.messages:
+            click.echo(f"{message.level}: {message.text}")
+        click.echo("lithos_check: ok" if result.ok else
+                   f"lithos_check: failed (exit {result.exit_status})")
+    sys.exit(0 if result.ok else 1)

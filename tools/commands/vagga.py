@@ -2,9 +2,117 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
+
+from tools.problems import errors
+from tools.vagga import (
+    VaggaParams,
+    check_deploy_container,
+    explain_name,
+    parse_vagga,
+    tutorial_vagga_yaml,
+    validate_vagga,
+    write_vagga,
+)
 
 
 @click.group("vagga")
 def cli() -> None:
     """Write and check vagga.yaml, name images."""
+
+
+@cli.command("write", epilog="""\b
+Writes OUT/vagga.yaml atomically: a development container (with /tmp: !Empty) and a
+deployment container built on it with !Container (code in /app, lithos container
+configs in /config, mount points made with !EnsureDir).
+Exit codes: 0 written, 1 the result would be invalid (nothing written), 2 usage error.""")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Project directory to write vagga.yaml into.")
+@click.option("--dev", default="django", show_default=True, help="Development container.")
+@click.option("--deploy", default="django-deploy", show_default=True,
+              help="Deployment container.")
+@click.option("--base", default="jammy", show_default=True, help="Ubuntu release codename.")
+@click.option("--project", default="MyProject", show_default=True, help="Django project.")
+@click.option("--lithos-configs", default="/work/lithos/config", show_default=True,
+              help="Directory (under /work) holding the lithos container configs.")
+@click.option("--mount", "mounts", multiple=True, default=("/state",), show_default=True,
+              help="Mount point the lithos configs use (repeatable).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def write(out: Path, dev: str, deploy: str, base: str, project: str, lithos_configs: str,
+          mounts: tuple[str, ...], port: int) -> None:
+    """Write the tutorial's vagga.yaml."""
+    params = VaggaParams(dev=dev, deploy=deploy, base=base, project=project,
+                         lithos_configs=lithos_configs, mount_points=tuple(mounts), port=port)
+    text = tutorial_vagga_yaml(params)
+    problems = errors(validate_vagga(text, str(out / "vagga.yaml")))
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    click.echo(str(write_vagga(out, params)))
+
+
+@cli.command("explain-name", epilog="""\b
+CONTAINER.HASH8 is how vagga names a build (.vagga/.roots/<container>.<hash8>);
+the tutorial uses the same name for the image directory on the nodes.
+Get HASH with: vagga _version_hash --short CONTAINER (only vagga can compute it).
+Exit codes: 0, 2 bad container name or hash.""")
+@click.argument("container")
+@click.argument("hash8", metavar="HASH")
+@click.option("--image-dir", default="/var/lib/lithos/images/django", show_default=True,
+              help="The sandbox's image-dir on the nodes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+def explain_name_command(container: str, hash8: str, image_dir: str, as_json: bool) -> None:
+    """Explain where the image name CONTAINER.HASH appears."""
+    try:
+        info = explain_name(container, hash8, image_dir)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        click.echo(f"{key:<{width}}  {value}")
+
+
+@cli.command("check-deploy", epilog="""\b
+Checks that CONTAINER starts with !Container, that the development container mounts
+/tmp: !Empty (warning) and that every volume mount point of the given lithos container
+configs exists in the image.
+Exit codes: 0 fine, 1 problems, 2 usage error.""")
+@click.argument("vagga_yaml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--container", default="django-deploy", show_default=True)
+@click.option("--lithos-config", "lithos_configs", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="lithos container config whose volumes must have mount points.")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def check_deploy(vagga_yaml: Path, container: str, lithos_configs: tuple[Path, ...],
+                 as_json: bool) -> None:
+    """Check a deployment container against the tutorial's rules."""
+    from tools.lithos.config import parse_container
+
+    for path in (vagga_yaml, *lithos_configs):
+        if not path.is_file():
+            click.echo(f"error: {path}: no such file", err=True)
+            sys.exit(2)
+    record, problems = parse_vagga(vagga_yaml)
+    mounts: list[str] = []
+    for path in lithos_configs:
+        model, more = parse_container(path)
+        problems += more
+        if model is not None:
+            mounts += list(model.volumes)
+    if record is not None:
+        problems += check_deploy_container(record, container, str(vagga_yaml), mounts)
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+    sys.exit(1 if errors(problems) else 0)

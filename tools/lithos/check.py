@@ -14,6 +14,8 @@ only asked to check container configs (``--check-container``).
 processes, images, devfs dir, all under one temp dir) from generated files so
 the real checker can run without root or ``/etc/lithos``.
 
+>>> parse_messages("ERROR 2026-11-25T20:05:08Z: lithos_check: undefined variable \\"x\\"")
+[CheckMessage(level='ERROR', text='undefined variable "x"')]
 >>> parse_messages("[2026-01-01T00:00:00Z ERROR lithos_check] No allowed users range")
 [CheckMessage(level='ERROR', text='No allowed users range')]
 """
@@ -35,8 +37,9 @@ from tools.quire import dump
 
 BINARY = "lithos_check"
 _LEVEL_RE = re.compile(
-    r"^\[?\s*(?:\S*\d\S*\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\b\s*"
-    r"(?::?\s*lithos_check\]?:?)?\]?:?\s*(?P<text>.*)$")
+    r"^\[?(?:\S+\s+)?(?P<level>ERROR|WARN|INFO|DEBUG|TRACE)\s+(?P<rest>.*)$")
+_TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\S*?:?\s+")
+_TARGET_RE = re.compile(r"^lithos_\w+\]?:?\s*")
 
 
 class LithosCheckNotFound(FileNotFoundError):
@@ -82,9 +85,10 @@ def parse_messages(stderr: str) -> list[CheckMessage]:
     """Split ``lithos_check``'s log output into messages (continuation lines joined)."""
     messages: list[CheckMessage] = []
     for line in stderr.splitlines():
-        match = _LEVEL_RE.match(line)
+        match = _LEVEL_RE.match(line.strip())
         if match:
-            messages.append(CheckMessage(match["level"], match["text"].strip()))
+            text = _TARGET_RE.sub("", _TIMESTAMP_RE.sub("", match["rest"]))
+            messages.append(CheckMessage(match["level"], text.strip()))
         elif messages and line.strip():
             last = messages[-1]
             messages[-1] = CheckMessage(last.level, f"{last.text} {line.strip()}")

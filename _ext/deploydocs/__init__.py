@@ -1,29 +1,47 @@
 """deploydocs: a Sphinx extension whose doc build doubles as an integration test.
 
-The pipeline (one module per arrow) is *parse blocks → plan → run on hosts →
-compare → report*. This package registers the directives and the build
-phases; the modes are described in :mod:`deploydocs.modes`.
+The pipeline, one module per arrow::
+
+    directives/parse  →  plan  →  runner (lab)  →  compare  →  report/render
+    (text → Block)       (order,   (sessions,       (normalize,   (warnings, badges,
+                          allowlist) faults, checks)  wildcards)    records, JUnit)
+
+:mod:`deploydocs.phase` wires them to the build: directives only parse;
+once every document is read (``env-updated``) the blocks are planned and,
+in modes that execute, run; pages are filled in at ``doctree-resolved``.
+The modes are described in :mod:`deploydocs.modes`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.errors import ConfigError
 
+from deploydocs import phase
+from deploydocs.directives import DIRECTIVES, lab_block, lab_report
 from deploydocs.modes import MODES, Mode
 
 __all__ = ["MODES", "Mode", "setup"]
 
+STATIC = Path(__file__).parent / "static"
 
-def _check_mode(app: Sphinx, config: Any) -> None:
+
+def _check_config(app: Sphinx, config: Any) -> None:
     mode = config.deploydocs_mode
     if mode not in MODES:
-        from sphinx.errors import ConfigError
-
         raise ConfigError(
             f"deploydocs_mode must be one of {', '.join(MODES)}, not {mode!r}"
         )
+    if str(STATIC) not in [str(p) for p in config.html_static_path]:
+        config.html_static_path = [*config.html_static_path, str(STATIC)]
+
+
+def _skip(self: Any, node: nodes.Element) -> None:
+    raise nodes.SkipNode
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -33,10 +51,28 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("deploydocs_inventory", "", "", types=(str,))
     app.add_config_value("deploydocs_tools_dir", "", "", types=(str,))
     app.add_config_value("deploydocs_strict", False, "", types=(bool,))
-    app.connect("config-inited", _check_mode)
+    app.add_config_value("deploydocs_cache", True, "", types=(bool,))
+    app.add_config_value("deploydocs_hosts", ["node1", "node2", "node3", "workstation"], "",
+                         types=(list, tuple))
+    app.add_config_value("deploydocs_secret_patterns", [], "", types=(list, tuple))
+    app.add_config_value("deploydocs_secret_env", [], "", types=(list, tuple))
+    app.connect("config-inited", _check_config)
+    for name, directive in DIRECTIVES.items():
+        app.add_directive(name, directive)
+    skip = (_skip, None)
+    for node in (lab_block, lab_report):
+        app.add_node(node, html=skip, latex=skip, text=skip, man=skip, texinfo=skip)
+    app.add_css_file("deploydocs.css")
+    app.connect("env-purge-doc", phase.purge_doc)
+    app.connect("env-merge-info", phase.merge_info)
+    app.connect("env-updated", phase.env_updated)
+    app.connect("doctree-resolved", phase.doctree_resolved)
+    app.connect("build-finished", phase.build_finished)
     return {
         "version": "0.1",
-        "env_version": 1,
+        "env_version": 2,
+        # Directives only parse and store plain data, merged by env-merge-info;
+        # execution happens once, in the main process, after all reads.
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

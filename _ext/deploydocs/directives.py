@@ -1,0 +1,153 @@
+"""The Sphinx directives: text on the page → :class:`~deploydocs.blocks.Block` + a placeholder.
+
+Directives only parse and remember; they never run anything. Each one
+leaves a :class:`lab_block` node that :mod:`deploydocs.render` fills in after
+the run phase, and appends its block to the environment (per document, in
+source order) so the build phase can plan and run every block at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from deploydocs.blocks import Block, Kind
+from deploydocs.parse import OPTION_NAMES, BlockSyntaxError, parse_block
+
+logger = logging.getLogger(__name__)
+
+ALL_OPTIONS = sorted({name for names in OPTION_NAMES.values() for name in names})
+
+
+class lab_block(nodes.General, nodes.Element):
+    """Placeholder for one block; replaced when the doctree is resolved."""
+
+
+class lab_report(nodes.General, nodes.Element):
+    """Placeholder for the verification report table."""
+
+
+def blocks_of(env: Any) -> dict[str, list[Block]]:
+    """The environment's blocks: docname → blocks in source order."""
+    if not hasattr(env, "deploydocs_blocks"):
+        env.deploydocs_blocks = {}
+    return env.deploydocs_blocks
+
+
+def report_docs(env: Any) -> set[str]:
+    """Documents holding a ``lab-report`` directive."""
+    if not hasattr(env, "deploydocs_report_docs"):
+        env.deploydocs_report_docs = set()
+    return env.deploydocs_report_docs
+
+
+class LabDirective(SphinxDirective):
+    """Common base: parse into a :class:`Block`, remember it, leave a placeholder."""
+
+    kind: ClassVar[Kind]
+    has_content = True
+    required_arguments = 0
+    optional_arguments = 1
+    final_argument_whitespace = True
+    option_spec: ClassVar[dict[str, Any]] = dict.fromkeys(ALL_OPTIONS, directives.unchanged)
+
+    def _content_lines(self) -> tuple[int, ...]:
+        """1-based source line of each content line (reST and MyST number them differently)."""
+        items = self.content.items
+        if not items:
+            return ()
+        offsets = [offset for _, offset in items]
+        if offsets[0] == self.content_offset:  # reST: absolute, 0-based
+            lines = [o + 1 for o in offsets]
+        else:  # MyST: relative to the content start
+            base = self.lineno + self.content_offset + 1 - offsets[0]
+            lines = [base + o for o in offsets]
+        try:
+            text = Path(items[0][0]).read_text(encoding="utf-8").splitlines()
+            if all(0 < n <= len(text) and text[n - 1].strip() == line.strip()
+                   for n, line in zip(lines, self.content, strict=True)):
+                return tuple(lines)
+        except (OSError, UnicodeDecodeError):
+            pass
+        return ()
+
+    def run(self) -> list[nodes.Node]:
+        source, lineno = self.get_source_info()
+        try:
+            block = parse_block(
+                self.kind, docname=self.env.docname, source=str(source), lineno=lineno or 0,
+                argument=self.arguments[0] if self.arguments else "",
+                raw_options=self.options, content=list(self.content),
+                content_lines=self._content_lines() or [0] * len(self.content),
+            )
+        except BlockSyntaxError as error:
+            where = error.lineno or self.lineno
+            key = f" [{error.key}]" if error.key else ""
+            logger.warning(f"{self.kind.value}{key}: {error}", location=(self.env.docname, where),
+                           type="deploydocs", subtype="syntax")
+            return []
+        blocks_of(self.env).setdefault(self.env.docname, []).append(block)
+        node = lab_block()
+        node["block"] = block
+        node["index"] = len(blocks_of(self.env)[self.env.docname]) - 1
+        self.set_source_info(node)
+        return [node]
+
+
+class LabRun(LabDirective):
+    """``.. lab-run:: HOSTS``: commands with their expected output."""
+
+    kind = Kind.RUN
+
+
+class LabFile(LabDirective):
+    """``.. lab-file:: PATH``: a file the reader writes and the hosts get."""
+
+    kind = Kind.FILE
+
+
+class LabCheck(LabDirective):
+    """``.. lab-check:: HOSTS``: hidden state assertions after the previous step."""
+
+    kind = Kind.CHECK
+
+
+class LabFault(LabDirective):
+    """``.. lab-fault:: HOST``: break something on purpose (healed later, always)."""
+
+    kind = Kind.FAULT
+    has_content = False
+
+
+class LabHeal(LabDirective):
+    """``.. lab-heal:: HOST``: undo the page's fault on HOST."""
+
+    kind = Kind.HEAL
+    has_content = False
+
+
+class LabReport(SphinxDirective):
+    """``.. lab-report::``: a table of every block and its verification status."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        report_docs(self.env).add(self.env.docname)
+        node = lab_report()
+        self.set_source_info(node)
+        return [node]
+
+
+DIRECTIVES: dict[str, type[SphinxDirective]] = {
+    "lab-run": LabRun,
+    "lab-file": LabFile,
+    "lab-check": LabCheck,
+    "lab-fault": LabFault,
+    "lab-heal": LabHeal,
+    "lab-report": LabReport,
+}

@@ -1,0 +1,28 @@
+"""Open the lab for a verify build (imported only by modes that execute).
+
+``deploydocs_lab`` is a backend name understood by
+``tools.lab.lab.open_lab`` (``docker``, ``ssh``, ``qemu``) or
+``package.module:function``, a factory with the same signature (used by the
+extension's own tests to stand in a local transport).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+
+def open_configured_lab(spec: str, inventory: str, tools_dir: str) -> Any:
+    """Return a started lab for the configured backend."""
+    kwargs: dict[str, Any] = {
+        "inventory": Path(inventory) if inventory else None,
+        "tools_dir": Path(tools_dir) if tools_dir else None,
+    }
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+        factory = getattr(importlib.import_module(module_name), attr)
+        return factory(**kwargs)
+    from tools.lab.lab import open_lab
+
+    return open_lab(spec, **kwargs)

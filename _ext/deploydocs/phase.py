@@ -1,0 +1,331 @@
+"""The build phase: once per build, after every document is read.
+
+``env-updated``: collect blocks from the environment, plan, and per mode
+print the plan, or run it on the lab and write the records.
+``doctree-resolved``: replace placeholders with outputs and badges.
+``build-finished``: summary line, strict-mode warnings, JUnit, transcripts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from deploydocs import accept as accept_mode
+from deploydocs.blocks import Block
+from deploydocs.directives import blocks_of, lab_block, lab_report, report_docs
+from deploydocs.masking import Masker
+from deploydocs.modes import Mode
+from deploydocs.plan import Plan, PlanError, describe, make_plan, reading_order
+from deploydocs.records import (
+    BlockRecord,
+    DocumentRecord,
+    RecordError,
+    Status,
+    block_ids,
+    fingerprint_id,
+    load_record,
+    record_path,
+    save_record,
+)
+from deploydocs.render import View, block_nodes, report_table
+from deploydocs.report import (
+    failure_line,
+    failure_message,
+    junit_xml,
+    stand_in_summary,
+    summary,
+    write_outputs,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildState:
+    """What one build knows about the blocks (kept on the app, never pickled)."""
+
+    mode: Mode
+    order: list[str] = field(default_factory=list)
+    plan: Plan | None = None
+    ran: bool = False
+    result: Any = None
+    loaded: dict[str, DocumentRecord] = field(default_factory=dict)
+    corrupt: set[str] = field(default_factory=set)
+    refused: str = ""
+
+
+def state(app: Sphinx) -> BuildState:
+    """The build's state, created on first use."""
+    if not hasattr(app, "deploydocs_state"):
+        app.deploydocs_state = BuildState(Mode(app.config.deploydocs_mode))  # type: ignore[attr-defined]
+    return app.deploydocs_state  # type: ignore[attr-defined]
+
+
+def relpath(app: Sphinx, docname: str) -> str:
+    """The source file of *docname*, relative to the source directory."""
+    try:
+        return str(app.env.doc2path(docname, False))
+    except Exception:
+        return docname
+
+
+def ids_of(env: Any, docname: str) -> dict[int, str]:
+    """Block index in the document → block id."""
+    return dict(enumerate(block_ids(blocks_of(env).get(docname, []))))
+
+
+def block_id_lookup(env: Any) -> Any:
+    """A function Block → id (identity within its document)."""
+    table: dict[tuple[str, int], str] = {}
+    for doc, blocks in blocks_of(env).items():
+        for block, bid in zip(blocks, block_ids(blocks), strict=True):
+            table[(doc, block.lineno)] = bid
+
+    def lookup(block: Block) -> str:
+        return table.get((block.docname, block.lineno), block.source_hash)
+
+    return lookup
+
+
+def load_doc_record(app: Sphinx, docname: str) -> DocumentRecord:
+    """The committed record of a document; a broken file warns once and counts as empty."""
+    st = state(app)
+    if docname not in st.loaded:
+        path = record_path(Path(app.srcdir), docname)
+        try:
+            st.loaded[docname] = load_record(path, docname)
+        except RecordError as error:
+            st.corrupt.add(docname)
+            logger.warning(
+                f"deploydocs: record file {path} is corrupted ({error}); its blocks are shown "
+                "as never verified until the next verify run rewrites it",
+                location=str(path), type="deploydocs", subtype="record")
+            st.loaded[docname] = DocumentRecord(docname)
+    return st.loaded[docname]
+
+
+# -- events -------------------------------------------------------------------
+def purge_doc(app: Sphinx, env: Any, docname: str) -> None:
+    """Forget a document's blocks before it is re-read."""
+    blocks_of(env).pop(docname, None)
+    report_docs(env).discard(docname)
+
+
+def merge_info(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
+    """Merge blocks read in a parallel worker."""
+    for doc in docnames:
+        if doc in blocks_of(other):
+            blocks_of(env)[doc] = blocks_of(other)[doc]
+        if doc in report_docs(other):
+            report_docs(env).add(doc)
+
+
+def env_updated(app: Sphinx, env: Any) -> list[str]:
+    """Plan, and run when the mode executes. Returns the documents to rewrite."""
+    st = state(app)
+    blocks = {d: b for d, b in blocks_of(env).items() if b and d in env.found_docs}
+    st.order = reading_order(app.config.root_doc, env.toctree_includes, env.found_docs)
+    if st.mode is Mode.RENDER or not blocks:
+        return sorted(set(blocks) | report_docs(env))
+    if st.mode.executes:
+        _execute(app, env, blocks, st)
+    else:
+        _print_plan(app, blocks, st)
+    return sorted(set(blocks) | report_docs(env))
+
+
+def _refuse(app: Sphinx, error: PlanError, st: BuildState) -> None:
+    for block, message in error.problems:
+        logger.warning(f"deploydocs: {message}; nothing was run",
+                       location=(block.docname, block.lineno), type="deploydocs",
+                       subtype="plan")
+    st.refused = f"plan refused ({len(error.problems)} problem(s))"
+
+
+def _print_plan(app: Sphinx, blocks: dict[str, list[Block]], st: BuildState) -> None:
+    hosts = list(app.config.deploydocs_hosts)
+    nodes_ = [h for h in hosts if h != "workstation"]
+    try:
+        st.plan = make_plan(blocks, st.order, lab_hosts=hosts, nodes=nodes_)
+    except PlanError as error:
+        _refuse(app, error, st)
+        return
+    lines = describe(st.plan, {d: relpath(app, d) for d in blocks})
+    text = "\n".join(["deploydocs plan (nothing is run):", *lines])
+    print(text, flush=True)
+    out = Path(app.outdir) / "deploydocs" / "plan.txt"
+    from deploydocs.records import write_atomic
+
+    write_atomic(out, text + "\n")
+
+
+def _execute(app: Sphinx, env: Any, blocks: dict[str, list[Block]], st: BuildState) -> None:
+    from deploydocs.lab import open_configured_lab
+    from deploydocs.runner import Runner
+
+    cfg = app.config
+    lab = open_configured_lab(cfg.deploydocs_lab, cfg.deploydocs_inventory,
+                              cfg.deploydocs_tools_dir)
+    try:
+        try:
+            st.plan = make_plan(blocks, st.order, lab_hosts=lab.hosts, nodes=lab.nodes)
+        except PlanError as error:
+            _refuse(app, error, st)
+            return
+        lookup = block_id_lookup(env)
+        previous: dict[tuple[str, str], BlockRecord] = {}
+        for doc in blocks:
+            for bid, record in load_doc_record(app, doc).blocks.items():
+                previous[(doc, bid)] = record
+        masker = Masker.from_config(cfg.deploydocs_secret_patterns, cfg.deploydocs_secret_env)
+        runner = Runner(lab, block_id=lookup, previous=previous, masker=masker,
+                        progress=lambda line: logger.info(f"deploydocs: {line}"),
+                        accept=st.mode is Mode.ACCEPT, use_cache=cfg.deploydocs_cache)
+        st.result = runner.run(st.plan)
+        st.ran = True
+    finally:
+        lab.close()
+    if st.mode is Mode.ACCEPT:
+        blocks = {doc: list(doc_blocks) for doc, doc_blocks in blocks.items()}
+        _accept(app, blocks, runner, lookup)
+    _save_records(app, blocks, st, lookup)
+
+
+def _accept(app: Sphinx, blocks: dict[str, list[Block]], runner: Any, lookup: Any) -> None:
+    changes = []
+    for doc, doc_blocks in blocks.items():
+        for block in doc_blocks:
+            observed = runner.accepted.get((doc, lookup(block)))
+            if observed:
+                changes.append((block, observed))
+    if not changes:
+        logger.info("deploydocs accept: every output already matched; no source changed")
+        return
+    try:
+        done = accept_mode.rewrite_sources(changes)
+    except accept_mode.AcceptError as error:
+        logger.warning(f"deploydocs accept: {error}", type="deploydocs", subtype="accept")
+        return
+    # The records are saved under the rewritten blocks' ids, so the next
+    # render shows them as verified.
+    for block, observed in changes:
+        doc_blocks = blocks[block.docname]
+        doc_blocks[doc_blocks.index(block)] = accept_mode.accepted_block(block, observed)
+    for source, count in done.items():
+        logger.info(f"deploydocs accept: rewrote {count} expected output(s) in {source}")
+
+
+def _save_records(app: Sphinx, blocks: dict[str, list[Block]], st: BuildState,
+                  lookup: Any) -> None:
+    result = st.result
+    fp = result.fingerprint
+    fp_id = fingerprint_id(fp)
+    for doc, doc_blocks in blocks.items():
+        record = DocumentRecord(doc, fingerprints={fp_id: fp})
+        ids = block_ids(doc_blocks)
+        for block, bid in zip(doc_blocks, ids, strict=True):
+            found = result.records.get((doc, lookup(block))) or result.records.get((doc, bid))
+            if found is None:
+                continue
+            found.block_id = bid
+            record.blocks[bid] = found
+            old_fp = found.fingerprint_id
+            if old_fp and old_fp != fp_id and found.cached:
+                record.fingerprints[old_fp] = load_doc_record(app, doc).fingerprints.get(old_fp, {})
+        save_record(record_path(Path(app.srcdir), doc), record)
+        st.loaded[doc] = record
+
+
+def doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Fill the placeholders of one document."""
+    st = state(app)
+    for node in list(doctree.findall(lab_block)):
+        block: Block = node["block"]
+        view = view_of(app, docname, block, node["index"])
+        node.replace_self(block_nodes(block, view))
+    for node in list(doctree.findall(lab_report)):
+        rows = []
+        for doc in st.order or sorted(blocks_of(app.env)):
+            for index, block in enumerate(blocks_of(app.env).get(doc, [])):
+                rows.append((doc, block, view_of(app, doc, block, index)))
+        content: list[nodes.Node] = []
+        records = [v.record for _, _, v in rows if v.record]
+        text = summary(records) + (f"; {len(rows) - len(records)} never verified"
+                                   if len(rows) > len(records) else "")
+        content.append(nodes.paragraph(text, text, classes=["deploydocs-summary"]))
+        covered = stand_in_summary((b, v.record) for _, b, v in rows)
+        for name, where in sorted(covered.items()):
+            line = f"Stand-in {name} covered {len(where)} block(s): {', '.join(where)}"
+            content.append(nodes.paragraph(line, line))
+
+        def link(target: str, docname: str = docname) -> str:
+            return app.builder.get_relative_uri(docname, target)
+
+        content.append(report_table(rows, link))
+        node.replace_self(content)
+
+
+def view_of(app: Sphinx, docname: str, block: Block, index: int) -> View:
+    """What the page shows for *block*: this run's record, or the committed one."""
+    st = state(app)
+    bid = ids_of(app.env, docname).get(index, block.source_hash)
+    if st.ran:
+        record = st.result.records.get((docname, bid))
+        if record is None:
+            return View(None, note="not run in this build")
+        fp = load_doc_record(app, docname).fingerprints.get(record.fingerprint_id,
+                                                           st.result.fingerprint)
+        return View(record, fp)
+    if st.refused:
+        return View(None, note=st.refused)
+    doc_record = load_doc_record(app, docname)
+    record = doc_record.blocks.get(bid)
+    if record is None:
+        if docname in st.corrupt:
+            note = "record file corrupted"
+        elif doc_record.blocks:
+            note = "changed since the last verify"
+        else:
+            note = "no verify run recorded"
+        return View(None, note=note)
+    return View(record, doc_record.fingerprints.get(record.fingerprint_id))
+
+
+def build_finished(app: Sphinx, exception: Exception | None) -> None:
+    """Warnings for failures (at file:LINE), strict not-runs, summary, JUnit, transcripts."""
+    st = state(app)
+    if not st.ran or st.result is None:
+        return
+    result = st.result
+    for failure in result.failures:
+        logger.warning(failure_message(failure),
+                       location=(failure.block.docname, failure_line(failure)),
+                       type="deploydocs", subtype="failed")
+    rows = []
+    for doc in st.order:
+        for block in blocks_of(app.env).get(doc, []):
+            record = result.records.get((doc, block_id_lookup(app.env)(block)))
+            if record is not None:
+                rows.append((block, record))
+    if app.config.deploydocs_strict:
+        for block, record in rows:
+            if record.status == Status.NOT_RUN:
+                logger.warning(f"deploydocs (strict): {block.kind.value} not run: "
+                               f"{record.reason}", location=(block.docname, block.lineno),
+                               type="deploydocs", subtype="not-run")
+    line = summary(r for _, r in rows)
+    base = write_outputs(Path(app.outdir), junit_xml(rows, {d: relpath(app, d)
+                                                           for d in blocks_of(app.env)}),
+                         result.transcripts, line)
+    covered = stand_in_summary(rows)
+    for name, where in sorted(covered.items()):
+        logger.info(f"deploydocs: stand-in {name} covered {len(where)} block(s)")
+    logger.info(f"deploydocs: JUnit and transcripts in {base}")
+    # The summary goes to stdout even with -q: it is the verdict of the run.
+    print(f"deploydocs {st.mode.value}: {line}", flush=True)

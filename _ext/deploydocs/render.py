@@ -1,0 +1,200 @@
+"""Fill the placeholders: each block shows its output and a provenance badge.
+
+What the reader sees for a ``lab-run`` block: the commands with ``$``
+prompts and, when the block's record is valid and passed, the output
+observed on the lab (raw, never normalized); otherwise the output as
+written. Under it, a badge: *verified* (date, lab fingerprint), *failed*,
+*not run* (reason) or *never verified* (no record, or the block changed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from docutils import nodes
+
+from deploydocs.blocks import Block, Kind
+from deploydocs.records import BlockRecord, Status
+
+BADGE_CLASS = "deploydocs-badge"
+
+
+@dataclass(frozen=True)
+class View:
+    """What is known about one block when its page is written."""
+
+    record: BlockRecord | None
+    fingerprint: Mapping[str, Any] | None = None
+    note: str = ""
+    """Why there is no record (e.g. ``changed since the last verify``)."""
+
+    @property
+    def status(self) -> str:
+        """The block's status for display."""
+        return self.record.status if self.record else Status.NEVER
+
+
+def describe_fingerprint(fp: Mapping[str, Any] | None) -> str:
+    """A one-line summary of a lab fingerprint (backend, node OS, tool versions, images).
+
+    >>> describe_fingerprint({"backend": "docker", "os": "Debian 12",
+    ...                       "tools": {"lithos_tree": "0.18.4"}})
+    'docker lab · Debian 12 · lithos_tree 0.18.4'
+    """
+    if not fp:
+        return "unknown lab"
+    parts = [f"{fp.get('backend', '?')} lab"]
+    os_name = fp.get("os") or fp.get("node_os")
+    if isinstance(os_name, Mapping):
+        os_name = ", ".join(sorted({str(v) for v in os_name.values()}))
+    if os_name:
+        parts.append(str(os_name))
+    tools = fp.get("tools") or {}
+    flat: dict[str, str] = {}
+    for key, value in tools.items() if isinstance(tools, Mapping) else []:
+        if isinstance(value, Mapping):  # per host
+            flat.update({str(k): str(v) for k, v in value.items()})
+        else:
+            flat[str(key)] = str(value)
+    if flat:
+        parts.append(", ".join(f"{k} {v}" for k, v in sorted(flat.items())))
+    else:
+        parts.append("no real tools")
+    images = fp.get("images") or fp.get("image_ids")
+    if images:
+        if isinstance(images, Mapping):
+            images = list(images.values())
+        parts.append("images " + ", ".join(str(i)[:19] for i in images))
+    return " · ".join(parts)
+
+
+def badge(view: View) -> nodes.paragraph:
+    """The small status line under a block."""
+    record = view.record
+    status = view.status
+    para = nodes.paragraph(classes=[BADGE_CLASS, f"deploydocs-{status.replace(' ', '-')}"])
+    if record is None:
+        text = "○ never verified" + (f" ({view.note})" if view.note else "")
+        para += nodes.inline(text, text)
+        return para
+    date = record.verified_at[:10] or "unknown date"
+    where = ", ".join(f"{h}[{record.session}]" if record.kind in (Kind.RUN, Kind.CHECK)
+                      else h for h in record.hosts)
+    if status == Status.PASSED:
+        head = f"✔ verified {date} on {where} ({record.duration:.1f}s) against "
+    elif status == Status.FAILED:
+        head = f"✘ failed {date} on {where}: {record.reason} — lab: "
+    else:
+        head = f"◌ not run {date}: {record.reason} — lab: "
+    para += nodes.inline(head, head)
+    summary = describe_fingerprint(view.fingerprint)
+    full = json.dumps(view.fingerprint or {}, sort_keys=True, default=str)
+    para += nodes.abbreviation(summary, summary, explanation=full)
+    if record.stand_in:
+        extra = f" · stand-in: {record.stand_in}"
+        para += nodes.inline(extra, extra)
+    return para
+
+
+def _console(text: str) -> nodes.literal_block:
+    node = nodes.literal_block(text, text)
+    node["language"] = "console"
+    return node
+
+
+def run_text(block: Block, outputs: Sequence[str] | None) -> str:
+    """The console text shown for a ``lab-run`` block."""
+    lines: list[str] = []
+    for index, command in enumerate(block.commands):
+        lines.append(f"$ {command.text}")
+        if outputs is not None and index < len(outputs):
+            shown = outputs[index].rstrip("\n")
+            if shown:
+                lines.extend(shown.split("\n"))
+        else:
+            lines.extend(command.expected)
+    return "\n".join(lines)
+
+
+def block_nodes(block: Block, view: View) -> list[nodes.Node]:
+    """The nodes that replace one block's placeholder."""
+    if block.options.hide or block.kind is Kind.CHECK:
+        return []
+    record = view.record
+    result: list[nodes.Node] = []
+    if block.kind is Kind.RUN:
+        outputs = None
+        if record is not None and record.status == Status.PASSED and record.outputs:
+            first = block.hosts[0] if block.hosts[0] in record.outputs else next(
+                iter(record.outputs))
+            outputs = record.outputs[first]
+        result.append(_console(run_text(block, outputs)))
+        if record is not None and record.captures:
+            text = "captured: " + ", ".join(f"${{{k}}} = {v}" for k, v in
+                                              sorted(record.captures.items()))
+            result.append(nodes.paragraph(text, text, classes=["deploydocs-captures"]))
+    elif block.kind is Kind.FILE:
+        hosts = " ".join(block.hosts)
+        caption = f"{block.argument} on {hosts} ({block.options.owner}, {block.options.mode:04o})"
+        result.append(nodes.paragraph(caption, "", nodes.literal(block.argument, block.argument),
+                                      nodes.Text(f" on {hosts} ({block.options.owner}, "
+                                                 f"{block.options.mode:04o})"),
+                                      classes=["deploydocs-file"]))
+        text = "\n".join(block.content)
+        literal = nodes.literal_block(text, text)
+        literal["language"] = block.options.language or "text"
+        result.append(literal)
+    elif block.kind is Kind.FAULT:
+        text = f"Fault injected on {' '.join(block.hosts)}: {block.options.action}"
+        result.append(nodes.paragraph(text, text, classes=["deploydocs-fault"]))
+    elif block.kind is Kind.HEAL:
+        text = f"Fault healed on {' '.join(block.hosts)}"
+        result.append(nodes.paragraph(text, text, classes=["deploydocs-fault"]))
+    result.append(badge(view))
+    return result
+
+
+Row = tuple[str, Block, View]
+
+
+def report_table(rows: Sequence[Row], link: Callable[[str], str]) -> nodes.table:
+    """The verification table: page, line, kind, host, session, status, duration, reason."""
+    headers = ["Page", "Line", "Block", "Host", "Session", "Status", "Duration", "Reason"]
+    table = nodes.table(classes=["deploydocs-report"])
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for width in (20, 6, 10, 14, 10, 12, 8, 30):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    head += _row([nodes.Text(h) for h in headers])
+    body = nodes.tbody()
+    group += body
+    for docname, block, view in rows:
+        record = view.record
+        ref = nodes.reference("", docname, refuri=link(docname), internal=True)
+        reason = (record.reason if record else view.note) or ""
+        if record and record.cached:
+            reason = (reason + " (from cache)").strip()
+        duration = f"{record.duration:.1f}s" if record and record.status != Status.NOT_RUN else ""
+        body += _row([
+            ref, nodes.Text(str(block.lineno)), nodes.Text(block.kind.value),
+            nodes.Text(" ".join(block.hosts)),
+            nodes.Text(block.session if block.kind in (Kind.RUN, Kind.CHECK) else ""),
+            nodes.Text(view.status), nodes.Text(duration), nodes.Text(reason),
+        ])
+    return table
+
+
+def _row(cells: Sequence[nodes.Node]) -> nodes.row:
+    row = nodes.row()
+    for cell in cells:
+        entry = nodes.entry()
+        para = nodes.paragraph()
+        para += cell
+        entry += para
+        row += entry
+    return row

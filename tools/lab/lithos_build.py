@@ -85,6 +85,10 @@ def cache_key(lock_text: str, rustc_version: str) -> str:
 
     :param lock_text: the lock file's content
     :param rustc_version: the output of ``rustc --version``
+
+    >>> key = cache_key("version = 4", "rustc 1.95.0 (59807616e 2026-04-14)")
+    >>> len(key), key == cache_key("version = 4", "rustc 1.96.0 (0000000aa 2026-05-28)")
+    (16, False)
     """
     digest = hashlib.sha256()
     for part in (

@@ -208,7 +208,7 @@ class _Converter:
         return result
 
     def fill_mapping(self, target: Node, pairs: list[tuple[YamlNode, YamlNode]],
-                     key: str) -> None:
+                     key: str, merging: bool = False) -> None:
         seen = {k for k, _ in target.value}
         merges: list[YamlNode] = []
         for knode, vnode in pairs:
@@ -222,8 +222,9 @@ class _Converter:
             name = knode.value
             kline = knode.start_mark.line + 1
             if name in seen:
-                self.error(kline, _join(key, name),
-                           "duplicate key; the first one is used", "warning")
+                if not merging:
+                    self.error(kline, _join(key, name),
+                               "duplicate key; the first one is used", "warning")
                 continue
             seen.add(name)
             target.value.append((name, self.convert(vnode, _join(key, name))))
@@ -233,7 +234,7 @@ class _Converter:
 
     def merge(self, target: Node, source: YamlNode, key: str) -> None:
         if isinstance(source, MappingNode):
-            self.fill_mapping(target, list(source.value), key)
+            self.fill_mapping(target, list(source.value), key, merging=True)
         elif isinstance(source, SequenceNode):
             for item in source.value:
                 self.merge(target, item, key)

@@ -101,3 +101,91 @@ def schedule_preview(tree: Path, current_host: str, peers: str, peers_file: Path
         for problem in result.problems:
             click.echo(str(problem))
     raise SystemExit(0 if result.ok else 1)
+
+
+def _lithos_validator(sandbox: Path | None) -> Any:
+    try:
+        from tools.lithos.config import validate_process
+    except ImportError:  # pragma: no cover - the lithos validators ship with tools/
+        return None
+
+    def validate(text: str, name: str) -> list[Any]:
+        return validate_process(text, name, sandbox=sandbox)
+
+    return validate
+
+
+@cli.command("render")
+@click.argument("tree", type=click.Path(path_type=Path))
+@click.option("--schedule", "schedule_file", required=True, type=click.Path(path_type=Path),
+              help="Schedule JSON (from schedule-preview --output, or verwalter's "
+                   "schedule.json / /v1/schedule).")
+@click.option("--node", required=True, help="Hostname to render for.")
+@click.option("--role", "roles", multiple=True, help="Role(s) to render (default: all the "
+                                                     "node's roles).")
+@click.option("--apply", "do_apply", is_flag=True,
+              help="Render apply: run the commands for real (e.g. the real lithos_switch).")
+@click.option("--root", type=click.Path(path_type=Path), default=None,
+              help="With --apply: put Copy/SplitText/CleanFiles destinations under this "
+                   "directory and run commands there.")
+@click.option("--lithos-sandbox", type=click.Path(path_type=Path), default=None,
+              help="Sandbox config to validate files passed to lithos_switch against.")
+@click.option("--json", "as_json", is_flag=True)
+def render_command(tree: Path, schedule_file: Path, node: str, roles: tuple[str, ...],
+                   do_apply: bool, root: Path | None, lithos_sandbox: Path | None,
+                   as_json: bool) -> None:
+    """Render preview (default) or render apply of a node's roles, as verwalter_render would.
+
+    Handlebars templates are rendered with pybars3; Tera templates with jinja2
+    as an approximation.
+    """
+    from tools.verwalter import render
+
+    if not (tree / "templates").is_dir():
+        raise click.UsageError(f"{tree}/templates:0: templates: no such directory")
+    data = read_json_file(schedule_file, "schedule")
+    if isinstance(data, dict) and isinstance(data.get("data"), dict) and "hash" in data:
+        data = data["data"]  # verwalter's /v1/schedule envelope
+    if not isinstance(data, dict):
+        raise click.UsageError(f"{schedule_file}:1: schedule: must be a JSON object")
+    node_roles = ((data.get("nodes") or {}).get(node) or {}).get("roles") or {}
+    chosen = list(roles) or sorted(node_roles)
+    if not chosen:
+        click.echo(f"{node} has no roles in this schedule: verwalter renders nothing there",
+                   err=True)
+        raise SystemExit(1)
+    unlisted = [r for r in chosen if r not in node_roles]
+    if unlisted:
+        click.echo(f"{node} does not have role(s) {', '.join(unlisted)} in this schedule: "
+                   "verwalter would not render them there", err=True)
+        raise SystemExit(1)
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+    results = []
+    for role in chosen:
+        executor = render.LocalExecutor(root) if do_apply else None
+        results.append(render.render_role(tree, data, node, role, executor=executor,
+                                          validate_lithos=_lithos_validator(lithos_sandbox)))
+    if as_json:
+        payload: Any = [r.as_dict() for r in results]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2,
+                              sort_keys=True))
+    else:
+        for result in results:
+            stand_in = "render apply" if result.applied else "render preview"
+            click.echo(f"{stand_in} (stand-in for verwalter_render): role {result.role} "
+                       f"on {result.node}, template {result.template}")
+            for action in result.actions:
+                click.echo(f"--- {action.render_file}")
+                for name, text in action.outputs.items():
+                    click.echo(f"[{name}]\n{text.rstrip()}")
+                for command in action.commands:
+                    status = "" if command.exit_status is None else f" -> {command.exit_status}"
+                    click.echo(f"$ {command.display}{status}")
+                    if command.output:
+                        click.echo(command.output)
+            for problem in result.problems:
+                click.echo(str(problem))
+            if result.failed:
+                click.echo(f"error: {result.failed}")
+    raise SystemExit(0 if all(r.ok for r in results) else 1)

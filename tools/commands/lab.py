@@ -2,9 +2,240 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
 import click
+
+LAB_NAME_HELP = "Lab name: prefix of its Docker resources (must start with deploydocs.lab)."
+
+
+def _name_option(func):
+    return click.option("--name", "lab_name", default="deploydocs.lab", show_default=True,
+                        help=LAB_NAME_HELP)(func)
+
+
+def _inventory_option(func):
+    return click.option(
+        "--inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Use the ssh backend with this TOML inventory instead of the docker lab.",
+    )(func)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _sigterm_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 @click.group("lab")
 def cli() -> None:
     """Start, inspect and stop the lab's machines."""
+
+
+@cli.command("up")
+@_name_option
+@click.option("--tools-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Directory of real tool binaries (vagga, cantal-agent, verwalter...) "
+                   "installed into every node's /usr/local/bin.")
+@click.option("--no-lithos", is_flag=True,
+              help="Do not build or install lithos (it is then reported absent).")
+def up(lab_name: str, tools_dir: Path | None, no_lithos: bool) -> None:
+    """Build what is missing and start node1..node3 (idempotent).
+
+    Ctrl-C (or SIGTERM) removes everything this run made; leftovers of a killed run are
+    removed by the next `lab up` or `lab reap`.
+    """
+    from tools.lab.docker import DockerLab, LabError
+    from tools.lab.image import ImageBuildError
+    from tools.lab.state import LabBusyError
+
+    console = _console()
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    started = time.monotonic()
+    try:
+        with console.status("lab up") as status:
+
+            def progress(line: str) -> None:
+                elapsed = time.monotonic() - started
+                console.log(f"[{elapsed:6.1f} s] {line}")
+                status.update(line)
+
+            lab = DockerLab(lab_name)
+            record = lab.up(tools_dir=tools_dir, with_lithos=not no_lithos, progress=progress)
+    except KeyboardInterrupt:
+        console.print("interrupted: removed what this run had made")
+        sys.exit(130)
+    except (LabError, ImageBuildError, LabBusyError, ValueError) as err:
+        _fail(str(err))
+    elapsed = time.monotonic() - started
+    console.print(f"lab {lab_name} is up ({elapsed:.1f} s); node image {record['image']['tag']}")
+    lithos = record.get("lithos", {})
+    if "absent" in lithos:
+        console.print(f"lithos: absent ({lithos['absent']})")
+    _print_status(_open(lab_name, None))
+
+
+def _open(lab_name: str, inventory: Path | None):
+    from tools.lab.docker import LabError
+    from tools.lab.inventory import InventoryError
+    from tools.lab.lab import open_lab
+
+    try:
+        if inventory is not None:
+            return open_lab("ssh", inventory=inventory)
+        return open_lab("docker", start=False, name=lab_name)
+    except InventoryError as err:
+        _fail(str(err), 2)
+    except LabError as err:
+        _fail(str(err))
+
+
+def _status_data(lab) -> list[dict[str, object]]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tools.lab.probe import REAL_TOOLS
+
+    with ThreadPoolExecutor(max_workers=len(lab.nodes)) as pool:
+        infos = list(pool.map(lambda n: lab.hosts[n].info(), lab.nodes))
+    rows = []
+    for info in infos:
+        rows.append({
+            "node": info.name, "address": info.address, "machine_id": info.machine_id,
+            "os": info.os, "tools": info.tools,
+            "absent": [t for t in REAL_TOOLS if t not in info.tools],
+        })
+    return rows
+
+
+def _print_status(lab) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"lab ({lab.backend})")
+    for column in ("node", "address", "machine id", "os", "real tools", "absent"):
+        table.add_column(column, overflow="fold")
+    for row in _status_data(lab):
+        tools = "\n".join(f"{name}: {version}" for name, version in row["tools"].items())
+        table.add_row(row["node"], row["address"], row["machine_id"], row["os"],
+                      tools or "none", ", ".join(row["absent"]) or "-")
+    console = Console(width=max(140, Console().width))
+    console.print(table)
+    if lab.backend == "docker":
+        from tools.lab import state
+
+        record = state.read_record(lab._docker_lab.name)
+        lithos = record.get("lithos") or {}
+        if "absent" in lithos:
+            console.print(f"lithos: absent on every node: {lithos['absent']}")
+        extra = record.get("extra_tools") or []
+        console.print(f"--tools-dir executables: {', '.join(extra) if extra else 'none given'}")
+
+
+@cli.command("status")
+@_name_option
+@_inventory_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(lab_name: str, inventory: Path | None, as_json: bool) -> None:
+    """Nodes, addresses, machine ids, and which real tools each has."""
+    lab = _open(lab_name, inventory)
+    if as_json:
+        click.echo(json.dumps(_status_data(lab), indent=2))
+    else:
+        _print_status(lab)
+    lab.close()
+
+
+@cli.command("exec", context_settings={"ignore_unknown_options": True})
+@_name_option
+@_inventory_option
+@click.option("--timeout", type=float, default=None, help="Seconds before the command is killed.")
+@click.argument("node")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(lab_name: str, inventory: Path | None, timeout: float | None, node: str,
+          command: tuple[str, ...]) -> None:
+    """Run COMMAND (after `--`) on NODE; its exit status becomes ours."""
+    import shlex
+
+    lab = _open(lab_name, inventory)
+    if node not in lab.hosts:
+        _fail(f"no host {node!r} (hosts: {', '.join(lab.hosts)})", 2)
+    text = command[0] if len(command) == 1 else shlex.join(command)
+    result = lab.hosts[node].run(text, timeout=timeout)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    lab.close()
+    sys.exit(result.exit_status)
+
+
+@cli.command("shell")
+@_name_option
+@_inventory_option
+@click.argument("node")
+def shell(lab_name: str, inventory: Path | None, node: str) -> None:
+    """An interactive login shell on NODE."""
+    lab = _open(lab_name, inventory)
+    host = lab.hosts.get(node)
+    if host is None or node == "workstation":
+        _fail(f"no node {node!r} (nodes: {', '.join(lab.nodes)})", 2)
+    if lab.backend == "docker":
+        argv = ["docker", "exec", "-it", host.container_name, "bash", "-l"]
+    else:
+        argv = ["ssh", *host.ssh_options(), "-t", host.destination]
+    os.execvp(argv[0], argv)
+
+
+@cli.command("down")
+@_name_option
+def down(lab_name: str) -> None:
+    """Remove every container, network and volume of the lab (images stay cached)."""
+    from tools.lab.docker import DockerLab, LabError
+
+    try:
+        removed = DockerLab(lab_name).down()
+    except LabError as err:
+        _fail(str(err))
+    click.echo("\n".join(f"removed {item}" for item in removed) or "nothing to remove")
+
+
+@cli.command("reap")
+@click.option("--all", "everything", is_flag=True,
+              help="Remove every labelled resource of every lab, not only leftovers.")
+@click.option("--images", is_flag=True, help="Also remove the cached lab images.")
+def reap(everything: bool, images: bool) -> None:
+    """Remove what interrupted or killed runs left behind (label deploydocs.lab)."""
+    from tools.lab.docker import LabError, connect
+    from tools.lab.image import remove_images
+    from tools.lab.reap import reap as reap_all
+
+    try:
+        client = connect()
+    except LabError as err:
+        _fail(str(err))
+    removed = reap_all(client, everything=everything)
+    if images:
+        removed += [f"image {tag}" for tag in remove_images(client)]
+    click.echo("\n".join(f"removed {item}" for item in removed) or "nothing to remove")
+
+
+@cli.command("inventory")
+@_name_option
+def inventory(lab_name: str) -> None:
+    """Write an ssh inventory for the docker lab's nodes (real sshd) and print its path."""
+    from tools.lab.ssh import docker_lab_inventory
+
+    click.echo(str(docker_lab_inventory(lab_name)))

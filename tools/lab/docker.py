@@ -27,6 +27,7 @@ import contextlib
 import io
 import os
 import shlex
+import subprocess
 import tarfile
 import time
 import uuid
@@ -112,22 +113,26 @@ class DockerHost:
         return "docker exec -i", f"{self.container_name}:{path}"
 
     def put_file(self, path: str, data: bytes, owner: str = "root:root", mode: int = 0o644) -> None:
-        """Write *data* to *path* on the node: a temp file in the same directory, then rename."""
-        directory, base = os.path.split(path)
-        tmp_name = f".{base}.deploydocs-{uuid.uuid4().hex[:8]}"
-        mkdir = self.run(f"mkdir -p -- {shlex.quote(directory or '/')}")
-        if not mkdir.ok:
-            raise LabError(f"{self.name}: cannot create {directory}: {mkdir.stderr.strip()}")
-        archive = _tar([(tmp_name, data, mode)])
-        if not self._container().put_archive(directory or "/", archive):
-            raise LabError(f"{self.name}: copying {path} into the container failed")
-        tmp_path = shlex.quote(os.path.join(directory or "/", tmp_name))
-        done = self.run(
-            f"chown {shlex.quote(owner)} {tmp_path} && chmod {mode:o} {tmp_path} && "
-            f"mv -f -- {tmp_path} {shlex.quote(path)} || {{ rm -f -- {tmp_path}; exit 1; }}"
+        """Write *data* to *path* on the node: a temp file in the same directory, then rename.
+
+        The data goes through ``docker exec -i`` (not the archive API, which cannot write
+        into the tmpfs mounts a node has at /run and /tmp).
+        """
+        directory = os.path.dirname(path) or "/"
+        script = (
+            f"set -e; mkdir -p -- {shlex.quote(directory)}; "
+            f"tmp=$(mktemp -p {shlex.quote(directory)} .deploydocs-XXXXXXXX); "
+            f"trap 'rm -f -- \"$tmp\"' EXIT; cat > \"$tmp\"; "
+            f"chown {shlex.quote(owner)} \"$tmp\"; chmod {mode:o} \"$tmp\"; "
+            f"mv -f -- \"$tmp\" {shlex.quote(path)}; trap - EXIT"
         )
-        if not done.ok:
-            raise LabError(f"{self.name}: writing {path} failed: {done.stderr.strip()}")
+        proc = subprocess.run(
+            ["docker", "exec", "-i", self.container_name, "bash", "-c", script],
+            input=data, capture_output=True,
+        )
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip()
+            raise LabError(f"{self.name}: writing {path} failed: {message}")
 
     def address(self) -> str:
         """The node's IPv4 address on the lab network ('' when disconnected or stopped)."""

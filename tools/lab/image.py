@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -227,14 +228,27 @@ def _find_lithos(progress: Progress) -> tuple[Path | None, dict[str, str]]:
         from tools.lab.lithos_build import ensure_lithos
     except ImportError as err:
         return None, {"absent": f"tools.lab.lithos_build is not available: {err}"}
-    progress("lithos 0.18.4 binaries (built once, then cached)")
+    progress("lithos 0.18.4 binaries (built once, then cached; a build takes many minutes)")
     try:
-        bin_dir = Path(ensure_lithos())
+        bin_dir = Path(ensure_lithos(progress=_lithos_progress(progress)))
     except Exception as err:
         return None, {"absent": f"ensure_lithos() failed: {type(err).__name__}: {err}"}
     if not (bin_dir / "lithos_tree").is_file():
         return None, {"absent": f"ensure_lithos() returned {bin_dir} without lithos_tree"}
     return bin_dir, {"bin_dir": str(bin_dir)}
+
+
+def _lithos_progress(progress: Progress) -> Progress:
+    """Pass lithos build status lines on, but not every line of cargo's output."""
+
+    def report(line: str) -> None:
+        text = line.strip()
+        if text.startswith(("Compiling", "Downloaded", "Downloading")):
+            return
+        if text:
+            progress(f"lithos: {text[:120]}")
+
+    return report
 
 
 def _fill_context(
@@ -285,9 +299,18 @@ def _tree_hash(root: Path) -> str:
 
 
 def _run(command: list[str], what: str) -> None:
-    proc = subprocess.run(command, capture_output=True, text=True)
+    """Run *command* in its own process group; on any exit path nothing of it keeps running."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
+        tail = "\n".join(output.decode("utf-8", "replace").strip().splitlines()[-20:])
         raise ImageBuildError(f"{what} failed (exit {proc.returncode}):\n{tail}")
 
 

@@ -9,11 +9,13 @@ extension's own tests to stand in a local transport).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
-def open_configured_lab(spec: str, inventory: str, tools_dir: str) -> Any:
+def open_configured_lab(spec: str, inventory: str, tools_dir: str,
+                        progress: Callable[[str], None] = print) -> Any:
     """Return a started lab for the configured backend."""
     kwargs: dict[str, Any] = {
         "inventory": Path(inventory) if inventory else None,
@@ -25,4 +27,4 @@ def open_configured_lab(spec: str, inventory: str, tools_dir: str) -> Any:
         return factory(**kwargs)
     from tools.lab.lab import open_lab
 
-    return open_lab(spec, **kwargs)
+    return open_lab(spec, progress=progress, **kwargs)

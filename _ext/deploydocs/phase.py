@@ -14,6 +14,7 @@ from typing import Any
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from deploydocs import accept as accept_mode
@@ -170,8 +171,13 @@ def _execute(app: Sphinx, env: Any, blocks: dict[str, list[Block]], st: BuildSta
     from deploydocs.runner import Runner
 
     cfg = app.config
-    lab = open_configured_lab(cfg.deploydocs_lab, cfg.deploydocs_inventory,
-                              cfg.deploydocs_tools_dir)
+    try:
+        lab = open_configured_lab(cfg.deploydocs_lab, cfg.deploydocs_inventory,
+                                  cfg.deploydocs_tools_dir,
+                                  progress=lambda line: logger.info(f"deploydocs lab: {line}"))
+    except Exception as error:
+        raise ExtensionError(f"deploydocs {st.mode.value}: the lab "
+                             f"({cfg.deploydocs_lab}) could not start: {error}") from error
     try:
         try:
             st.plan = make_plan(blocks, st.order, lab_hosts=lab.hosts, nodes=lab.nodes)
@@ -256,10 +262,12 @@ def doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None
                 rows.append((doc, block, view_of(app, doc, block, index)))
         content: list[nodes.Node] = []
         records = [v.record for _, _, v in rows if v.record]
-        text = summary(records) + (f"; {len(rows) - len(records)} never verified"
-                                   if len(rows) > len(records) else "")
+        never = len(rows) - len(records)
+        text = summary(records, count_cached=st.ran) + (f"; {never} never verified"
+                                                        if never else "")
         content.append(nodes.paragraph(text, text, classes=["deploydocs-summary"]))
-        covered = stand_in_summary((b, v.record) for _, b, v in rows)
+        covered = stand_in_summary(((b, v.record) for _, b, v in rows),
+                                   lambda b: f"{relpath(app, b.docname)}:{b.lineno}")
         for name, where in sorted(covered.items()):
             line = f"Stand-in {name} covered {len(where)} block(s): {', '.join(where)}"
             content.append(nodes.paragraph(line, line))

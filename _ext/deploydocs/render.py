@@ -40,34 +40,31 @@ class View:
 def describe_fingerprint(fp: Mapping[str, Any] | None) -> str:
     """A one-line summary of a lab fingerprint (backend, node OS, tool versions, images).
 
-    >>> describe_fingerprint({"backend": "docker", "os": "Debian 12",
-    ...                       "tools": {"lithos_tree": "0.18.4"}})
-    'docker lab · Debian 12 · lithos_tree 0.18.4'
+    >>> describe_fingerprint({"backend": "docker", "nodes": {"node1": {
+    ...     "os": "Debian GNU/Linux 12", "tools": {"lithos_tree": "0.18.4"}}},
+    ...     "images": {"id": "sha256:0123456789abcdef0123"}})
+    'docker lab · Debian GNU/Linux 12 · lithos_tree 0.18.4 · image sha256:0123456789ab'
     """
     if not fp:
         return "unknown lab"
     parts = [f"{fp.get('backend', '?')} lab"]
-    os_name = fp.get("os") or fp.get("node_os")
-    if isinstance(os_name, Mapping):
-        os_name = ", ".join(sorted({str(v) for v in os_name.values()}))
-    if os_name:
-        parts.append(str(os_name))
-    tools = fp.get("tools") or {}
-    flat: dict[str, str] = {}
-    for key, value in tools.items() if isinstance(tools, Mapping) else []:
-        if isinstance(value, Mapping):  # per host
-            flat.update({str(k): str(v) for k, v in value.items()})
-        else:
-            flat[str(key)] = str(value)
-    if flat:
-        parts.append(", ".join(f"{k} {v}" for k, v in sorted(flat.items())))
-    else:
-        parts.append("no real tools")
-    images = fp.get("images") or fp.get("image_ids")
-    if images:
-        if isinstance(images, Mapping):
-            images = list(images.values())
-        parts.append("images " + ", ".join(str(i)[:19] for i in images))
+    systems: set[str] = set()
+    tools: dict[str, str] = {}
+    nodes = fp.get("nodes")
+    for node in nodes.values() if isinstance(nodes, Mapping) else []:
+        if isinstance(node, Mapping):
+            systems.add(str(node.get("os") or "?"))
+            tools.update({str(k): str(v) for k, v in (node.get("tools") or {}).items()})
+    if fp.get("os"):
+        systems.add(str(fp["os"]))
+    if isinstance(fp.get("tools"), Mapping):
+        tools.update({str(k): str(v) for k, v in fp["tools"].items()})
+    if systems:
+        parts.append(", ".join(sorted(systems)))
+    parts.append(", ".join(f"{k} {v}" for k, v in sorted(tools.items())) or "no real tools")
+    images = fp.get("images")
+    if isinstance(images, Mapping) and images.get("id"):
+        parts.append(f"image {str(images['id'])[:19]}")
     return " · ".join(parts)
 
 

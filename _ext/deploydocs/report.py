@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from deploydocs.blocks import Block
@@ -40,7 +40,7 @@ def failure_line(failure: Failure) -> int:
     return failure.lineno or failure.block.lineno
 
 
-def summary(records: Iterable[BlockRecord]) -> str:
+def summary(records: Iterable[BlockRecord], count_cached: bool = True) -> str:
     """``N passed, N failed, N not run`` with not-run reasons grouped.
 
     >>> r = [BlockRecord("a", 1, "lab-run", ["n"], "s", Status.PASSED),
@@ -51,7 +51,7 @@ def summary(records: Iterable[BlockRecord]) -> str:
     """
     records = list(records)
     counts = Counter(r.status for r in records)
-    cached = sum(1 for r in records if r.cached)
+    cached = sum(1 for r in records if r.cached) if count_cached else 0
     text = f"{counts[Status.PASSED]} passed"
     if cached:
         text += f" ({cached} from cache)"
@@ -64,12 +64,14 @@ def summary(records: Iterable[BlockRecord]) -> str:
     return text
 
 
-def stand_in_summary(rows: Iterable[tuple[Block, BlockRecord | None]]) -> dict[str, list[str]]:
+def stand_in_summary(rows: Iterable[tuple[Block, BlockRecord | None]],
+                     where: Callable[[Block], str] = lambda b: b.location
+                     ) -> dict[str, list[str]]:
     """Stand-in name → locations of the blocks it covered."""
     covered: dict[str, list[str]] = {}
     for block, _ in rows:
         if block.options.stand_in:
-            covered.setdefault(block.options.stand_in, []).append(block.location)
+            covered.setdefault(block.options.stand_in, []).append(where(block))
     return covered
 
 

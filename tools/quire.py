@@ -14,8 +14,11 @@ The rules, as read from quire 0.4 and checked against it:
 * booleans are exactly ``true`` or ``false`` (``yes``, ``on``, ``True`` are
   not booleans; in a string field they are plain strings);
 * numeric fields take integers with an optional unit suffix (``k`` 10^3,
-  ``M`` 10^6, ``G`` 10^9, ``ki`` 2^10, ``Mi`` 2^20, ``Gi`` 2^30), or a
-  ``0x``/``0o``/``0b`` prefix; no ``_`` separators, no floats;
+  ``M`` 10^6, ``G`` 10^9, ``ki`` 2^10, ``Mi`` 2^20, ``Gi`` 2^30; ``Ki`` is
+  *not* a suffix), or a ``0x``/``0o``/``0b`` prefix; no floats. ``_`` is
+  skipped after the first digit (``1_000``): the humannum 0.1.0 crate that
+  lithos 0.18.4, vagga 0.8.1 and verwalter 0.13.4 are built with does this,
+  and the real ``lithos_check`` 0.18.4 accepts it;
 * only ``~`` and ``null`` (unquoted) and an empty value are null;
 * local tags (``!Tmpfs``, ``!Readonly``) select variants of enums;
 * merge keys ``<<:`` and aliases work; an anchor defined twice is
@@ -37,9 +40,9 @@ Public API (stable, used by other modules):
 >>> value, problems = check(node, Struct({"size": Int()}), "f.yaml")
 >>> value["size"], problems
 (104857600, [])
->>> node, _ = load("size: 1_000\\n", "f.yaml")
+>>> node, _ = load("size: 1.5\\n", "f.yaml")
 >>> [str(p) for p in check(node, Struct({"size": Int()}), "f.yaml")[1]]
-['f.yaml:1: size: not an integer: "1_000" (quire numbers take no "_" separators)']
+['f.yaml:1: size: not an integer: "1.5" (floats are not accepted here)']
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class Node:
     line: int
     quoted: bool = False
     key_lines: dict[str, int] = field(default_factory=dict)
+    owner_line: int = 0
 
     def get(self, key: str) -> Node | None:
         """The value under ``key`` of a mapping node, or ``None``."""
@@ -227,7 +231,10 @@ class _Converter:
                                "duplicate key; the first one is used", "warning")
                 continue
             seen.add(name)
-            target.value.append((name, self.convert(vnode, _join(key, name))))
+            child = self.convert(vnode, _join(key, name))
+            if not child.owner_line:
+                child.owner_line = kline
+            target.value.append((name, child))
             target.key_lines[name] = kline
         for merge in merges:
             self.merge(target, merge, key)
@@ -341,7 +348,9 @@ def _digits(text: str, radix: int) -> int:
     if not text:
         raise ValueError("no digits")
     value = 0
-    for char in text.lower():
+    for index, char in enumerate(text.lower()):
+        if char == "_" and index > 0:
+            continue  # humannum 0.1.0 skips "_" after the first digit
         digit = _DIGITS.find(char)
         if digit < 0 or digit >= radix:
             raise ValueError(f"invalid digit {char!r}")
@@ -350,18 +359,21 @@ def _digits(text: str, radix: int) -> int:
 
 
 def parse_int(text: str) -> int:
-    """Parse an integer the way quire's numeric fields do.
+    """Parse an integer the way quire's numeric fields do (humannum 0.1.0).
 
     >>> parse_int("100Mi"), parse_int("4k"), parse_int("0o755"), parse_int("0x10")
     (104857600, 4000, 493, 16)
+    >>> parse_int("1_000"), parse_int(" 16 Mi ")
+    (1000, 16777216)
     >>> parse_int("1.5")
     Traceback (most recent call last):
     ValueError: invalid digit '.'
     """
+    text = text.strip()
     multiplier = 1
     for suffix, value in UNIT_SUFFIXES:
         if len(suffix) < len(text) and text.endswith(suffix):
-            multiplier, text = value, text[: -len(suffix)]
+            multiplier, text = value, text[: -len(suffix)].rstrip()
             break
     radix = {"0x": 16, "0o": 8, "0b": 2}.get(text[:2], 10) if len(text) > 2 else 10
     if radix != 10:
@@ -482,9 +494,7 @@ class Int(Schema):
             value = parse_int(text) if self.units else _plain_int(text)
         except ValueError:
             hint = ""
-            if "_" in text:
-                hint = ' (quire numbers take no "_" separators)'
-            elif re.fullmatch(r"[+-]?\d*\.\d*(e[+-]?\d+)?", text, re.I):
+            if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", text, re.I):
                 hint = " (floats are not accepted here)"
             elif self.units is False and re.fullmatch(r"\w+", text):
                 hint = " (a plain decimal number is expected)"
@@ -655,7 +665,7 @@ class Struct(Schema):
             if spelled is None:
                 value = schema.missing()
                 if value is INVALID:
-                    ctx.error(node.line, _join(key, name), "is required")
+                    ctx.error(node.owner_line or node.line, _join(key, name), "is required")
                     ok = False
                 else:
                     result[name] = value

@@ -74,14 +74,17 @@ def test_yes_is_a_plain_string_in_a_string_field() -> None:
     ("100", 100), ("1k", 1000), ("2M", 2_000_000), ("3G", 3_000_000_000),
     ("1ki", 1024), ("100Mi", 100 << 20), ("2Gi", 2 << 30), ("0x1f", 31), ("0o755", 493),
     ("0b101", 5), ("+7", 7), ("-3", -3), ("0x10k", 16_000),
+    # humannum 0.1.0 (what lithos 0.18.4 is built with) skips "_" after the first
+    # digit and trims spaces; the real lithos_check 0.18.4 accepts "1_000"
+    ("1_000", 1000), ("0x1_0", 16), ("'16 Mi'", 16 << 20),
 ])
 def test_integers_take_unit_suffixes_and_radix_prefixes(text: str, number: int) -> None:
-    assert parse_int(text) == number
+    assert parse_int(text.strip("'")) == number
     value, problems = run(f"size: {text}\n")
     assert problems == [] and value["size"] == number
 
 
-@pytest.mark.parametrize("text", ["1_000", "1.5", "0.5", "1e3", "1Ki", "1K", "ten", "0x", "k"])
+@pytest.mark.parametrize("text", ["_1", "1.5", "0.5", "1e3", "1Ki", "1K", "ten", "0x", "k"])
 def test_numbers_quire_refuses(text: str) -> None:
     _, problems = run(f"size: {text}\n")
     assert where(problems) == ["f.yaml:1: size"]
@@ -89,7 +92,7 @@ def test_numbers_quire_refuses(text: str) -> None:
 
 def test_floats_and_separators_get_a_hint() -> None:
     assert "floats" in run("size: 0.5\n")[1][0].message
-    assert "separators" in run("size: 1_000\n")[1][0].message
+    assert "floats" in run("size: 1e3\n")[1][0].message
 
 
 def test_local_tags_select_enum_variants() -> None:

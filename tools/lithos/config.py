@@ -568,13 +568,13 @@ def parse_container(text_or_path: str | Path, filename: str | None = None
         for var in _vars_in(text):
             if var in variables:
                 continue
-            if var == "lithos:pid":
-                if not (whole_env_value and text.strip() == "@{lithos:pid}"):
-                    add(line, key, "@{lithos:pid} may only be the whole value of an environ "
-                        "entry")
-            elif var in ("lithos:name", "lithos:config_filename"):
-                add(line, key, f"@{{{var}}} works at run time, but lithos_check 0.18.4 "
-                    "reports it as an undefined variable", "warning")
+            if var == "lithos:pid" and not (whole_env_value
+                                            and text.strip() == "@{lithos:pid}"):
+                add(line, key, "@{lithos:pid} may only be the whole value of an environ "
+                    "entry")
+            elif var in BUILTIN_VARIABLES:
+                add(line, key, f"@{{{var}}} works in lithos_knot, but lithos_check 0.18.4 "
+                    "(which lithos_switch runs) rejects it as an undefined variable")
             else:
                 add(line, key, f"undefined variable @{{{var}}}; declare it under variables")
 

@@ -150,10 +150,15 @@ def write_files(out: Path, files: dict[str, str]) -> list[Path]:
             target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(prefix=f".tmp.{target.name}.", dir=target.parent)
-            with os.fdopen(handle, "w") as stream:
+            staged.append((Path(temp), target))
+            try:
+                stream = os.fdopen(handle, "w")
+            except BaseException:
+                os.close(handle)
+                raise
+            with stream:
                 stream.write(text)
             os.chmod(temp, 0o644)
-            staged.append((Path(temp), target))
     except BaseException:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)

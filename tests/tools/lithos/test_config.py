@@ -1,0 +1,471 @@
+"""lithos config validators: every rule of sections 7.1-7.4 rejects, realistic configs pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.lithos import config
+from tools.problems import Problem
+
+SANDBOX = """\
+image-dir: /var/lib/lithos/images/django
+image-dir-levels: 1
+allow-users: [1]
+allow-groups: [1]
+default-group: 1
+allow-tcp-ports: [8000, 9000-9010]
+readonly-paths:
+  /timezones: /usr/share/zoneinfo
+writable-paths:
+  /storage: /var/lib/lithos/storage/django
+"""
+
+CONTAINER = """\
+kind: Daemon
+user-id: 1
+group-id: 1
+executable: /usr/bin/python3
+arguments: [-m, gunicorn, MyProject.wsgi]
+workdir: /app
+environ:
+  GUNICORN_FD: "3"
+volumes:
+  /tmp: !Tmpfs {size: 16Mi}
+  /state: !Statedir {}
+tcp-ports:
+  8000: {fd: 3}
+"""
+
+
+def with_volumes(lines: str) -> str:
+    """CONTAINER with more volumes after /state (line 12 onwards)."""
+    return CONTAINER.replace("  /state: !Statedir {}\n", "  /state: !Statedir {}\n" + lines)
+
+
+def errors_at(problems: list[Problem]) -> list[str]:
+    return [f"{p.file}:{p.line}: {p.key}" for p in problems if p.severity == "error"]
+
+
+def sandbox_model(text: str = SANDBOX) -> config.SandboxConfig:
+    model, problems = config.parse_sandbox(text, "sandboxes/django.yaml")
+    assert model is not None and errors_at(problems) == []
+    return model
+
+
+# (name, text, expected "line: key") -----------------------------------------------------
+
+MASTER_REJECTS = [
+    ("docs name syslog-name", "syslog-name: lithos\n", "1: syslog-name"),
+    ("unknown key", "log-level: warn\nsandbox-dir: /x\n", "2: sandbox-dir"),
+    ("runtime-dir relative", "runtime-dir: run/lithos\n", "1: runtime-dir"),
+    ("controllers not a list", "cgroup-controllers: cpu\n", "1: cgroup-controllers"),
+    ("controller not a string", "cgroup-controllers: [name, [cpu]]\n",
+     "1: cgroup-controllers[1]"),
+    ("top level not a mapping", "- runtime-dir\n", "1: (top)"),
+    ("string field given a list", "devfs-dir: [a]\n", "1: devfs-dir"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in MASTER_REJECTS],
+                         ids=[c[0] for c in MASTER_REJECTS])
+def test_master_rejects(text: str, expected: str) -> None:
+    assert f"master.yaml:{expected}" in errors_at(config.validate_master(text, "master.yaml"))
+
+
+SANDBOX_REJECTS = [
+    ("unknown key", SANDBOX + "image-dirs: /x\n", "11: image-dirs"),
+    ("levels below 1", SANDBOX.replace("image-dir-levels: 1", "image-dir-levels: 0"),
+     "2: image-dir-levels"),
+    ("levels above 16", SANDBOX.replace("image-dir-levels: 1", "image-dir-levels: 17"),
+     "2: image-dir-levels"),
+    ("levels a float", SANDBOX.replace("image-dir-levels: 1", "image-dir-levels: 1.0"),
+     "2: image-dir-levels"),
+    ("allow-users empty", SANDBOX.replace("allow-users: [1]", "allow-users: []"),
+     "3: allow-users"),
+    ("allow-users missing", SANDBOX.replace("allow-users: [1]\n", ""), "1: allow-users"),
+    ("allow-groups empty", SANDBOX.replace("allow-groups: [1]", "allow-groups: []"),
+     "4: allow-groups"),
+    ("range reversed", SANDBOX.replace("9000-9010", "9010-9000"), "6: allow-tcp-ports[1]"),
+    ("range not numbers", SANDBOX.replace("9000-9010", "a-b"), "6: allow-tcp-ports[1]"),
+    ("default-user not allowed", SANDBOX + "default-user: 5\n", "11: default-user"),
+    ("default-group not allowed", SANDBOX.replace("default-group: 1", "default-group: 7"),
+     "5: default-group"),
+    ("readonly virtual path relative", SANDBOX.replace("/timezones:", "timezones:"),
+     "8: readonly-paths.timezones"),
+    ("writable host path relative",
+     SANDBOX.replace("/var/lib/lithos/storage/django", "storage"), "10: writable-paths./storage"),
+    ("uid-map item incomplete", SANDBOX + "uid-map:\n- {inside: 0, outside: 1000}\n",
+     "12: uid-map[0].count"),
+    ("uid-map item extra key", SANDBOX + "uid-map:\n- {inside: 0, outside: 1, count: 2, x: 1}\n",
+     "12: uid-map[0].x"),
+    ("gid-map count not a number", SANDBOX + "gid-map:\n- {inside: 0, outside: 1, count: x}\n",
+     "12: gid-map[0].count"),
+    ("bridged without network", SANDBOX + "bridged-network:\n  bridge: br0\n"
+     "  default-gateway: 10.0.0.1\n", "11: bridged-network.network"),
+    ("bridged bad CIDR", SANDBOX + "bridged-network:\n  bridge: br0\n  network: 10.0.0/33\n"
+     "  default-gateway: 10.0.0.1\n", "13: bridged-network.network"),
+    ("bridged without gateway (0.18.4)", SANDBOX + "bridged-network:\n  bridge: br0\n"
+     "  network: 10.0.0.0/24\n", "11: bridged-network.default-gateway"),
+    ("bridged gateway not an IP", SANDBOX + "bridged-network:\n  bridge: br0\n"
+     "  network: 10.0.0.0/24\n  default-gateway: gw\n", "14: bridged-network.default-gateway"),
+    ("after-setup-command relative", SANDBOX + "bridged-network:\n  bridge: br0\n"
+     "  network: 10.0.0.0/24\n  default-gateway: 10.0.0.1\n  after-setup-command: [ip]\n",
+     "15: bridged-network.after-setup-command"),
+    ("secrets namespace bad chars", SANDBOX + "secrets-namespaces: [a/b]\n",
+     "11: secrets-namespaces[0]"),
+    ("auto-clean yes", SANDBOX + "auto-clean: yes\n", "11: auto-clean"),
+    ("default-user with units", SANDBOX + "default-user: 1k\n", "11: default-user"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in SANDBOX_REJECTS],
+                         ids=[c[0] for c in SANDBOX_REJECTS])
+def test_sandbox_rejects(text: str, expected: str) -> None:
+    problems = config.validate_sandbox(text, "sandboxes/django.yaml")
+    assert f"sandboxes/django.yaml:{expected}" in errors_at(problems)
+
+
+PROCESS = "web:\n  image: django-deploy.0123abcd\n  config: /config/web.yaml\n  instances: 2\n"
+
+PROCESS_REJECTS = [
+    ("image missing", "web:\n  config: /config/web.yaml\n", "1: web.image"),
+    ("config missing", "web:\n  image: a.1\n", "1: web.config"),
+    ("config relative", "web:\n  image: a.1\n  config: config/web.yaml\n", "3: web.config"),
+    ("image absolute", "web:\n  image: /a.1\n  config: /c.yaml\n", "2: web.image"),
+    ("image with dot-dot", "web:\n  image: ../a.1\n  config: /c.yaml\n", "2: web.image"),
+    ("instances negative", PROCESS.replace("instances: 2", "instances: -1"), "4: web.instances"),
+    ("instances float", PROCESS.replace("instances: 2", "instances: 1.5"), "4: web.instances"),
+    ("kind misspelt", PROCESS + "  kind: Deamon\n", "5: web.kind"),
+    ("variables not scalars", PROCESS + "  variables: {port: [1]}\n", "5: web.variables.port"),
+    ("ip not an IP", PROCESS + "  ip-addresses: [10.0.0.300]\n", "5: web.ip-addresses[0]"),
+    ("unknown entry key", PROCESS + "  instance: 1\n", "5: web.instance"),
+    ("top level a list", "- web\n", "1: (top)"),
+    ("entry not a mapping", "web: django\n", "1: web"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in PROCESS_REJECTS],
+                         ids=[c[0] for c in PROCESS_REJECTS])
+def test_process_rejects(text: str, expected: str) -> None:
+    problems = config.validate_process(text, "processes/django.yaml")
+    assert f"processes/django.yaml:{expected}" in errors_at(problems)
+
+
+def test_process_image_depth_follows_the_sandbox_levels() -> None:
+    two = sandbox_model(SANDBOX.replace("image-dir-levels: 1", "image-dir-levels: 2"))
+    problems = config.validate_process(PROCESS, "processes/django.yaml", sandbox=two)
+    assert errors_at(problems) == ["processes/django.yaml:1: web.image"]
+    nested = PROCESS.replace("django-deploy.0123abcd", "django/v1")
+    assert errors_at(config.validate_process(nested, "p.yaml", sandbox=two)) == []
+    assert errors_at(config.validate_process(nested, "p.yaml", sandbox=sandbox_model())) == [
+        "p.yaml:1: web.image"]
+
+
+def test_process_alone_does_not_assume_one_level() -> None:
+    nested = PROCESS.replace("django-deploy.0123abcd", "django/v1")
+    assert errors_at(config.validate_process(nested, "p.yaml")) == []
+
+
+BRIDGED = SANDBOX + ("bridged-network:\n  bridge: br0\n  network: 10.0.0.0/24\n"
+                     "  default-gateway: 10.0.0.1\n")
+
+
+def test_bridged_sandbox_needs_an_ip_per_daemon_instance_inside_the_network() -> None:
+    bridged = sandbox_model(BRIDGED)
+    problems = config.validate_process(PROCESS + "  ip-addresses: [10.0.0.5]\n", "p.yaml",
+                                       sandbox=bridged)
+    assert errors_at(problems) == ["p.yaml:1: web.ip-addresses"]
+    problems = config.validate_process(PROCESS + "  ip-addresses: [10.0.0.5, 10.1.0.6]\n",
+                                       "p.yaml", sandbox=bridged)
+    assert errors_at(problems) == ["p.yaml:1: web.ip-addresses"]
+    ok = PROCESS + "  ip-addresses: [10.0.0.5, 10.0.0.6]\n"
+    assert errors_at(config.validate_process(ok, "p.yaml", sandbox=bridged)) == []
+
+
+@pytest.fixture
+def image_dir(tmp_path: Path) -> Path:
+    """A local image dir holding django-deploy.0123abcd with /config/web.yaml."""
+    root = tmp_path / "images"
+    conf = root / "django-deploy.0123abcd" / "config"
+    conf.mkdir(parents=True)
+    (conf / "web.yaml").write_text(CONTAINER.replace(
+        "tcp-ports:\n  8000: {fd: 3}\n",
+        "variables:\n  port: !TcpPort\n  mode: !Choice [fast, slow]\n"
+        "tcp-ports:\n  \"@{port}\": {fd: 3}\n"))
+    (conf / "cmd.yaml").write_text("kind: Command\nexecutable: /bin/true\nuser-id: 1\n")
+    return root
+
+
+def test_process_with_images_checks_variables_kinds_and_presence(image_dir: Path) -> None:
+    good = PROCESS + "  variables: {port: \"8000\", mode: fast}\n"
+    assert errors_at(config.validate_process(good, "p.yaml", sandbox=sandbox_model(),
+                                             image_dir=image_dir)) == []
+    cases = {
+        PROCESS: ["p.yaml:1: web.variables.mode", "p.yaml:1: web.variables.port"],
+        PROCESS + "  variables: {port: \"8001\", mode: fast}\n": ["p.yaml:1: web.variables.port"],
+        PROCESS + "  variables: {port: \"8000\", mode: medium}\n": [
+            "p.yaml:1: web.variables.mode"],
+        PROCESS.replace("0123abcd", "ffffffff"): ["p.yaml:1: web.image"],
+        PROCESS.replace("/config/web.yaml", "/config/nope.yaml"): ["p.yaml:1: web.config"],
+        "run:\n  image: django-deploy.0123abcd\n  config: /config/cmd.yaml\n": [
+            "p.yaml:1: run.kind"],
+    }
+    for text, expected in cases.items():
+        problems = config.validate_process(text, "p.yaml", sandbox=sandbox_model(),
+                                           image_dir=image_dir)
+        found = [e for e in errors_at(problems) if e.startswith("p.yaml")]
+        assert sorted(found) == expected, text
+
+
+CONTAINER_REJECTS = [
+    ("docs name work-dir", CONTAINER.replace("workdir:", "work-dir:"), "6: work-dir"),
+    ("executable missing", CONTAINER.replace("executable: /usr/bin/python3\n", ""),
+     "1: executable"),
+    ("kind unknown", CONTAINER.replace("kind: Daemon", "kind: Service"), "1: kind"),
+    ("restart-timeout too big", CONTAINER + "restart-timeout: 86401\n", "14: restart-timeout"),
+    ("kill-timeout a float", CONTAINER + "kill-timeout: 0.5\n", "14: kill-timeout"),
+    ("memory-limit leading underscore", CONTAINER + "memory-limit: _1000\n", "14: memory-limit"),
+    ("fileno-limit capital Ki", CONTAINER + "fileno-limit: 4Ki\n", "14: fileno-limit"),
+    ("cpu-shares a word", CONTAINER + "cpu-shares: many\n", "14: cpu-shares"),
+    ("arguments not a list", CONTAINER.replace("arguments: [-m, gunicorn, MyProject.wsgi]",
+                                               "arguments: -m gunicorn"), "5: arguments"),
+    ("environ value a list", CONTAINER + "environ2: 1\n", "14: environ2"),
+    ("environ value not scalar", CONTAINER.replace('GUNICORN_FD: "3"', "GUNICORN_FD: [3]"),
+     "8: environ.GUNICORN_FD"),
+    ("volume mount relative", CONTAINER.replace("/state: !Statedir", "state: !Statedir"),
+     "11: volumes.state"),
+    ("volume tag unknown", CONTAINER.replace("!Statedir {}", "!Bind /x"), "11: volumes./state"),
+    ("volume untagged", CONTAINER.replace("!Statedir {}", "/x"), "11: volumes./state"),
+    ("Persistent scalar form (docs)", CONTAINER.replace("!Statedir {}", "!Persistent /db"),
+     "11: volumes./state"),
+    ("Tmpfs mode too big", CONTAINER.replace("{size: 16Mi}", "{size: 16Mi, mode: 0o2000}"),
+     "10: volumes./tmp.mode"),
+    ("Tmpfs unknown key", CONTAINER.replace("{size: 16Mi}", "{sise: 16Mi}"),
+     "10: volumes./tmp.sise"),
+    ("Readonly relative", CONTAINER.replace("!Statedir {}", "!Readonly timezones"),
+     "11: volumes./state"),
+    ("port out of range", CONTAINER.replace("8000: {fd: 3}", "70000: {fd: 3}"),
+     "13: tcp-ports.70000"),
+    ("port not a number", CONTAINER.replace("8000: {fd: 3}", "http: {fd: 3}"),
+     "13: tcp-ports.http"),
+    ("port without fd", CONTAINER.replace("8000: {fd: 3}", "8000: {host: 0.0.0.0}"),
+     "13: tcp-ports.8000.fd"),
+    ("port fd negative", CONTAINER.replace("8000: {fd: 3}", "8000: {fd: -1}"),
+     "13: tcp-ports.8000.fd"),
+    ("port host a name", CONTAINER.replace("8000: {fd: 3}", "8000: {fd: 3, host: localhost}"),
+     "13: tcp-ports.8000.host"),
+    ("port unknown key", CONTAINER.replace("8000: {fd: 3}", "8000: {fd: 3, backlog: 1}"),
+     "13: tcp-ports.8000.backlog"),
+    ("two ports one fd", CONTAINER + "  8001: {fd: 3}\n", "14: tcp-ports.8001.fd"),
+    ("undeclared variable", CONTAINER.replace("MyProject.wsgi", "\"--bind=@{port}\""),
+     "5: arguments[2]"),
+    ("lithos:pid in arguments", CONTAINER.replace("MyProject.wsgi", "\"@{lithos:pid}\""),
+     "5: arguments[2]"),
+    ("lithos:pid inside a longer environ value",
+     CONTAINER.replace('GUNICORN_FD: "3"', 'GUNICORN_FD: "3"\n  PID: "x@{lithos:pid}"'),
+     "9: environ.PID"),
+    ("undeclared variable as port", CONTAINER.replace("8000: {fd: 3}", '"@{port}": {fd: 3}'),
+     "13: tcp-ports.@{port}"),
+    ("variable type unknown", CONTAINER + "variables:\n  port: !Port\n", "15: variables.port"),
+    ("systemd activation with LISTEN_FDS", CONTAINER.replace(
+        'GUNICORN_FD: "3"', 'LISTEN_FDS: "1"') + "variables:\n  p: !TcpPort {activation: "
+     "systemd}\n", "8: environ.LISTEN_FDS"),
+    ("systemd activation fd taken", CONTAINER + "variables:\n  p: !TcpPort {activation: "
+     "systemd}\n", "13: tcp-ports.8000.fd"),
+    ("secret environ and file", CONTAINER + "secret-environ: {A: v2:x}\n"
+     "secret-environ-file: /s\n", "15: secret-environ-file"),
+    ("secret value not encrypted", CONTAINER + "secret-environ: {A: plain}\n",
+     "14: secret-environ.A"),
+    ("resolv-conf unknown key", CONTAINER + "resolv-conf: {copy: true}\n",
+     "14: resolv-conf.copy"),
+    ("hosts-file boolean yes", CONTAINER + "hosts-file: {copy-from-host: yes}\n",
+     "14: hosts-file.copy-from-host"),
+    ("interactive True", CONTAINER + "interactive: True\n", "14: interactive"),
+    ("normal-exit-codes words", CONTAINER + "normal-exit-codes: [ok]\n",
+     "14: normal-exit-codes[0]"),
+    ("uid-map incomplete", CONTAINER + "uid-map: [{inside: 0, count: 1}]\n",
+     "14: uid-map[0].outside"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CONTAINER_REJECTS],
+                         ids=[c[0] for c in CONTAINER_REJECTS])
+def test_container_rejects(text: str, expected: str) -> None:
+    problems = config.validate_container(text, "config/web.yaml")
+    assert f"config/web.yaml:{expected}" in errors_at(problems)
+
+
+CONTAINER_SANDBOX_REJECTS = [
+    ("user not allowed", CONTAINER.replace("user-id: 1", "user-id: 2"), "2: user-id"),
+    ("no user and no default", CONTAINER.replace("user-id: 1\n", ""), "1: user-id"),
+    ("group not allowed", CONTAINER.replace("group-id: 1", "group-id: 0"), "3: group-id"),
+    ("readonly path unknown", with_volumes("  /tz: !Readonly /zones\n"), "12: volumes./tz"),
+    ("persistent outside writable", CONTAINER.replace(
+        "/state: !Statedir {}", "/db: !Persistent {path: /timezones}"), "11: volumes./db"),
+    ("literal port not allowed", CONTAINER.replace("8000: {fd: 3}", "8080: {fd: 3}"),
+     "13: tcp-ports.8080"),
+    ("uid-map in both", CONTAINER + "uid-map: [{inside: 0, outside: 1000, count: 10}]\n",
+     "14: uid-map"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CONTAINER_SANDBOX_REJECTS],
+                         ids=[c[0] for c in CONTAINER_SANDBOX_REJECTS])
+def test_container_rejects_against_the_sandbox(text: str, expected: str) -> None:
+    sandbox = sandbox_model(SANDBOX + "uid-map: [{inside: 0, outside: 5000, count: 10}]\n")
+    problems = config.validate_container(text, "config/web.yaml", sandbox=sandbox)
+    assert f"config/web.yaml:{expected}" in errors_at(problems)
+
+
+def test_default_group_zero_is_reported_when_the_container_sets_no_group() -> None:
+    sandbox = sandbox_model(SANDBOX.replace("default-group: 1\n", ""))
+    text = CONTAINER.replace("group-id: 1\n", "")
+    problems = config.validate_container(text, "config/web.yaml", sandbox=sandbox)
+    assert errors_at(problems) == ["config/web.yaml:1: group-id"]
+    assert "default-group" in problems[-1].message
+
+
+# accepted -------------------------------------------------------------------------------
+
+ACCEPTED_MASTERS = {
+    "empty file": "",
+    "empty mapping": "{}\n",
+    "all keys": "sandboxes-dir: ./sandboxes\nprocesses-dir: ./processes\nruntime-dir: /run/l\n"
+                "state-dir: state\nmount-dir: mnt\ndevfs-dir: /var/lib/lithos/dev\n"
+                "default-log-dir: /var/log/lithos\nconfig-log-dir: null\n"
+                "stdio-log-dir: /var/log/lithos/stderr\nlog-file: master.log\n"
+                "log-level: info\nsyslog-facility: daemon\nsyslog-app-name: lithos\n"
+                "cgroup-name: ~\ncgroup-controllers: [name, cpu, memory]\n",
+    "underscore spelling": "runtime_dir: /run/lithos\n_comment: ignored\n",
+}
+
+
+@pytest.mark.parametrize("text", ACCEPTED_MASTERS.values(), ids=ACCEPTED_MASTERS.keys())
+def test_realistic_masters_are_accepted(text: str) -> None:
+    assert config.validate_master(text, "master.yaml") == []
+
+
+ACCEPTED_SANDBOXES = {
+    "tutorial": SANDBOX,
+    "shared image dir with id maps": "allow-users: [1]\nallow-groups: [0-1]\n"
+        "image-dir: /var/lib/lithos/images\nuid-map:\n- {outside: 10000, inside: 0, count: 2}\n"
+        "gid-map:\n- {outside: 10000, inside: 0, count: 2}\nallow-tcp-ports: [77]\n",
+    "two levels": "image-dir: /var/lib/lithos/images\nimage-dir-levels: 2\n"
+        "allow-users: [1-1000]\nallow-groups: [1-1000]\ndefault-user: 1\ndefault-group: 1\n",
+    "bridged": BRIDGED + "  after-setup-command: [/usr/bin/arping, -U, \"@{container_ip}\"]\n",
+    "no image-dir (code default)": "allow-users: [1]\nallow-groups: [0]\n",
+    "everything": SANDBOX + "used-images-list: /var/lib/lithos/used/django.txt\n"
+        "log-file: django.log\nlog-level: info\ndefault-user: 1\n"
+        "additional-hosts: {db: 10.0.0.9}\nauto-clean: false\nresolv-conf: /etc/resolv.conf\n"
+        "hosts-file: /etc/hosts\nsecrets-private-key: /etc/lithos/key\n"
+        "secrets-namespaces: [django, '']\nconfig-file: /etc/lithos/processes/django.yaml\n",
+}
+
+
+@pytest.mark.parametrize("text", ACCEPTED_SANDBOXES.values(), ids=ACCEPTED_SANDBOXES.keys())
+def test_realistic_sandboxes_are_accepted(text: str) -> None:
+    problems = config.validate_sandbox(text, "sandboxes/django.yaml")
+    assert errors_at(problems) == []
+
+
+def test_a_relative_image_dir_is_only_a_warning() -> None:
+    problems = config.validate_sandbox(SANDBOX.replace("image-dir: /var", "image-dir: var"),
+                                       "sandboxes/django.yaml")
+    assert [p.severity for p in problems] == ["warning"]
+
+
+ACCEPTED_PROCESSES = {
+    "empty": "",
+    "empty mapping": "{}\n",
+    "daemon and command": PROCESS + "manage:\n  kind: Command\n  image: django-deploy.0123abcd\n"
+                          "  config: /config/manage.yaml\n",
+    "with variables": PROCESS + "  variables: {port: '8000'}\n  extra-secrets-namespaces: [x]\n",
+    "zero instances": PROCESS.replace("instances: 2", "instances: 0"),
+}
+
+
+@pytest.mark.parametrize("text", ACCEPTED_PROCESSES.values(), ids=ACCEPTED_PROCESSES.keys())
+def test_realistic_process_configs_are_accepted(text: str) -> None:
+    problems = config.validate_process(text, "processes/django.yaml", sandbox=sandbox_model())
+    assert errors_at(problems) == []
+
+
+ACCEPTED_CONTAINERS = {
+    "tutorial": CONTAINER,
+    "command": "kind: Command\nuser-id: 1\nexecutable: /usr/bin/python3\n"
+               "arguments: [manage.py, migrate]\nworkdir: /app\ninteractive: true\n",
+    "all volume kinds": with_volumes(
+        "  /tz: !Readonly /timezones\n  /storage: !Persistent {path: /storage/db, mkdir: true, "
+        "mode: 0o700, user: 1, group: 1}\n  /run: !Statedir {path: /run}\n  /cache: !Tmpfs\n"),
+    "systemd activation": "executable: /bin/app\nuser-id: 1\ngroup-id: 1\n"
+        "variables:\n  http: !TcpPort {activation: systemd}\n  name: !Name\n"
+        "  host: !DottedName\n  mode: !Choice [a, b]\ntcp-ports:\n  9000: {fd: 4}\n"
+        "environ: {NAME: \"@{name}\"}\n",
+    "variable port and options": CONTAINER.replace(
+        "8000: {fd: 3}", "\"@{port}\":\n    fd: 3\n    host: 127.0.0.1\n    listen-backlog: 1024\n"
+        "    reuse-addr: false\n    reuse-port: true\n    set-non-block: true\n"
+        "    external: false") + "variables:\n  port: !TcpPort\n",
+    "limits with units": CONTAINER + "memory-limit: 256Mi\nfileno-limit: 4k\ncpu-shares: 0x400\n"
+        "restart-timeout: 0\nkill-timeout: 86400\nnormal-exit-codes: [0, 2]\n",
+    "files and misc": CONTAINER + "resolv-conf: {mount: null, copy-from-host: false}\n"
+        "hosts-file: {mount: true, copy-from-host: true, localhost: false, "
+        "public-hostname: true}\nstdout-stderr-file: /state/log\nrestart-process-only: true\n"
+        "metadata: {anything: [1, {goes: here}]}\n"
+        "secret-environ:\n  DB: [\"v2:abc\", \"v2:def\"]\n",
+    "underscore keys and anchors": "_env: &env {LANG: C.UTF-8}\nexecutable: /bin/app\n"
+        "user_id: 1\ngroup_id: 1\nenviron:\n  <<: *env\n  PATH: /bin\n",
+}
+
+
+@pytest.mark.parametrize("text", ACCEPTED_CONTAINERS.values(), ids=ACCEPTED_CONTAINERS.keys())
+def test_realistic_container_configs_are_accepted(text: str) -> None:
+    problems = config.validate_container(text, "config/web.yaml", sandbox=sandbox_model())
+    assert errors_at(problems) == []
+
+
+def test_relative_executable_is_a_warning_not_an_error() -> None:
+    problems = config.validate_container(CONTAINER.replace("/usr/bin/python3", "python3"),
+                                         "config/web.yaml")
+    assert [p.severity for p in problems] == ["warning"]
+
+
+@pytest.mark.parametrize("value", ["@{lithos:name}", "@{lithos:config_filename}",
+                                   "@{lithos:pid}"])
+def test_builtin_variables_are_rejected_because_lithos_check_rejects_them(value: str) -> None:
+    # lithos_knot substitutes them, but lithos_check 0.18.4 reports them as undefined,
+    # so lithos_switch would refuse the config (seen with the real binary)
+    text = CONTAINER.replace('GUNICORN_FD: "3"', f'NAME: "{value}"')
+    problems = config.validate_container(text, "config/web.yaml")
+    assert errors_at(problems) == ["config/web.yaml:8: environ.NAME"]
+    assert "lithos_check 0.18.4" in problems[0].message
+
+
+def test_underscore_digit_separators_are_accepted_like_lithos_0_18_4() -> None:
+    problems = config.validate_container(CONTAINER + "memory-limit: 1_000Mi\n", "c.yaml")
+    assert errors_at(problems) == []
+
+
+def test_models_carry_the_parsed_values() -> None:
+    container, _ = config.parse_container(CONTAINER, "config/web.yaml")
+    assert container is not None
+    assert container.user_id == 1 and container.volumes["/tmp"].kind == "Tmpfs"
+    assert container.volumes["/tmp"].options["size"] == 16 << 20
+    assert container.tcp_ports[0].port == "8000" and container.tcp_ports[0].fd == 3
+    sandbox = sandbox_model()
+    assert sandbox.name == "django" and sandbox.allows_port(9005)
+    assert not sandbox.allows_port(9011)
+
+
+def test_a_path_argument_is_read_from_disk(tmp_path: Path) -> None:
+    (tmp_path / "sandboxes").mkdir()
+    (tmp_path / "processes").mkdir()
+    sandbox = tmp_path / "sandboxes" / "django.yaml"
+    sandbox.write_text(SANDBOX)
+    process = tmp_path / "processes" / "django.yaml"
+    process.write_text("web:\n  image: a/b\n  config: /c.yaml\n")
+    problems = config.validate_process(process, sandbox=sandbox)
+    assert errors_at(problems) == [f"{process}:1: web.image"]
+    missing = config.validate_master(tmp_path / "nope.yaml")
+    assert errors_at(missing) == [f"{tmp_path / 'nope.yaml'}:1: (top)"]

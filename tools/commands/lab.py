@@ -122,15 +122,28 @@ def _status_data(lab) -> list[dict[str, object]]:
     return rows
 
 
+def _short_version(text: str) -> str:
+    """The version number in a ``--version`` line ('' when the tool printed none)."""
+    import re
+
+    match = re.search(r"\b\d+\.\d+(?:\.\d+)?\S*", text)
+    return match.group(0) if match else ""
+
+
 def _print_status(lab) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"lab ({lab.backend})")
-    for column in ("node", "address", "machine id", "os", "real tools", "absent"):
-        table.add_column(column, overflow="fold")
+    table.add_column("node", no_wrap=True)
+    table.add_column("address", no_wrap=True)
+    table.add_column("machine id", no_wrap=True)
+    table.add_column("os")
+    table.add_column("real tools (version)")
+    table.add_column("absent")
     for row in _status_data(lab):
-        tools = "\n".join(f"{name}: {version}" for name, version in row["tools"].items())
+        tools = ", ".join(f"{name} {_short_version(version)}".strip()
+                          for name, version in row["tools"].items())
         table.add_row(row["node"], row["address"], row["machine_id"], row["os"],
                       tools or "none", ", ".join(row["absent"]) or "-")
     console = Console(width=max(140, Console().width))

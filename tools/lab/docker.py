@@ -41,7 +41,7 @@ from docker.models.containers import Container
 
 from tools.lab import state
 from tools.lab.base import LAB_LABEL, CommandResult, HostInfo
-from tools.lab.image import NodeImage, ensure_node_image
+from tools.lab.image import NodeImage, ensure_node_image, tools_archive
 from tools.lab.probe import parse_probe, probe_script
 from tools.machine_id import generate_machine_id
 
@@ -279,7 +279,22 @@ class DockerLab:
             container.start()
         self.wait_ready(node)
         self.drop_default_route(node)
+        self._install_tools_package(container)
         return {"id": container.id, "container": name, "machine_id": machine_id}
+
+    def _install_tools_package(self, container: Container) -> None:
+        """Copy the current ``tools/`` package to /opt/deploydocs/tools (replacing the old)."""
+        code, output = container.exec_run(
+            ["bash", "-c", "rm -rf /opt/deploydocs/tools.new && mkdir -p /opt/deploydocs"])
+        if code == 0 and container.put_archive("/opt/deploydocs", tools_archive()):
+            code, output = container.exec_run(["bash", "-c", (
+                "rm -rf /opt/deploydocs/tools && "
+                "mv /opt/deploydocs/tools.new /opt/deploydocs/tools")])
+        else:
+            code = code or 1
+        if code != 0:
+            raise LabError(f"{container.name}: installing the tools package failed: "
+                           f"{(output or b'').decode('utf-8', 'replace')}")
 
     def _create_node(self, node: str, image: NodeImage, network: docker.models.networks.Network,
                      public_key: bytes, machine_id: str) -> Container:

@@ -7,9 +7,11 @@ No image can be pulled, so the lab makes its own:
   with ``docker import``; its tag carries the hash of the recipe
   (``deploydocs.lab/base:<hash12>``), so a second ``lab up`` builds nothing;
 * the **node image** adds, on top of the base, the real lithos binaries
-  (when available), the executables of ``--tools-dir``, the repository's
-  ``tools/`` package (importable by the node's python3) and the node's init
-  script; its tag carries the hash of all of that content.
+  (when available), the executables of ``--tools-dir``, a ``.pth`` file
+  that makes ``/opt/deploydocs/tools`` importable by the node's python3, and
+  the node's init script; its tag carries the hash of all of that content.
+  The ``tools/`` package itself is copied into each node by every ``lab up``
+  (:func:`tools_archive`), so editing it never forces new nodes.
 
 Both images carry the label ``deploydocs.lab``. They are a cache: ``lab
 down`` keeps them, ``lab reap --images`` removes them.
@@ -19,11 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
 import signal
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -269,11 +273,6 @@ def _fill_context(
                 shutil.copy2(item, bins / item.name)
                 extra.append(item.name)
     lines.append("COPY bin/ /usr/local/bin/")
-    shutil.copytree(
-        TOOLS_PACKAGE, context / "opt" / "tools",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    lines.append("COPY opt/tools/ /opt/deploydocs/tools/")
     (context / "deploydocs.pth").write_text("/opt/deploydocs\n")
     lines.append("COPY deploydocs.pth /usr/lib/python3/dist-packages/deploydocs.pth")
     init = context / "deploydocs-lab-init"
@@ -283,6 +282,22 @@ def _fill_context(
     lines.append('CMD ["/usr/local/sbin/deploydocs-lab-init"]')
     (context / "Dockerfile").write_text("\n".join(lines) + "\n")
     return extra
+
+
+def tools_archive(arcname: str = "tools.new") -> bytes:
+    """A tar of the repository's ``tools/`` package (no bytecode), rooted at *arcname*."""
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        if "__pycache__" in info.name.split("/") or info.name.endswith(".pyc"):
+            return None
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        return info
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        archive.add(TOOLS_PACKAGE, arcname=arcname, filter=keep)
+    return buffer.getvalue()
 
 
 def _tree_hash(root: Path) -> str:

@@ -12,6 +12,7 @@ Backends: ``docker`` (default; :mod:`tools.lab.docker`) and ``ssh``
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,9 +95,12 @@ class Lab:
                 self._sessions.pop(key).close()
         if action.startswith("kill:"):
             if not heal:
+                # The pattern travels base64-encoded, so that the shells running pkill do
+                # not carry it in their own command lines (pkill -f would match them).
+                encoded = base64.b64encode(action[5:].encode()).decode()
                 result = self._host(host).run(
-                    f"pkill -f -- {_quote(action[5:])} || true", timeout=30)
-                if result.exit_status not in (0,):
+                    f'pkill -f -- "$(echo {encoded} | base64 -d)"; [ $? -le 1 ]', timeout=30)
+                if not result.ok:
                     raise RuntimeError(f"{host}: {action} failed: {result.stderr.strip()}")
             return
         if self.backend != "docker":
@@ -113,12 +117,6 @@ class Lab:
             closer = getattr(host, "close", None)
             if callable(closer):
                 closer()
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def open_lab(backend: str = "docker", *, inventory: Path | None = None,

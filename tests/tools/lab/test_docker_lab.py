@@ -1,0 +1,176 @@
+"""The docker backend gives three real, distinct, connected and confined nodes."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tools.lab.lab import Lab, open_lab
+from tools.machine_id import is_valid_machine_id
+
+from .conftest import TEST_LAB
+
+pytestmark = pytest.mark.lab
+
+
+def test_lab_has_three_nodes_and_the_workstation(lab: Lab) -> None:
+    assert lab.nodes == ["node1", "node2", "node3"]
+    assert set(lab.hosts) == {"node1", "node2", "node3", "workstation"}
+
+
+def test_each_node_has_its_own_hostname(lab: Lab) -> None:
+    for node in lab.nodes:
+        assert lab.hosts[node].run("hostname").stdout.strip() == node
+
+
+def test_machine_ids_are_distinct_and_dbus_links_to_them(lab: Lab) -> None:
+    ids = []
+    for node in lab.nodes:
+        result = lab.hosts[node].run(
+            "cat /etc/machine-id; readlink /var/lib/dbus/machine-id; cat /var/lib/dbus/machine-id"
+        )
+        machine_id, link, via_link = result.stdout.splitlines()
+        assert is_valid_machine_id(machine_id), machine_id
+        assert link == "/etc/machine-id"
+        assert via_link == machine_id
+        ids.append(machine_id)
+    assert len(set(ids)) == 3
+
+
+def test_node1_resolves_and_reaches_the_others_by_name(lab: Lab) -> None:
+    for other in ("node2", "node3"):
+        address = lab.hosts[other].info().address
+        result = lab.hosts["node1"].run(
+            f"getent hosts {other} && timeout 5 bash -c 'exec 3<>/dev/tcp/{other}/22 && "
+            f"head -c 7 <&3'"
+        )
+        assert result.ok, result.stderr
+        assert result.stdout.split()[0] == address
+        assert result.stdout.rstrip().endswith("SSH-2.0"), result.stdout
+
+
+def test_nodes_have_no_route_out(lab: Lab) -> None:
+    node = lab.hosts["node1"]
+    routes = node.run("ip -4 route; ip -6 route").stdout
+    assert not re.search(r"^default", routes, re.M), routes
+    gateway = lab._docker_lab.client.networks.get(  # type: ignore[union-attr]
+        f"{TEST_LAB}-net").attrs["IPAM"]["Config"][0]["Gateway"]
+    # The network's nominal gateway has no address on the host: nothing answers there.
+    to_gateway = node.run(f"exec 3<>/dev/tcp/{gateway}/22", timeout=10)
+    assert not to_gateway.ok, to_gateway
+    # An address off the lab network fails at once: there is no route to send it by.
+    # (192.0.2.1 is TEST-NET-1, reserved for documentation: no real host is ever targeted.)
+    outside = node.run("exec 3<>/dev/tcp/192.0.2.1/80", timeout=10)
+    assert not outside.ok and not outside.timed_out
+    assert "Network is unreachable" in outside.stderr, outside.stderr
+
+
+def test_nodes_run_the_repository_tools_package(lab: Lab) -> None:
+    result = lab.hosts["node2"].run("cd / && python3 -m tools --help")
+    assert result.ok, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_tools_lists_only_real_tools_present(lab: Lab, lab_record: dict[str, object]) -> None:
+    tools = lab.tools("node1")
+    # No --tools-dir was given: the other real tools are reported absent, never faked.
+    for absent in ("vagga", "cantal-agent", "verwalter", "verwalter_render"):
+        assert absent not in tools
+        assert absent in lab.absent_tools("node1")
+    lithos = lab_record["lithos"]
+    if "absent" in lithos:  # type: ignore[operator]
+        assert "lithos_tree" not in tools
+    else:
+        assert tools["lithos_tree"].endswith("0.18.4")
+
+
+def test_up_again_reuses_everything(lab: Lab, lab_record: dict[str, object]) -> None:
+    lines: list[str] = []
+    again = open_lab("docker", name=TEST_LAB, progress=lines.append)
+    try:
+        from tools.lab import state
+
+        record = state.read_record(TEST_LAB)
+        assert record["nodes"] == lab_record["nodes"]
+        assert record["image"] == lab_record["image"]
+        assert not any(line.startswith(("debootstrap", "docker build")) for line in lines), lines
+    finally:
+        again.close()
+
+
+def test_put_file_writes_atomically_with_owner_and_mode(lab: Lab) -> None:
+    node = lab.hosts["node3"]
+    node.put_file("/run/deploydocs-test/hello.txt", b"hello\n", owner="daemon:daemon", mode=0o640)
+    result = node.run("stat -c '%U:%G %a' /run/deploydocs-test/hello.txt; "
+                      "cat /run/deploydocs-test/hello.txt; ls -a /run/deploydocs-test")
+    assert result.stdout.splitlines() == ["daemon:daemon 640", "hello", ".", "..", "hello.txt"]
+
+
+def test_workstation_is_confined_to_its_scratch_dir(lab: Lab, monkeypatch) -> None:
+    monkeypatch.setenv("DEPLOYDOCS_TEST_LEAK", "should not be seen")
+    station = lab.hosts["workstation"]
+    result = station.run("pwd; echo $HOME; env | cut -d= -f1 | sort | tr '\\n' ' '")
+    scratch = str(station.scratch)  # type: ignore[attr-defined]
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [scratch, scratch]
+    assert set(lines[2].split()) <= {"HOME", "LANG", "PATH", "TERM", "PWD", "SHLVL", "_"}
+    with pytest.raises(ValueError):
+        station.put_file("../outside.txt", b"no")
+
+
+def test_workstation_pushes_a_tree_to_a_node_with_rsync(lab: Lab) -> None:
+    station = lab.hosts["workstation"]
+    station.put_file("push-test/tree/a.txt", b"alpha\n")
+    station.put_file("push-test/tree/sub/b.txt", b"beta\n", mode=0o600)
+    result = station.push("push-test/tree", lab.hosts["node2"], "/var/tmp/pushed")  # type: ignore[attr-defined]
+    assert result.ok, result.stderr
+    listing = lab.hosts["node2"].run(
+        "cd /var/tmp/pushed && find . -type f | sort && cat a.txt sub/b.txt && "
+        "stat -c %a sub/b.txt && ls -d /var/tmp/pushed.tmp 2>&1 || true"
+    )
+    assert listing.stdout.splitlines()[:5] == ["./a.txt", "./sub/b.txt", "alpha", "beta", "600"]
+    assert "No such file" in listing.stdout
+
+
+def _wait_until(predicate, deadline: float, what: str) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not within {deadline:g} s: {what}")
+
+
+def test_fault_stop_and_heal(lab: Lab) -> None:
+    session = lab.session("node3", "fault-stop")
+    assert session.run("true").ok
+    lab.fault("node3", "stop")
+    assert not lab.hosts["node1"].run("timeout 3 bash -c 'exec 3<>/dev/tcp/node3/22'").ok
+    lab.heal("node3", "stop")
+    lab.heal("node3", "stop")  # idempotent
+    assert lab.session("node3", "fault-stop").run("hostname").stdout == "node3\n"
+    assert lab.hosts["node1"].run("timeout 5 bash -c 'exec 3<>/dev/tcp/node3/22'").ok
+    assert "default" not in lab.hosts["node3"].run("ip route").stdout
+
+
+def test_fault_isolate_and_heal(lab: Lab) -> None:
+    lab.fault("node2", "isolate")
+    try:
+        assert not lab.hosts["node1"].run("timeout 3 bash -c 'exec 3<>/dev/tcp/node2/22'").ok
+        assert not lab.hosts["node2"].run("timeout 3 bash -c 'exec 3<>/dev/tcp/node1/22'").ok
+    finally:
+        lab.heal("node2", "isolate")
+    lab.heal("node2", "isolate")  # idempotent
+    assert lab.hosts["node1"].run("timeout 5 bash -c 'exec 3<>/dev/tcp/node2/22'").ok
+    assert "default" not in lab.hosts["node2"].run("ip route").stdout
+
+
+def test_fault_kill_ends_matching_processes(lab: Lab) -> None:
+    node = lab.hosts["node1"]
+    node.run("setsid sleep 4242 </dev/null >/dev/null 2>&1 &")
+    _wait_until(lambda: node.run("pgrep -f 'sleep 4242'").ok, 10, "sleep 4242 started")
+    lab.fault("node1", "kill:sleep 4242")
+    _wait_until(lambda: not node.run("pgrep -f 'sleep 4242'").ok, 10, "sleep 4242 killed")
+    lab.heal("node1", "kill:sleep 4242")

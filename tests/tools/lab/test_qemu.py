@@ -1,0 +1,128 @@
+"""The qemu lab: real Debian VMs that boot, answer over ssh, and are reaped after a kill.
+
+These tests boot VMs (minutes under TCG); they run only when ``LAB=qemu``
+is set (the lab conftest deselects them otherwise). When the lab cannot
+start they fail with the reason, never skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools.lab.qemu import NODE_NAMES, QemuLab, lab_vms
+
+pytestmark = [pytest.mark.qemu, pytest.mark.slow]
+
+TEST_LAB = "deploydocs.lab-qemutest"
+KILL_LAB = "deploydocs.lab-qemukill"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def qemu_lab() -> Iterator[QemuLab]:
+    """Three VMs of a test lab (no lithos: these tests are about the VMs themselves)."""
+    lab = QemuLab(TEST_LAB)
+    try:
+        lab.up(with_lithos=False, progress=lambda _line: None)
+    except Exception as err:  # any reason the lab cannot start is the test's failure
+        lab.down()
+        pytest.fail(f"the qemu lab could not start: {type(err).__name__}: {err}")
+    try:
+        yield lab
+    finally:
+        for host in lab.hosts().values():
+            host.close()
+        lab.down()
+
+
+def test_a_vm_boots_its_own_kernel_and_systemd_and_answers_over_ssh(qemu_lab: QemuLab) -> None:
+    host = qemu_lab.hosts()["node1"]
+    result = host.run("hostname; cat /proc/1/comm; uname -r; "
+                      "systemctl is-system-running --wait || true; "
+                      "stat -fc %T /sys/fs/cgroup", timeout=120)
+    assert result.ok, result.stderr
+    hostname, init, kernel, system_state, cgroup_fs = result.stdout.split()
+    assert hostname == "node1"
+    assert init == "systemd"
+    assert kernel.endswith("-amd64")
+    assert kernel == qemu_lab.record()["image"]["kernel"]  # type: ignore[index]
+    assert system_state == "running"
+    assert cgroup_fs == "cgroup2fs"
+
+
+def test_the_vms_have_distinct_machine_ids(qemu_lab: QemuLab) -> None:
+    ids = {}
+    for node, host in qemu_lab.hosts().items():
+        result = host.run("cat /etc/machine-id; readlink /var/lib/dbus/machine-id", timeout=60)
+        assert result.ok, result.stderr
+        machine_id, dbus_link = result.stdout.split()
+        assert re.fullmatch(r"[0-9a-f]{32}", machine_id), machine_id
+        assert dbus_link == "/etc/machine-id"
+        ids[node] = machine_id
+    assert set(ids) == set(NODE_NAMES)
+    assert len(set(ids.values())) == len(NODE_NAMES), ids
+
+
+def test_the_vms_reach_each_other_by_name_and_nothing_else(qemu_lab: QemuLab) -> None:
+    host = qemu_lab.hosts()["node1"]
+    result = host.run("ping -c 1 -W 10 node2 && ping -c 1 -W 10 node3 && ip -4 route", timeout=60)
+    assert result.ok, result.stdout + result.stderr
+    assert "default" not in result.stdout
+
+
+def test_the_tools_package_runs_on_the_vms(qemu_lab: QemuLab) -> None:
+    result = qemu_lab.hosts()["node3"].run("python3 -m tools lab --help", timeout=60)
+    assert result.ok, result.stderr
+    assert "lab" in result.stdout
+
+
+def _vms_of(lab_name: str) -> list[int]:
+    return [pid for pid, (lab, _node) in lab_vms().items() if lab == lab_name]
+
+
+def _poll(condition, deadline: float, what: str) -> None:
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        pause.wait(0.2)
+
+
+def test_reap_after_kill_9_of_lab_up_leaves_no_vm_and_no_overlay() -> None:
+    env = dict(os.environ)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "tools", "lab", "up", "--backend", "qemu", "--name", KILL_LAB,
+         "--no-lithos"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    directory = QemuLab(KILL_LAB).directory
+    try:
+        # The base image may still need building (cold cache): allow for that.
+        _poll(lambda: len(_vms_of(KILL_LAB)) == len(NODE_NAMES) or up.poll() is not None,
+              time.monotonic() + 1800, "the VMs of the killed lab to start")
+        assert up.poll() is None, "lab up ended before it could be killed"
+        os.kill(up.pid, signal.SIGKILL)
+        up.wait()
+        assert len(_vms_of(KILL_LAB)) == len(NODE_NAMES), "the VMs must outlive the killed up"
+        assert list(directory.glob("*.qcow2"))
+        reap = subprocess.run([sys.executable, "-m", "tools", "lab", "reap"], cwd=REPO_ROOT,
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert reap.returncode == 0, reap.stderr
+        assert KILL_LAB in reap.stdout
+        assert _vms_of(KILL_LAB) == []
+        assert list(directory.glob("*.qcow2")) == []
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGKILL)
+            up.wait()
+        QemuLab(KILL_LAB).down()

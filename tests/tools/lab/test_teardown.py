@@ -1,0 +1,109 @@
+"""Nothing of a lab outlives it: after down, after Ctrl-C, after kill -9 and reap."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker
+import pytest
+
+from tools.lab.base import LAB_LABEL
+from tools.lab.docker import DockerLab
+from tools.lab.reap import labelled, reap
+from tools.lab.state import PROJECT_ROOT
+
+pytestmark = pytest.mark.lab
+
+
+def _left(client: docker.DockerClient, name: str) -> list[str]:
+    found = labelled(client, {LAB_LABEL: name})
+    return [f"{kind} {item[1]}" for kind, items in found.items() for item in items]
+
+
+def _start_up(name: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tools", "lab", "up", "--name", name, "--no-lithos"],
+        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def _wait_for_a_container(client: docker.DockerClient, name: str,
+                          proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 600  # a cold base image build may come first
+    while time.monotonic() < deadline:
+        if labelled(client, {LAB_LABEL: name})["container"]:
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"lab up ended early: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        time.sleep(0.1)
+    raise AssertionError("lab up made no container within 600 s")
+
+
+def test_tools_dir_is_installed_and_down_removes_every_labelled_resource(
+    lab, tmp_path: Path
+) -> None:
+    name = "deploydocs.lab-down-test"
+    tools_dir = tmp_path / "bin"
+    tools_dir.mkdir()
+    extra = tools_dir / "deploydocs-lab-extra"  # any executable; real tools are handled alike
+    extra.write_text("#!/bin/sh\necho extra-ran\n")
+    extra.chmod(0o755)
+    (tools_dir / "notes.txt").write_text("not executable: not installed\n")
+    doomed = DockerLab(name)
+    try:
+        record = doomed.up(tools_dir=tools_dir, with_lithos=False, progress=lambda _line: None)
+        assert record["extra_tools"] == ["deploydocs-lab-extra"]
+        assert len(labelled(doomed.client, {LAB_LABEL: name})["container"]) == 3
+        for host in doomed.hosts().values():
+            ran = host.run("deploydocs-lab-extra; ls /usr/local/bin/notes.txt 2>&1")
+            assert ran.stdout.splitlines()[0] == "extra-ran"
+            assert "No such file" in ran.stdout
+            assert "lithos_tree" not in host.info().tools
+    finally:
+        removed = doomed.down()
+    assert any(item.startswith("network ") for item in removed)
+    assert _left(doomed.client, name) == []
+
+
+def test_ctrl_c_during_up_leaves_nothing(lab) -> None:
+    name = "deploydocs.lab-sigint-test"
+    client = docker.from_env()
+    proc = _start_up(name)
+    try:
+        _wait_for_a_container(client, name, proc)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        DockerLab(name).down()
+    assert _left(client, name) == []
+
+
+def test_reap_removes_what_a_killed_up_left(lab) -> None:
+    name = "deploydocs.lab-kill-test"
+    client = docker.from_env()
+    proc = _start_up(name)
+    try:
+        _wait_for_a_container(client, name, proc)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert _left(client, name), "the killed run should have left something to reap"
+        reaped = subprocess.run(
+            [sys.executable, "-m", "tools", "lab", "reap"], cwd=PROJECT_ROOT,
+            capture_output=True, text=True, timeout=300,
+        )
+        assert reaped.returncode == 0, reaped.stderr
+        assert _left(client, name) == []
+        # The shared lab is complete and recorded: reap is not down, it stays.
+        assert DockerLab(lab._docker_lab.name).is_up()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        reap(client)
+        DockerLab(name).down()

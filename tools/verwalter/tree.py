@@ -67,7 +67,7 @@ REQUIRE_RE = re.compile(r"""\brequire\s*\(?\s*(["'])([^"']*)\1""")
 FORBIDDEN_LIB_RE = re.compile(r"(?<![\w.])(io|os)\s*\.\s*\w+")
 LUA_STANDARD_MODULES = frozenset(
     {"_G", "string", "table", "math", "utf8", "debug", "coroutine", "package"})
-MACHINE_ID_RE = re.compile(r"^[0-9a-fA-F]{32}\n?$")
+MACHINE_ID_RE = re.compile(r"\A[0-9a-fA-F]{32}\n?\Z")
 
 
 def ignored(name: str) -> bool:
@@ -218,6 +218,16 @@ def _error_line(message: str) -> int:
     return int(match.group(1)) if match else 1
 
 
+def _near_line(text: str, message: str) -> int:
+    """The line of the snippet pybars quotes after "near" (its own line count is off)."""
+    match = re.search(r" near (.+)$", message)
+    if match:
+        offset = text.find(match.group(1).strip())
+        if offset >= 0:
+            return text.count("\n", 0, offset) + 1
+    return _error_line(message)
+
+
 def validate_template(path: Path, filename: str | None = None) -> list[Problem]:
     """Whether one template file parses with its engine (see the module notes on Tera)."""
     name = filename or str(path)
@@ -233,7 +243,7 @@ def validate_template(path: Path, filename: str | None = None) -> list[Problem]:
             pybars.Compiler().compile(text)
         except Exception as exc:  # pybars raises several types; all mean "does not parse"
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return [Problem(name, _error_line(message), "handlebars", message)]
+            return [Problem(name, _near_line(text, message), "handlebars", message)]
         return []
     if engine == "tera":
         import jinja2
@@ -328,7 +338,11 @@ def _compile(lua: Any, source: str, name: str) -> tuple[Any, str | None]:
     return result, None
 
 
-def _lua_line(message: str) -> int:
+def _lua_line(message: str, chunk: str | None = None) -> int:
+    if chunk is not None:
+        match = re.search(re.escape(chunk) + r":(\d+):", message)
+        if match:
+            return int(match.group(1))
     match = re.search(r":(\d+):", message)
     return int(match.group(1)) if match else 1
 
@@ -342,10 +356,11 @@ def _load_main(lua: Any, directory: Path, main: Path) -> list[Problem]:
         sandbox(str(directory), 10_000_000)
         chunk, error = _compile(lua, main.read_text(), "main.lua")
         if error is not None:
-            return [Problem(name, _lua_line(str(error)), "lua", str(error))]
+            return [Problem(name, _lua_line(str(error), "main.lua"), "lua", str(error))]
         result = chunk()
     except lupa.LuaError as exc:
-        return [Problem(name, _lua_line(str(exc)), "lua", f"loading main.lua failed: {exc}")]
+        return [Problem(name, _lua_line(str(exc), "main.lua"), "lua",
+                        f"loading main.lua failed: {exc}")]
     if isinstance(result, tuple):
         result = result[0] if result else None
     if lupa.lua_type(result) != "table":
@@ -484,7 +499,7 @@ def validate_tree(root: Path, *, machine_id: Path | None = None,
     problems += validate_runtime(root)
     log_dirs, more = read_log_dirs(root)
     problems += more
-    problems += validate_templates(root, log_dirs)
+    problems += validate_templates(root, log_dirs if (root / "sandbox").is_dir() else None)
     if not (root / "templates").is_dir():
         problems.append(Problem(str(root / "templates"), 1, TOP, "templates/ directory is "
                                 "missing: no role can be rendered", "warning"))
@@ -620,8 +635,9 @@ _MAIN_LUA = """\
 --
 -- * Versions are the files runtime/{role}/<version>.yaml (keys of
 --   runtime.{role}); the newest version wins ("v10" is newer than "v9"),
---   unless an action {{"role": "{role}", "version": "vN"}} picked one, which
---   is remembered in the schedule's `state`.
+--   unless an action {{"role": "{role}", "version": "vN"}} picked one. The
+--   choice is remembered in the schedule's `state` and kept until a version
+--   newer than it appears.
 -- * A version file may list `nodes: [...]` to place the role on those
 --   hosts only; otherwise it runs on every node, the local one included
 --   (verwalter's `peers` leave the local node out).
@@ -674,12 +690,23 @@ local function known_hosts(input)
     return hosts
 end
 
-local function previous_version(input)
+local function newest_of(versions)
+    local newest
+    for _, name in ipairs(sorted_keys(versions)) do
+        if newest == nil or newer(name, newest) then newest = name end
+    end
+    return newest
+end
+
+-- Our own state from the previous schedule(s); after a split brain there may
+-- be several parents: take the one with the newest version.
+local function previous_state(input)
     local best
     for _, parent in ipairs(input.parents or {{}}) do
-        local state = parent.state and parent.state[ROLE]
-        if state and state.version and (best == nil or newer(state.version, best)) then
-            best = state.version
+        local state = type(parent.state) == "table" and parent.state[ROLE]
+        if type(state) == "table" and state.version
+                and (best == nil or newer(state.version, best.version)) then
+            best = state
         end
     end
     return best
@@ -694,18 +721,16 @@ local function chosen_version(input, versions)
         end
     end
     if choice then return choice, "action" end
-    local previous = previous_version(input)
-    if previous and versions[previous] then
-        -- keep the version picked by an earlier action unless a newer file arrived
-        local newest
-        for _, name in ipairs(sorted_keys(versions)) do
-            if newest == nil or newer(name, newest) then newest = name end
+    local newest = newest_of(versions)
+    local previous = previous_state(input)
+    if previous and versions[previous.version] then
+        -- keep the earlier choice unless a version newer than it has appeared since
+        local seen = {{}}
+        for _, name in ipairs(previous.seen or {{}}) do seen[name] = true end
+        if newest and not seen[newest] and newer(newest, previous.version) then
+            return newest, "new version"
         end
-        return newer(newest, previous) and newest or previous, "previous"
-    end
-    local newest
-    for _, name in ipairs(sorted_keys(versions)) do
-        if newest == nil or newer(name, newest) then newest = name end
+        return previous.version, "previous"
     end
     return newest, "newest"
 end
@@ -743,13 +768,14 @@ local function schedule(input)
     end
     log[#log + 1] = string.format("%s: version %s (%s)", ROLE, tostring(version), why)
     local changes = json.array()
-    if version ~= previous_version(input) then
+    local previous = previous_state(input)
+    if version ~= (previous and previous.version) then
         changes[#changes + 1] = string.format("%s: version %s", ROLE, tostring(version))
     end
     return {{
         roles = {{[ROLE] = {{template = TEMPLATE, version = version}}}},
         nodes = nodes,
-        state = {{[ROLE] = {{version = version}}}},
+        state = {{[ROLE] = {{version = version, seen = json.array(sorted_keys(versions))}}}},
         changes = changes,
     }}, table.concat(log, "\\n")
 end

@@ -1,10 +1,199 @@
-"""``python -m tools images``: Build, pack, push, list and prune images."""
+"""``python -m tools images``: build (stand-in), pack, push, list and prune images.
+
+Exit codes: 0 ok, 1 an operation failed on a node (push, prune), 2 bad
+input (missing directory, bad name, unknown backend).
+"""
 
 from __future__ import annotations
 
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
+
+from tools import images
+from tools.commands.machine_id import lab_hosts
+
+
+def _targets(local: bool, backend: str, inventory: Path | None,
+             nodes: tuple[str, ...]) -> list[images.PushTarget]:
+    if local:
+        return [images.PushTarget.local()]
+    hosts = lab_hosts(backend, inventory)
+    chosen = list(nodes) or sorted(hosts)
+    unknown = [n for n in chosen if n not in hosts]
+    if unknown:
+        raise click.UsageError(f"unknown node(s) {', '.join(unknown)}; have {sorted(hosts)}")
+    return [images.PushTarget.from_host(hosts[n]) for n in chosen]  # type: ignore[arg-type]
+
+
+def _where_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--image-dir", required=True,
+                     help="The sandbox's image-dir, e.g. /var/lib/lithos/images/hello."),
+        click.option("--local", is_flag=True, help="A directory on this machine."),
+        click.option("--backend", type=click.Choice(["docker", "ssh", "qemu"]),
+                     default="docker", show_default=True, help="Where the nodes are."),
+        click.option("--inventory", type=click.Path(exists=True, dir_okay=False,
+                                                    path_type=Path)),
+        click.option("--node", "nodes", multiple=True, help="Only these nodes (repeatable)."),
+        click.option("--json", "as_json", is_flag=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @click.group("images")
 def cli() -> None:
-    """Build, pack, push, list and prune images."""
+    """Build (stand-in), pack, push, list and prune images."""
+
+
+@cli.command("name")
+@click.argument("app_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--container", required=True, help="The vagga deploy container's name.")
+def name(app_dir: Path, container: str) -> None:
+    """Print the image name the build stand-in would give APP_DIR (<container>.<hash8>)."""
+    click.echo(images.recipe_from_app(app_dir, container).image_name())
+
+
+@cli.command("build")
+@click.argument("app_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--container", required=True, help="The vagga deploy container's name.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("_build/images"),
+              show_default=True, help="Where .roots/<name>/root and the <container> link go.")
+@click.option("--cache", type=click.Path(path_type=Path), default=images.CACHE_ROOT,
+              show_default=True, help="Cache of debootstrap'd roots.")
+@click.option("--json", "as_json", is_flag=True)
+def build(app_dir: Path, container: str, out: Path, cache: Path, as_json: bool) -> None:
+    """Image build stand-in: Debian bookworm + requirements + code + /config, like vagga.
+
+    APP_DIR holds requirements.txt, the package directories (copied to /app)
+    and config/ (copied to /config).
+    """
+    console = Console(stderr=True)
+    if shutil.which("vagga"):
+        console.print("note: vagga is installed; `vagga _build` builds the real image")
+    recipe = images.recipe_from_app(app_dir, container)
+    with console.status("image build stand-in") as status:
+        try:
+            built = images.build_image(recipe, out, cache,
+                                       progress=lambda m: status.update(f"build: {m}"))
+        except images.ImageError as exc:
+            console.print(f"error: {exc}")
+            raise SystemExit(1) from exc
+    if as_json:
+        click.echo(json.dumps({"stand_in": "image build stand-in", "name": built.name,
+                               "root": str(built.root), "cached": built.cached}))
+    else:
+        click.echo(f"image build stand-in: {built.name} at {built.root}"
+                   f"{' (cached)' if built.cached else ''}")
+
+
+@cli.command("pack")
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--compression", type=click.Choice(["xz", "gz", "bz2", "none"]), default="xz",
+              show_default=True)
+def pack(root: Path, output: Path, compression: str) -> None:
+    """Tar an image ROOT to OUTPUT with owners and modes (like vagga _pack_image)."""
+    with Console(stderr=True).status(f"packing {root}"):
+        images.pack_image(root, output, compression)
+    click.echo(str(output))
+
+
+@cli.command("push")
+@click.argument("root", type=click.Path(path_type=Path))
+@click.option("--name", "image_name", required=True, help="Image directory name on the nodes.")
+@_where_options
+def push(root: Path, image_name: str, image_dir: str, local: bool, backend: str,
+         inventory: Path | None, nodes: tuple[str, ...], as_json: bool) -> None:
+    """Push image ROOT to every node: rsync to <name>.tmp, then rename to <name>."""
+    if not root.is_dir():
+        raise click.UsageError(f"{root}: no such directory")
+    targets = _targets(local, backend, inventory, nodes)
+    results: dict[str, Any] = {}
+    failed = False
+    console = Console(stderr=True)
+    for target in targets:
+        with console.status(f"pushing {image_name} to {target.name}"):
+            try:
+                done = images.push_image(root, target, image_dir, image_name)
+                results[target.name] = {"status": done.status, "seconds": round(done.duration, 2)}
+                line = f"{target.name}: {done.status} {image_name}"
+            except images.ImageError as exc:
+                if "usable image name" in str(exc):
+                    raise click.UsageError(str(exc)) from exc
+                failed = True
+                results[target.name] = {"status": "failed", "error": str(exc)}
+                line = f"{target.name}: FAILED {exc}"
+        if not as_json:
+            click.echo(line)
+    if as_json:
+        click.echo(json.dumps(results, indent=2, sort_keys=True))
+    raise SystemExit(1 if failed else 0)
+
+
+@cli.command("list")
+@_where_options
+@click.option("--processes", multiple=True,
+              help="lithos process config(s) on the node marking images in use.")
+def list_command(image_dir: str, local: bool, backend: str, inventory: Path | None,
+                 nodes: tuple[str, ...], as_json: bool, processes: tuple[str, ...]) -> None:
+    """List complete images on each node, newest first (partial .tmp ones are skipped)."""
+    listing: dict[str, Any] = {}
+    for target in _targets(local, backend, inventory, nodes):
+        try:
+            used = images.read_in_use(target, processes)
+            found = images.list_images(target, image_dir, used)
+        except images.ImageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(1) from exc
+        listing[target.name] = [{"name": i.name, "mtime": i.mtime, "in_use": i.in_use}
+                                for i in found]
+    if as_json:
+        click.echo(json.dumps(listing, indent=2, sort_keys=True))
+        return
+    for node, found_images in listing.items():
+        for info in found_images:
+            mark = "\t(in use)" if info["in_use"] else ""
+            click.echo(f"{node}\t{info['name']}{mark}")
+
+
+@cli.command("prune")
+@_where_options
+@click.option("--keep", type=int, required=True, help="How many newest images to keep.")
+@click.option("--processes", multiple=True,
+              help="lithos process config(s) on the node; their images are never removed.")
+@click.option("--in-use", multiple=True, help="Image names never to remove (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+def prune(image_dir: str, local: bool, backend: str, inventory: Path | None,
+          nodes: tuple[str, ...], as_json: bool, keep: int, processes: tuple[str, ...],
+          in_use: tuple[str, ...], dry_run: bool) -> None:
+    """Remove all but the newest KEEP images, never one a process config uses."""
+    if keep < 0:
+        raise click.UsageError("--keep must be 0 or more")
+    report: dict[str, Any] = {}
+    failed = False
+    for target in _targets(local, backend, inventory, nodes):
+        try:
+            done = images.prune_images(target, image_dir, keep, processes, in_use, dry_run)
+            report[target.name] = {"kept": done.kept, "removed": done.removed}
+        except images.ImageError as exc:
+            failed = True
+            report[target.name] = {"error": str(exc)}
+    if as_json:
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        verb = "would remove" if dry_run else "removed"
+        for node, data in report.items():
+            if "error" in data:
+                click.echo(f"{node}: FAILED {data['error']}")
+            else:
+                click.echo(f"{node}: kept {', '.join(data['kept']) or 'nothing'}; "
+                           f"{verb} {', '.join(data['removed']) or 'nothing'}")
+    raise SystemExit(1 if failed else 0)

@@ -1,10 +1,147 @@
-"""``python -m tools deploy``: Publish versions and watch rollouts."""
+"""``python -m tools deploy``: publish versions and watch rollouts.
+
+Exit codes: 0 ok, 1 a check failed (images missing, a node not written,
+rollout not finished by the deadline), 2 bad input (unreadable or invalid
+runtime file, bad names).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from tools import deploy
+from tools.commands.machine_id import lab_hosts
+from tools.lab.base import Host
+
+
+def _hosts(local_root: Path | None, backend: str, inventory: Path | None,
+           nodes: tuple[str, ...]) -> dict[str, Host]:
+    if local_root is not None:
+        return {"local": deploy.LocalRoot(local_root)}
+    hosts = lab_hosts(backend, inventory)
+    chosen = list(nodes) or sorted(hosts)
+    unknown = [n for n in chosen if n not in hosts]
+    if unknown:
+        raise click.UsageError(f"unknown node(s) {', '.join(unknown)}; have {sorted(hosts)}")
+    return {n: hosts[n] for n in chosen}
+
+
+def _rel(path: str, local_root: Path | None) -> str:
+    """Paths are relative to the root's directory for --local-root."""
+    return path.lstrip("/") if local_root is not None else path
+
+
+def _where(func: Any) -> Any:
+    options = [
+        click.option("--local-root", type=click.Path(file_okay=False, path_type=Path),
+                     help="Act on a directory of this machine standing for a node's /."),
+        click.option("--backend", type=click.Choice(["docker", "ssh", "qemu"]),
+                     default="docker", show_default=True),
+        click.option("--inventory", type=click.Path(exists=True, dir_okay=False,
+                                                    path_type=Path)),
+        click.option("--node", "nodes", multiple=True, help="Only these nodes (repeatable)."),
+        click.option("--json", "as_json", is_flag=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @click.group("deploy")
 def cli() -> None:
     """Publish versions and watch rollouts."""
+
+
+@cli.command("publish")
+@click.argument("role")
+@click.argument("version")
+@click.option("--file", "spec", type=click.Path(path_type=Path),
+              help="YAML/JSON runtime data for this version.")
+@click.option("--image", help="Without --file: the image directory name of the daemon.")
+@click.option("--config", "config_path", help="Without --file: the config path in the image.")
+@click.option("--daemon", default="web", show_default=True, help="Without --file: its name.")
+@click.option("--instances", default=1, show_default=True, type=int)
+@click.option("--config-dir", default=deploy.VERWALTER_CONFIG, show_default=True)
+@click.option("--image-dir", default=None,
+              help="Refuse to publish unless every image is under this dir on every node.")
+@_where
+def publish(role: str, version: str, spec: Path | None, image: str | None,
+            config_path: str | None, daemon: str, instances: int, config_dir: str,
+            image_dir: str | None, local_root: Path | None, backend: str,
+            inventory: Path | None, nodes: tuple[str, ...], as_json: bool) -> None:
+    """Write runtime/ROLE/VERSION.yaml to every node (after checking the images are there)."""
+    if spec is not None:
+        try:
+            data = YAML(typ="safe", pure=True).load(spec.read_text())
+        except OSError as exc:
+            raise click.UsageError(f"{spec}:0: file: {exc.strerror}") from exc
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 0
+            raise click.UsageError(f"{spec}:{line}: yaml: {exc.problem}") from exc
+    elif image and config_path:
+        data = {"daemons": {daemon: {"image": image, "config": config_path,
+                                     "instances": instances}}}
+    else:
+        raise click.UsageError("give --file, or --image and --config")
+    problems = deploy.check_runtime(role, version, data)
+    if problems:
+        raise click.UsageError("; ".join(str(p) for p in problems))
+    hosts = _hosts(local_root, backend, inventory, nodes)
+    try:
+        result = deploy.publish_runtime(
+            hosts, role, version, data, config_dir=_rel(config_dir, local_root),
+            image_dir=_rel(image_dir, local_root) if image_dir else None)
+    except deploy.DeployError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from exc
+    if as_json:
+        click.echo(json.dumps({"path": result.path, "written": result.written,
+                               "failed": result.failed}, indent=2, sort_keys=True))
+    else:
+        for node in result.written:
+            click.echo(f"{node}: wrote {result.path}")
+        for node, error in result.failed.items():
+            click.echo(f"{node}: FAILED {error}")
+    raise SystemExit(0 if result.ok else 1)
+
+
+@cli.command("status")
+@click.argument("sandbox")
+@click.option("--image", required=True, help="The image every node should run.")
+@click.option("--health-url", default=None,
+              help="Asked on each node, e.g. http://127.0.0.1:8000/health (200 = healthy).")
+@click.option("--deadline", default=120.0, show_default=True, type=float,
+              help="Seconds to wait for every node.")
+@click.option("--processes-dir", default=deploy.LITHOS_PROCESSES, show_default=True)
+@_where
+def status(sandbox: str, image: str, health_url: str | None, deadline: float,
+           processes_dir: str, local_root: Path | None, backend: str,
+           inventory: Path | None, nodes: tuple[str, ...], as_json: bool) -> None:
+    """Wait until every node runs IMAGE in SANDBOX (and answers HEALTH_URL), or the deadline."""
+    hosts = _hosts(local_root, backend, inventory, nodes)
+    console = Console(stderr=True)
+    with console.status(f"waiting for {image} on {len(hosts)} node(s)") as spinner:
+        def show(statuses: dict[str, deploy.NodeRollout]) -> None:
+            done = sum(s.ok for s in statuses.values())
+            spinner.update(f"{done}/{len(statuses)} node(s) run {image}")
+
+        statuses = deploy.wait_for_rollout(hosts, sandbox, image, health_url=health_url,
+                                           deadline=deadline,
+                                           processes_dir=_rel(processes_dir, local_root),
+                                           on_poll=show)
+    if as_json:
+        click.echo(json.dumps({n: s.as_dict() for n, s in statuses.items()}, indent=2,
+                              sort_keys=True))
+    else:
+        for name, node_status in sorted(statuses.items()):
+            click.echo(f"{name}: {'ok' if node_status.ok else 'NOT READY'} "
+                       f"({node_status.detail})")
+    raise SystemExit(0 if all(s.ok for s in statuses.values()) else 1)

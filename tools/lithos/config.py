@@ -520,6 +520,11 @@ def parse_process(text_or_path: str | Path, filename: str | None = None
     """Parse and check a process config on its own (no sandbox)."""
     record, name, problems = _load(text_or_path, filename, PROCESS_SCHEMA)
     if record is INVALID:
+        note = (" (lithos_check 0.18.4 only warns about an unreadable process file, and "
+                "lithos_tree then runs nothing in this sandbox)")
+        problems = [Problem(p.file, p.line, p.key, p.message + note, p.severity)
+                    if p.key == TOP and p.severity == "error" and "YAML" in p.message else p
+                    for p in problems]
         return None, problems
     entries = []
     for proc, entry in record.items():
@@ -715,6 +720,11 @@ def _check_against_image(name: str, entry: ProcessEntry, sandbox: SandboxConfig,
     problems += [p for p in container_problems if p.severity == "error"]
     if container is None:
         return problems
+    for mount in container.volumes:
+        if mount.startswith("/") and not (root / mount.lstrip("/")).is_dir():
+            problems.append(Problem(name, entry.line, key, f"the image has no directory "
+                                    f"{mount} to mount the volume on (the image is read-only;"
+                                    " create it at build time, e.g. vagga !EnsureDir)"))
     if not (container.kind == "CommandOrDaemon" or container.kind == entry.kind):
         problems.append(Problem(name, entry.line, f"{entry.name}.kind",
                                 f"entry kind {entry.kind} can't run a {container.kind} "

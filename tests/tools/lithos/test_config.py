@@ -195,7 +195,24 @@ def image_dir(tmp_path: Path) -> Path:
         "variables:\n  port: !TcpPort\n  mode: !Choice [fast, slow]\n"
         "tcp-ports:\n  \"@{port}\": {fd: 3}\n"))
     (conf / "cmd.yaml").write_text("kind: Command\nexecutable: /bin/true\nuser-id: 1\n")
+    (root / "django-deploy.0123abcd" / "tmp").mkdir()
+    (root / "django-deploy.0123abcd" / "state").mkdir()
     return root
+
+
+def test_process_with_images_checks_mount_points(image_dir: Path) -> None:
+    (image_dir / "django-deploy.0123abcd" / "state").rmdir()
+    good = PROCESS + "  variables: {port: \"8000\", mode: fast}\n"
+    problems = config.validate_process(good, "p.yaml", sandbox=sandbox_model(),
+                                       image_dir=image_dir)
+    assert errors_at(problems) == ["p.yaml:1: web.image"]
+    assert "no directory /state" in problems[0].message
+
+
+def test_an_unparseable_process_file_is_an_error_that_says_what_lithos_does() -> None:
+    problems = config.validate_process("web: [\n", "p.yaml")
+    assert errors_at(problems) == ["p.yaml:2: (top)"]
+    assert "lithos_tree then runs nothing" in problems[0].message
 
 
 def test_process_with_images_checks_variables_kinds_and_presence(image_dir: Path) -> None:

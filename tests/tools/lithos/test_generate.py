@@ -12,6 +12,7 @@ import pytest
 
 from tools.lithos import config
 from tools.lithos.generate import DjangoParams, generate_files, write_files
+from tools.vagga import ensured_dirs, parse_vagga, tutorial_vagga_yaml
 
 PARAMS = [
     DjangoParams(),
@@ -49,9 +50,12 @@ def test_generated_images_on_disk_pass_the_image_checks(tmp_path: Path) -> None:
     params = DjangoParams(image="django-deploy.0123abcd")
     files = generate_files(params)
     write_files(tmp_path / "etc", files)
-    image = tmp_path / "images" / params.image / "config"
-    image.mkdir(parents=True)
-    (image / "web.yaml").write_text(files["config/web.yaml"])
+    # lay the image out the way the tutorial's vagga deploy container builds it
+    record, _ = parse_vagga(tutorial_vagga_yaml(), "vagga.yaml")
+    root = tmp_path / "images" / params.image
+    for directory in ensured_dirs(record, "django-deploy"):
+        (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    (root / "config" / "web.yaml").write_text(files["config/web.yaml"])
     problems = config.validate_process(tmp_path / "etc/processes/django.yaml",
                                        sandbox=tmp_path / "etc/sandboxes/django.yaml",
                                        image_dir=tmp_path / "images")

@@ -62,18 +62,18 @@ class LabDirective(SphinxDirective):
         if not items:
             return ()
         offsets = [offset for _, offset in items]
-        if offsets[0] == self.content_offset:  # reST: absolute, 0-based
-            lines = [o + 1 for o in offsets]
-        else:  # MyST: relative to the content start
-            base = self.lineno + self.content_offset + 1 - offsets[0]
-            lines = [base + o for o in offsets]
+        candidates = [
+            [o + 1 for o in offsets],  # reST: absolute, 0-based
+            [self.lineno + self.content_offset + 1 - offsets[0] + o for o in offsets],  # MyST
+        ]
         try:
             text = Path(items[0][0]).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return ()
+        for lines in candidates:
             if all(0 < n <= len(text) and text[n - 1].strip() == line.strip()
                    for n, line in zip(lines, self.content, strict=True)):
                 return tuple(lines)
-        except (OSError, UnicodeDecodeError):
-            pass
         return ()
 
     def run(self) -> list[nodes.Node]:

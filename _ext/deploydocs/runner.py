@@ -34,6 +34,9 @@ TOOL_ALIASES = {"lithos": "lithos_tree", "cantal": "cantal-agent"}
 """``:requires:`` names that stand for a tool's main binary."""
 CAPTURE_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 POLL_INTERVAL = 1.0
+STATE_DIR = "/tmp/deploydocs-session-state"
+"""Where, on each host, a session's cwd and exported variables are saved after each block,
+so a later build can resume the session after the blocks it takes from the cache."""
 TRANSCRIPT_TAIL = 12
 
 
@@ -137,6 +140,10 @@ class Runner:
         self.cache_broken: set[tuple[str, str]] = set()
         self.fail_line = 0
         self.deferred: list[Step] = []
+        self.state_keys: dict[tuple[str, str], tuple[str, Block]] = {}
+        """(host, session) → cache key and block of its last lab-run block."""
+        self.live: set[tuple[str, str]] = set()
+        """Sessions that ran a command in this build."""
         self.accepted: dict[tuple[str, str], dict[int, str]] = {}
         """(docname, block id) → command index → observed output, in accept mode."""
 
@@ -280,12 +287,20 @@ class Runner:
         if (self.use_cache and old is not None and old.cache_key == key
                 and old.status == Status.PASSED):
             self.captures.update(old.captures)
+            if block.kind is Kind.RUN:
+                for s in sessions:
+                    self.state_keys[s] = (key, block)
             cached = BlockRecord(**{**old.__dict__, "cached": True})
             self._store(step, cached)
             return
-        if self.use_cache and old is not None and not any(s in self.cache_broken
-                                                          for s in sessions):
-            why = "it changed" if old.cache_key else "no earlier run"
+        if self.use_cache and self.previous and not any(s in self.cache_broken
+                                                        for s in sessions):
+            if old is None:
+                why = "the block is new or changed"
+            elif old.status != Status.PASSED:
+                why = f"it was {old.status} last time"
+            else:
+                why = "an earlier block of the session, a capture or the lab changed"
             self.progress(f"re-running from {block.location} onward in session "
                           f"{', '.join(f'{h}[{n}]' for h, n in sessions)}: {why}")
         self.cache_broken.update(sessions)
@@ -303,6 +318,10 @@ class Runner:
         except Exception as error:  # a lab error fails this block only
             problem, host = f"lab error: {type(error).__name__}: {error}", step.hosts[0]
         record.duration = round(time.monotonic() - started, 3)
+        if block.kind is Kind.RUN and not problem:
+            for host, name in sessions:
+                self._save_state(host, name, key)
+                self.state_keys[(host, name)] = (key, block)
         if problem:
             record.status = Status.FAILED
             record.reason = problem.splitlines()[0]
@@ -342,6 +361,7 @@ class Runner:
         outputs: dict[str, list[str]] = {}
         for host in step.hosts:
             session = self.lab.session(host, block.session)
+            self._resume(host, block.session, session)
             outputs[host] = []
             for index, command in enumerate(block.commands):
                 text, _ = substitute(command.text, self.captures)
@@ -416,6 +436,33 @@ class Runner:
         if problems:
             return "state check failed:\n" + "\n".join(problems), bad_host
         return "", ""
+
+    # -- session state across builds -------------------------------------------
+    def _save_state(self, host: str, name: str, key: str) -> None:
+        command = (f"mkdir -p {STATE_DIR} && {{ export -p; printf 'cd %q\\n' \"$PWD\"; }}"
+                   f" > {STATE_DIR}/{key}.sh")
+        self.lab.session(host, name).run(command, timeout=30)
+
+    def _resume(self, host: str, name: str, session: Any) -> None:
+        """Before a session's first command in this build, restore the state that the
+        blocks taken from the cache left (cwd and exported variables)."""
+        if (host, name) in self.live:
+            return
+        self.live.add((host, name))
+        if (host, name) not in self.state_keys:
+            return
+        key, block = self.state_keys[(host, name)]
+        path = f"{STATE_DIR}/{key}.sh"
+        result = session.run(f"if [ -r {path} ]; then . {path} >/dev/null 2>&1; echo restored;"
+                             " fi", timeout=30)
+        lines = self.result.transcripts.setdefault((host, name), [])
+        if result.stdout.strip() == "restored":
+            note = f"restored the cwd and exported variables left by {block.location}"
+        else:
+            note = (f"no saved state of {block.location} on {host}; the session starts "
+                    "fresh (run once without the cache: deploydocs_cache = False)")
+        lines.append(f"# {note}")
+        self.progress(f"{host}[{name}]: {note}")
 
     # -- bookkeeping ----------------------------------------------------------
     def _transcript(self, host: str, session: str, command: str, result: Any,

@@ -2,8 +2,8 @@
 
 What :func:`validate_tree` checks (verwalter 0.13.4 rules):
 
-* ``scheduler/v1/main.lua`` (or ``scheduler.wasm``) exists; every ``.lua``
-  file under ``scheduler/v1`` compiles in real Lua 5.3 (via :mod:`lupa`);
+* ``scheduler/v1/main.lua`` (or ``scheduler.wasm``) exists; it and every
+  module it requires (transitively) compile in real Lua 5.3 (via :mod:`lupa`);
   ``require`` uses slash paths naming existing ``.lua`` files (verwalter
   replaces the extension, so ``require "a.b"`` would load ``a.lua``); no
   use of ``io`` or ``os`` (verwalter does not load those libraries).
@@ -273,12 +273,25 @@ def _lua_runtime() -> Any:
 
 _SANDBOX_LUA = """
 local root, limit = ...
+local load_file = loadfile
+-- verwalter's module searcher: <scheduler/v1>/<name with its extension replaced by .lua>
+local function module_path(name)
+    local dir, file = name:match("^(.-)([^/]*)$")
+    local stem = file:match("^(.+)%.[^.]*$") or file
+    return root .. "/" .. dir .. stem .. ".lua"
+end
+local function searcher(name)
+    local path = module_path(name)
+    local chunk, err = load_file(path)
+    if chunk == nil then
+        return "\\n\\tno file '" .. path .. "' (" .. tostring(err) .. ")"
+    end
+    return chunk, path
+end
+package.searchers = {package.searchers[1], searcher}
+package.cpath = ""
 io = nil
 os = nil
-package.cpath = ""
-package.path = root .. "/?.lua"
-package.searchers[3] = nil
-package.searchers[4] = nil
 dofile = nil
 loadfile = nil
 debug.sethook(function() error("instruction limit reached (endless loop?)") end, "", limit)
@@ -296,9 +309,10 @@ def validate_scheduler(root: Path, run: bool = True) -> list[Problem]:
                         "missing; verwalter exits with code 4")]
     problems: list[Problem] = []
     lua = _lua_runtime()
-    for path in _walk(directory):
-        if path.suffix != ".lua":
-            continue
+    # only the modules main.lua can reach matter (specs and tools next to them do not)
+    todo, seen = [main], {main}
+    while todo:
+        path = todo.pop(0)
         name = str(path)
         source = path.read_text(errors="replace")
         _, error = _compile(lua, source, path.name)
@@ -321,6 +335,9 @@ def validate_scheduler(root: Path, run: bool = True) -> list[Problem]:
                 elif not target or not (directory / target).is_file():
                     problems.append(Problem(name, number, "require", f"module {module!r} not "
                                             f"found as scheduler/v1/{target}"))
+                elif (directory / target) not in seen:
+                    seen.add(directory / target)
+                    todo.append(directory / target)
             for match in FORBIDDEN_LIB_RE.finditer(code):
                 problems.append(Problem(name, number, match.group(1), f"{match.group(0)}: the "
                                         f"'{match.group(1)}' library is not available in "

@@ -296,3 +296,11 @@ def test_schedule_template_must_name_a_directory(tree: Path) -> None:
 
 def test_scaffold_files_without_an_image_have_no_runtime_version() -> None:
     assert not any(name.startswith("runtime/") for name in scaffold_files())
+
+
+def test_modules_load_the_way_verwalter_finds_them(tree: Path) -> None:
+    write(tree, "scheduler/v1/lib/util.lua", "return {answer = 42}\n")
+    write(tree, "scheduler/v1/spec/util_spec.lua", "require 'busted'\nthis is not lua\n")
+    write(tree, MAIN, "local a = require 'lib/util'\nlocal b = require 'lib/util.lua'\n"
+          "return {scheduler = function() return tostring(a.answer + b.answer), '' end}\n")
+    assert validate_tree(tree) == []

@@ -46,7 +46,11 @@ class DeployError(RuntimeError):
 
 
 def runtime_path(role: str, version: str, config_dir: str = VERWALTER_CONFIG) -> str:
-    """Where verwalter's scheduler finds *version* of *role* (as ``runtime.<role>.<version>``)."""
+    """Where verwalter's scheduler finds *version* of *role* (as ``runtime.<role>.<version>``).
+
+    >>> runtime_path("hello", "v2")
+    '/etc/verwalter/runtime/hello/v2.yaml'
+    """
     return f"{config_dir.rstrip('/')}/runtime/{role}/{version}.yaml"
 
 

@@ -511,7 +511,12 @@ class PruneResult:
 
 
 def plan_prune(images: list[ImageInfo], keep: int) -> tuple[list[str], list[str]]:
-    """``(kept, removed)``: the newest *keep* images plus every image in use are kept."""
+    """``(kept, removed)``: the newest *keep* images plus every image in use are kept.
+
+    >>> plan_prune([ImageInfo("a.1", 1.0, in_use=True), ImageInfo("a.2", 2.0),
+    ...             ImageInfo("a.3", 3.0)], keep=1)
+    (['a.3', 'a.1'], ['a.2'])
+    """
     if keep < 0:
         raise ImageError("keep must be 0 or more")
     ordered = sorted(images, key=lambda i: (-i.mtime, i.name))

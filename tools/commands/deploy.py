@@ -56,7 +56,7 @@ def _where(func: Any) -> Any:
 
 @click.group("deploy")
 def cli() -> None:
-    """Publish versions and watch rollouts."""
+    """Publish versions and watch rollouts (exit 0 ok, 1 check failed, 2 bad input)."""
 
 
 @cli.command("publish")

@@ -50,7 +50,7 @@ def _where_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group("images")
 def cli() -> None:
-    """Build (stand-in), pack, push, list and prune images."""
+    """Build (stand-in), pack, push, list and prune images (exit 0 ok, 1 failed, 2 bad input)."""
 
 
 @cli.command("name")

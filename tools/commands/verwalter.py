@@ -42,7 +42,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 @click.group("verwalter")
 def cli() -> None:
-    """Scaffold, check and preview verwalter config trees."""
+    """Scaffold, check and preview verwalter config trees.
+
+    Exit codes: 0 ok, 1 check failed, 2 bad input.
+    """
 
 
 @cli.command("schedule-preview")

@@ -79,7 +79,11 @@ def build_vars(schedule: Mapping[str, Any], hostname: str, role: str, *,
 
 
 def expand(text: str, variables: Mapping[str, str]) -> str:
-    """Expand ``{{ name }}`` in a command string the way verwalter_render does."""
+    """Expand ``{{ name }}`` in a command string the way verwalter_render does.
+
+    >>> expand("{{ role }} {{files.p}} {{ node }}", {"role": "hello", "files.p": "/tmp/p"})
+    'hello /tmp/p << unknown variable: node >>'
+    """
     return _VAR.sub(lambda m: variables.get(m.group(1),
                                             f"<< unknown variable: {m.group(1)} >>"), text)
 

@@ -302,6 +302,10 @@ def role_vars(schedule: Mapping[str, Any], hostname: str, role: str) -> dict[str
 
     Precedence as verwalter documents it: node role vars, then node vars, then
     role vars, then global vars; objects are merged one level deep.
+
+    >>> role_vars({"vars": {"a": 1, "b": 1}, "roles": {"web": {"template": "web/v1"}},
+    ...            "nodes": {"n1": {"vars": {"b": 2}, "roles": {"web": {}}}}}, "n1", "web")
+    {'b': 2, 'template': 'web/v1', 'a': 1}
     """
     def obj(value: Any) -> dict[str, Any]:
         return value if isinstance(value, dict) else {}

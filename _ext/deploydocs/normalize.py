@@ -52,7 +52,9 @@ NORMALIZERS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     ],
     "ips": [
         (re.compile(r"\b(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\b"), "<ip>"),
-        (re.compile(r"(?<![\w:])([0-9a-f]{1,4}:){2,7}[0-9a-f]{1,4}(?![\w:])", re.I), "<ip>"),
+        # IPv6: eight groups, or a "::" abbreviation (so clock times never match).
+        (re.compile(r"(?<![\w:])(([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|([0-9a-f]{1,4}:)*"
+                    r"[0-9a-f]{0,4}::([0-9a-f]{1,4}:)*[0-9a-f]{1,4})(?![\w:])", re.I), "<ip>"),
     ],
 }
 """Name → list of (pattern, replacement), applied in order."""

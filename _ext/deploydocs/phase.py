@@ -104,9 +104,9 @@ def load_doc_record(app: Sphinx, docname: str) -> DocumentRecord:
         except RecordError as error:
             st.corrupt.add(docname)
             logger.warning(
-                f"deploydocs: record file {path} is corrupted ({error}); its blocks are shown "
+                f"{path}: deploydocs: record file is corrupted ({error}); its blocks are shown "
                 "as never verified until the next verify run rewrites it",
-                location=str(path), type="deploydocs", subtype="record")
+                type="deploydocs", subtype="record")
             st.loaded[docname] = DocumentRecord(docname)
     return st.loaded[docname]
 

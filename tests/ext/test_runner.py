@@ -1,0 +1,121 @@
+"""The runner against small in-memory lab doubles: teardown, tools, caching keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from deploydocs.blocks import Block, Kind
+from deploydocs.parse import parse_block
+from deploydocs.plan import make_plan
+from deploydocs.records import cache_key
+from deploydocs.runner import Runner, substitute
+
+from tools.lab.base import CommandResult
+
+
+@dataclass
+class ScriptedSession:
+    """A session double answering from a dict, raising for one command."""
+
+    answers: dict[str, str]
+    explode_on: str = ""
+
+    def run(self, command: str, timeout: float = 60) -> CommandResult:
+        inner = command.removeprefix("{ ").removesuffix("\n} 2>&1")
+        if self.explode_on and inner == self.explode_on:
+            raise KeyboardInterrupt
+        return CommandResult(command, 0, self.answers.get(inner, ""), "")
+
+
+@dataclass
+class ScriptedLab:
+    """A lab double: records faults/heals, reports the tools it is told to."""
+
+    tools_present: dict[str, str] = field(default_factory=dict)
+    explode_on: str = ""
+    events: list[str] = field(default_factory=list)
+    hosts: dict = field(default_factory=lambda: dict.fromkeys(["node1", "node2", "node3"]))
+    nodes: list[str] = field(default_factory=lambda: ["node1", "node2", "node3"])
+
+    def session(self, host: str, name: str = "default") -> ScriptedSession:
+        self.events.append(f"session {host} {name}")
+        return ScriptedSession({"echo hi": "hi\n"}, self.explode_on)
+
+    def tools(self, host: str) -> dict[str, str]:
+        return self.tools_present
+
+    def fingerprint(self) -> dict[str, object]:
+        return {"backend": "scripted"}
+
+    def fault(self, host: str, action: str) -> None:
+        self.events.append(f"fault {host} {action}")
+
+    def heal(self, host: str, action: str) -> None:
+        self.events.append(f"heal {host} {action}")
+
+
+def block(line: int, kind: Kind = Kind.RUN, hosts: str = "node1", text: str = "$ echo hi",
+          **options: str) -> Block:
+    content = [text, "hi"] if kind is Kind.RUN else []
+    return parse_block(kind, docname="a", source="a.rst", lineno=line, argument=hosts,
+                       raw_options=options, content=content,
+                       content_lines=list(range(line + 2, line + 2 + len(content))))
+
+
+def run(blocks: list[Block], lab: ScriptedLab, **kwargs: object) -> Runner:
+    plan = make_plan({"a": blocks}, ["a"], lab_hosts=[*lab.nodes, "workstation"],
+                     nodes=lab.nodes)
+    runner = Runner(lab, block_id=lambda b: f"{b.source_hash}@{b.lineno}", **kwargs)  # type: ignore[arg-type]
+    runner.run(plan)
+    return runner
+
+
+def test_heal_runs_in_teardown_even_when_the_run_is_interrupted() -> None:
+    lab = ScriptedLab(explode_on="echo boom")
+    blocks = [block(1, Kind.FAULT, "node3", action="stop"), block(5, text="$ echo boom"),
+              block(9, Kind.HEAL, "node3")]
+    with pytest.raises(KeyboardInterrupt):
+        run(blocks, lab, use_cache=False)
+    assert [e for e in lab.events if not e.startswith("session")] == [
+        "fault node3 stop", "heal node3 stop"]
+
+
+def test_requires_is_satisfied_by_a_present_tool_and_alias() -> None:
+    lab = ScriptedLab(tools_present={"lithos_tree": "0.18.4"})
+    runner = run([block(1, requires="lithos"), block(5, requires="lithos verwalter")], lab)
+    statuses = {r.lineno: (r.status, r.reason) for r in runner.result.records.values()}
+    assert statuses == {1: ("passed", ""), 5: ("not run", "verwalter absent")}
+
+
+def test_a_failed_block_stops_the_rest_of_its_page_session_only() -> None:
+    lab = ScriptedLab()
+    runner = run([block(1, text="$ echo nope"), block(5), block(9, session="other")], lab)
+    statuses = {r.lineno: r.status for r in runner.result.records.values()}
+    assert statuses == {1: "failed", 5: "not run", 9: "passed"}
+
+
+def test_cache_keys_chain_through_the_session() -> None:
+    first = cache_key("", "a", "fp")
+    assert cache_key(first, "b", "fp") != cache_key(cache_key("", "a2", "fp"), "b", "fp")
+    assert cache_key(first, "b", "fp") != cache_key(first, "b", "other-lab")
+    assert cache_key(first, "b", "fp") == cache_key(first, "b", "fp")
+
+
+def test_a_cached_run_starts_no_session_and_applies_no_fault() -> None:
+    blocks = [block(1, Kind.FAULT, "node3", action="stop"), block(5), block(9, Kind.HEAL,
+                                                                               "node3")]
+    first = run(blocks, ScriptedLab())
+    lab = ScriptedLab()
+    second = run(blocks, lab, previous=first.result.records and {
+        ("a", k[1]): v for k, v in first.result.records.items()})
+    assert lab.events == []
+    assert all(r.cached for r in second.result.records.values())
+
+
+def test_a_capture_fills_later_commands_and_a_missing_one_is_not_run() -> None:
+    assert substitute("ping ${LEADER} ${X}", {"LEADER": "node2"}) == ("ping node2 ${X}", ["X"])
+    lab = ScriptedLab()
+    runner = run([block(1, text="$ echo ${NOPE}")], lab)
+    record = next(iter(runner.result.records.values()))
+    assert (record.status, record.reason) == ("not run", "capture NOPE unavailable")

@@ -117,6 +117,9 @@ class Record(dict):
     line: int = 0
     lines: dict[str, int]
     tag: str | None = None
+    #: keys whose value was wrong (already reported) and replaced by the default, so
+    #: that later checks can skip them instead of reporting follow-up problems
+    invalid: set[str]
 
     def line_of(self, key: str) -> int:
         """The line of ``key`` (the mapping's own line when absent)."""
@@ -559,6 +562,8 @@ class Seq(Schema):
                 if value is not INVALID:
                     values.append(value)
                     lines.append(item.line)
+            if len(values) < len(node.value):
+                return INVALID
             result = _items(values, lines, node.line)
         if len(result) < self.min_length:
             ctx.error(node.line, key, f"needs at least {self.min_length} item(s)")
@@ -577,6 +582,7 @@ def _record(line: int, tag: str | None = None) -> Record:
     result.lines = {}
     result.line = line
     result.tag = tag
+    result.invalid = set()
     return result
 
 
@@ -674,7 +680,13 @@ class Struct(Schema):
             child = given[spelled]
             value = schema.check(child, ctx, _join(key, spelled))
             if value is INVALID:
-                ok = False
+                # reported already; go on with the default so later checks still run
+                fallback = schema.missing()
+                if fallback is INVALID:
+                    ok = False
+                else:
+                    result[name] = fallback
+                    result.invalid.add(name)
                 continue
             result[name] = value
             result.lines[name] = node.key_lines.get(spelled, child.line)
@@ -683,7 +695,6 @@ class Struct(Schema):
                 continue
             ctx.error(node.key_lines.get(name, child.line), _join(key, name),
                       "unknown key" + _did_you_mean(name, self.members))
-            ok = False
         return result if ok else INVALID
 
 

@@ -56,12 +56,18 @@ def neighbour_sandbox(process_file: Path) -> Path | None:
 def validate_path(path: Path | str, kind: str | None = None, *, sandbox: Path | None = None,
                   image_dir: Path | None = None, machine_id: Path | None = None,
                   run_scheduler: bool = True) -> list[Problem]:
-    """Validate one file or directory; every problem (warnings included) is returned.
+    """Validate one file or directory; every problem (warnings included) is returned,
+    ordered by file and line.
 
     Raises :class:`UsageError` when the kind is unknown or cannot be guessed,
     or the path does not exist.
     """
-    path = Path(path)
+    problems = _validate(Path(path), kind, sandbox, image_dir, machine_id, run_scheduler)
+    return sorted(problems, key=lambda p: (p.file, p.line))
+
+
+def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Path | None,
+              machine_id: Path | None, run_scheduler: bool) -> list[Problem]:
     if kind is not None and kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     if not path.exists():

@@ -471,14 +471,16 @@ def parse_sandbox(text_or_path: str | Path, filename: str | None = None
     elif not NAME_RE.match(sandbox.name):
         problems.append(Problem(name, 1, TOP, f"sandbox name {sandbox.name!r} should match "
                                 "^[\\w-]+$ (lithos_cmd requires it)", "warning"))
-    if not sandbox.allow_users:
+    bad = record.invalid
+    if not sandbox.allow_users and "allow-users" not in bad:
         error("allow-users", "must not be empty (lithos_check: no allowed users range)")
-    if not sandbox.allow_groups:
+    if not sandbox.allow_groups and "allow-groups" not in bad:
         error("allow-groups", "must not be empty (lithos_check: no allowed groups range)")
     if sandbox.default_user is not None and sandbox.allow_users \
             and not sandbox.allows_user(sandbox.default_user):
         error("default-user", f"{sandbox.default_user} is not in allow-users")
-    if sandbox.allow_groups and not sandbox.allows_group(sandbox.default_group):
+    if sandbox.allow_groups and not bad & {"default-group", "allow-groups"} \
+            and not sandbox.allows_group(sandbox.default_group):
         severity = "error" if "default-group" in record.lines else "warning"
         error("default-group", f"{sandbox.default_group} is not in allow-groups; every "
               "container must then set group-id", severity)

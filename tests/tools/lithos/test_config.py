@@ -486,3 +486,17 @@ def test_a_path_argument_is_read_from_disk(tmp_path: Path) -> None:
     assert errors_at(problems) == [f"{process}:1: web.image"]
     missing = config.validate_master(tmp_path / "nope.yaml")
     assert errors_at(missing) == [f"{tmp_path / 'nope.yaml'}:1: (top)"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    master = config.validate_master("syslog-name: x\nruntime-dir: run\n", "m.yaml")
+    assert errors_at(master) == ["m.yaml:1: syslog-name", "m.yaml:2: runtime-dir"]
+    sandbox = config.validate_sandbox("allow-users: []\nallow-groups: [1]\ndefault-group: 1\n"
+                                      "auto-clean: yes\n", "s.yaml")
+    assert sorted(errors_at(sandbox)) == ["s.yaml:1: allow-users", "s.yaml:4: auto-clean"]
+
+
+def test_a_bad_range_is_not_also_reported_as_an_empty_list() -> None:
+    problems = config.validate_sandbox("allow-users: [a-b]\nallow-groups: [1]\n"
+                                       "default-group: 1\n", "s.yaml")
+    assert errors_at(problems) == ["s.yaml:1: allow-users[0]"]

@@ -27,8 +27,10 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tarfile
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,17 +54,19 @@ BASE_PACKAGES = (
     "curl",
     "ca-certificates",
     "python3",
-    "python3-click",
-    "python3-ruamel.yaml",
-    "python3-jinja2",
 )
 """Debian packages of every node. ``netcat-openbsd`` lets the ssh backend reach sshd on the
-internal network through ``docker exec NODE nc``; click, ruamel.yaml and jinja2 make
-``python3 -m tools`` work on the node."""
+internal network through ``docker exec NODE nc``."""
+
+FALLBACK_REQUIREMENTS = (
+    "click==8.5.1", "ruamel.yaml==0.19.1", "jinja2==3.1.6", "lupa==2.8", "docker==7.2.0",
+    "rich==15.0.0",
+)
+"""The runtime pins of ``tools/``, used when no ``pyproject.toml`` sits next to the package."""
 
 BASE_REPOSITORY = "deploydocs.lab/base"
 NODE_REPOSITORY = "deploydocs.lab/node"
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 """Bump when the way the base root is prepared changes (it is part of the recipe hash)."""
 
 TOOLS_PACKAGE = Path(__file__).resolve().parent.parent
@@ -109,6 +113,16 @@ class NodeImage:
     """Which images this call had to build (empty when both came from the cache)."""
 
 
+def runtime_requirements() -> list[str]:
+    """The pinned runtime dependencies of ``tools/`` (``[project].dependencies``)."""
+    pyproject = TOOLS_PACKAGE.parent / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text())
+        return sorted(data["project"]["dependencies"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return sorted(FALLBACK_REQUIREMENTS)
+
+
 def base_recipe() -> dict[str, object]:
     """Everything that decides the content of the base image."""
     return {
@@ -116,6 +130,7 @@ def base_recipe() -> dict[str, object]:
         "mirror": MIRROR,
         "variant": "minbase",
         "packages": sorted(BASE_PACKAGES),
+        "python_requirements": runtime_requirements(),
         "version": RECIPE_VERSION,
     }
 
@@ -154,6 +169,8 @@ def ensure_base_image(client: docker.DockerClient, progress: Progress = print) -
         ]
         _run(command, "debootstrap")
         _prepare_root(root)
+        progress("pip: the runtime dependencies of tools/ (pinned)")
+        _install_requirements(root)
         progress("packing the root file system")
         tarball = scratch / "root.tar"
         _run(["tar", "--numeric-owner", "-C", str(root), "-cf", str(tarball), "."], "tar")
@@ -169,6 +186,32 @@ def ensure_base_image(client: docker.DockerClient, progress: Progress = print) -
     if not _image_exists(client, tag):
         raise ImageBuildError(f"docker import finished but {tag} is not there")
     return tag, True
+
+
+def _install_requirements(root: Path) -> None:
+    """Install the pinned wheels of ``tools/``'s dependencies into the root's site dir.
+
+    This machine's pip installs them (it must run the same Python minor version as the
+    node's python3; both are Debian bookworm's 3.11 here). They land in
+    /usr/local/lib/python3.X/dist-packages, which Debian's python3 searches first.
+    """
+    version = subprocess.run(
+        ["chroot", str(root), "python3", "-c",
+         "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    if not version:
+        raise ImageBuildError("cannot ask the new root's python3 for its version")
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if version != here:
+        raise ImageBuildError(
+            f"the node's python3 is {version} but this machine's is {here}: pip here cannot "
+            f"install the dependencies of tools/ for the node"
+        )
+    target = root / "usr" / "local" / "lib" / f"python{version}" / "dist-packages"
+    _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+          "--no-compile", "--target", str(target), *runtime_requirements()],
+         "pip install of the runtime dependencies")
 
 
 def _prepare_root(root: Path) -> None:

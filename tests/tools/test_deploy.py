@@ -182,3 +182,147 @@ def test_cli_publish_and_status(tmp_path: Path) -> None:
                                   "--local-root", str(root), "--deadline", "0.2"])
     assert status.exit_code == 1
     assert "web still on hello.old" in status.output
+
+
+# --- on the docker lab: push, publish, schedule preview, render apply with real lithos_switch
+
+
+LAB_SETUP = r"""
+set -e
+mkdir -p /etc/lithos/sandboxes /etc/lithos/processes /var/lib/lithos/images/opstest \
+         /var/log/lithos /run/lithos
+dev=/var/lib/lithos/dev
+if [ ! -e "$dev/null" ]; then
+  rm -rf "$dev"; mkdir -p "$dev/pts" "$dev/shm"
+  mknod -m 666 "$dev/null" c 1 3; mknod -m 666 "$dev/zero" c 1 5
+  mknod -m 666 "$dev/random" c 1 8; mknod -m 666 "$dev/urandom" c 1 9
+  ln -s /proc/self/fd "$dev/fd"
+fi
+[ -f /etc/lithos/master.yaml ] || : > /etc/lithos/master.yaml
+cat > /etc/lithos/sandboxes/opstest.yaml <<'YAML'
+image-dir: /var/lib/lithos/images/opstest
+image-dir-levels: 1
+allow-users: [1]
+allow-groups: [1]
+YAML
+rm -f /etc/lithos/processes/opstest.yaml
+"""
+
+LAB_TEARDOWN = r"""
+if [ -f /run/lithos/master.pid ]; then kill -TERM "$(cat /run/lithos/master.pid)" || true; fi
+rm -rf /etc/lithos/processes/opstest.yaml /etc/lithos/sandboxes/opstest.yaml \
+       /var/lib/lithos/images/opstest /etc/verwalter/runtime/opstest
+"""
+
+
+def sleeper_image(root: Path, argument: str) -> Path:
+    """A tiny image: this machine's sleep binary, its libraries, a lithos container config."""
+    import shutil
+    import subprocess
+
+    for directory in ("config", "dev", "proc", "sys", "tmp", "etc", "state"):
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    libs = subprocess.run(["ldd", "/usr/bin/sleep"], capture_output=True, text=True).stdout
+    for path in ["/usr/bin/sleep", *[w for w in libs.split() if w.startswith("/")]]:
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(Path(path).resolve(), target)
+    (root / "config/sleep.yaml").write_text(
+        "kind: Daemon\nuser-id: 1\ngroup-id: 1\nexecutable: /usr/bin/sleep\n"
+        f'arguments: ["{argument}"]\n')
+    return root
+
+
+@pytest.fixture(scope="module")
+def ops_lab() -> Iterator[object]:
+    """The shared test lab (same name as tests/tools/lab's); fails, never skips, without it."""
+    from tests.tools.lab.conftest import TEST_LAB
+    from tools.lab.docker import DockerLab
+    from tools.lab.lab import open_lab
+    from tools.lab.state import read_record
+
+    try:
+        lab = open_lab("docker", name=TEST_LAB, progress=lambda _line: None)
+    except Exception as err:  # any reason the lab cannot start is the test's failure
+        pytest.fail(f"the docker lab could not start: {type(err).__name__}: {err}")
+    lithos = read_record(TEST_LAB).get("lithos") or {}
+    try:
+        if "absent" in lithos:
+            pytest.fail(f"real lithos is not on the nodes: {lithos['absent']}")
+        yield lab
+    finally:
+        lab.close()
+        DockerLab(TEST_LAB).down()
+
+
+@pytest.mark.lab
+def test_lab_push_publish_and_switch_every_node_with_real_lithos(
+        ops_lab: object, tmp_path: Path) -> None:
+    from tests.tools.verwalter.test_schedule import FIXTURE
+    from tools import images, machine_id
+    from tools.lithos.config import validate_process
+    from tools.verwalter import render
+    from tools.verwalter import schedule as sched
+
+    lab = ops_lab
+    hosts = {n: lab.hosts[n] for n in lab.nodes}  # type: ignore[attr-defined]
+    ids = machine_id.check_hosts(hosts.values())
+    assert ids.ok, ids.problems
+    image_dir = "/var/lib/lithos/images/opstest"
+    try:
+        for name, host in hosts.items():
+            setup = host.run(LAB_SETUP)
+            assert setup.ok, (name, setup.stderr)
+            started = host.run("setsid lithos_tree --log-stderr </dev/null "
+                               ">/var/log/lithos-opstest.out 2>&1 &")
+            assert started.ok, started.stderr
+        # 1. push the image to every node (rsync over docker exec, then rename)
+        root = sleeper_image(tmp_path / "image", "2718")
+        image = "sleeper.0000beef"
+        for name, host in hosts.items():
+            result = images.push_image(root, images.PushTarget.from_host(host), image_dir, image)
+            assert result.status == "pushed", name
+            listed = images.list_images(images.PushTarget.from_host(host), image_dir)
+            assert [i.name for i in listed] == [image]
+        # 2. publish the runtime metadata (the images are checked first)
+        data = {"daemons": {"sleeper": {"image": image, "config": "/config/sleep.yaml"}}}
+        published = deploy.publish_runtime(hosts, "opstest", "v1", data, image_dir=image_dir)
+        assert published.ok, published.failed
+        runtime_text = hosts["node2"].run("cat /etc/verwalter/runtime/opstest/v1.yaml").stdout
+        assert runtime_text == deploy.dump_yaml(data)
+        # 3. schedule preview on the same runtime, as node1 with node2/node3 as peers
+        tree = tmp_path / "tree"
+        import shutil
+
+        shutil.copytree(FIXTURE, tree)
+        shutil.rmtree(tree / "runtime/django")
+        (tree / "runtime/opstest").mkdir()
+        (tree / "runtime/opstest/v1.yaml").write_text(runtime_text)
+        shutil.copytree(tree / "templates/django", tree / "templates/opstest")
+        peers = sched.peers_from_hostnames(["node2", "node3"], now_ms=1)
+        preview = sched.preview(tree, current_host="node1", peers=peers)
+        assert preview.ok, (preview.error, preview.problems)
+        assert preview.assignments() == {n: ["opstest"] for n in hosts}
+        # 4. render apply on every node: the real lithos_switch gets the rendered file
+        for name, host in hosts.items():
+            result = render.render_role(
+                tree, preview.schedule, name, "opstest",
+                executor=render.HostExecutor(host),
+                validate_lithos=lambda text, file: validate_process(text, file))
+            assert result.ok, (name, result.failed, result.problems,
+                               [c.as_dict() for a in result.actions for c in a.commands])
+            switched = host.run("cat /etc/lithos/processes/opstest.yaml").stdout
+            assert switched == result.output("processes")
+        # 5. every node runs the image (lithos_knot per instance), by the deadline
+        statuses = deploy.wait_for_rollout(hosts, "opstest", image, deadline=60)
+        assert all(s.ok for s in statuses.values()), {n: s.detail for n, s in statuses.items()}
+        # 6. prune keeps the image in use even with keep=0
+        second = sleeper_image(tmp_path / "image2", "3141")
+        target = images.PushTarget.from_host(hosts["node1"])
+        images.push_image(second, target, image_dir, "sleeper.0000cafe")
+        pruned = images.prune_images(target, image_dir, keep=0,
+                                     process_configs=["/etc/lithos/processes/opstest.yaml"])
+        assert pruned.kept == [image] and pruned.removed == ["sleeper.0000cafe"]
+    finally:
+        for host in hosts.values():
+            host.run(LAB_TEARDOWN)

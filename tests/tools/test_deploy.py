@@ -235,13 +235,18 @@ def sleeper_image(root: Path, argument: str) -> Path:
 
 @pytest.fixture(scope="module")
 def ops_lab() -> Iterator[object]:
-    """The shared test lab (same name as tests/tools/lab's); fails, never skips, without it."""
+    """The shared test lab (same name as tests/tools/lab's); fails, never skips, without it.
+
+    It is taken down at the end only if this fixture brought it up; a lab that
+    was already up belongs to whoever started it (e.g. tests/tools/lab's fixture).
+    """
     from tests.tools.lab.conftest import TEST_LAB
     from tools.lab.docker import DockerLab
     from tools.lab.lab import open_lab
     from tools.lab.state import read_record
 
     try:
+        already_up = DockerLab(TEST_LAB).is_up()
         lab = open_lab("docker", name=TEST_LAB, progress=lambda _line: None)
     except Exception as err:  # any reason the lab cannot start is the test's failure
         pytest.fail(f"the docker lab could not start: {type(err).__name__}: {err}")
@@ -252,7 +257,8 @@ def ops_lab() -> Iterator[object]:
         yield lab
     finally:
         lab.close()
-        DockerLab(TEST_LAB).down()
+        if not already_up:
+            DockerLab(TEST_LAB).down()
 
 
 @pytest.mark.lab

@@ -142,7 +142,8 @@ def describe(plan: Plan, relpath: Mapping[str, str] | None = None) -> list[str]:
         elif block.kind is Kind.CHECK:
             lines.extend(f"       check {c}" for c in block.checks)
         elif block.kind is Kind.FILE:
-            lines.append(f"       write {block.argument} ({len(block.content)} lines, "
+            count = len(block.content)
+            lines.append(f"       write {block.argument} ({count} line{'s' * (count != 1)}, "
                          f"{block.options.owner} {block.options.mode:04o})")
         elif block.kind is Kind.FAULT:
             lines.append(f"       fault {block.options.action}")

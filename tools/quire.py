@@ -25,7 +25,8 @@ The rules, as read from quire 0.4 and checked against it:
   redefined by the second definition (no error);
 * a tag written before a compact mapping (``- !AptTrust keys: [..]``)
   applies to the whole mapping, not to its first key;
-* the first occurrence of a duplicated key wins.
+* a key written twice in one mapping is an error (keys brought in by a merge
+  key ``<<`` never override the mapping's own).
 
 Public API (stable, used by other modules):
 
@@ -230,8 +231,7 @@ class _Converter:
             kline = knode.start_mark.line + 1
             if name in seen:
                 if not merging:
-                    self.error(kline, _join(key, name),
-                               "duplicate key; the first one is used", "warning")
+                    self.error(kline, _join(key, name), "duplicate key (quire refuses the file)")
                 continue
             seen.add(name)
             child = self.convert(vnode, _join(key, name))

@@ -129,10 +129,9 @@ def test_merge_of_a_scalar_is_an_error() -> None:
     assert where(problems) == ["f.yaml:2: a.<<"]
 
 
-def test_the_first_of_duplicate_keys_wins_with_a_warning() -> None:
-    value, problems = run("size: 1\nsize: 2\n")
-    assert value["size"] == 1
-    assert [p.severity for p in problems] == ["warning"]
+def test_a_duplicate_key_is_an_error_like_in_quire() -> None:
+    _, problems = run("size: 1\nsize: 2\n")
+    assert where(problems) == ["f.yaml:2: size"]
 
 
 def test_only_tilde_null_and_empty_are_null() -> None:

@@ -521,12 +521,14 @@ def parse_process(text_or_path: str | Path, filename: str | None = None
                   ) -> tuple[list[ProcessEntry] | None, list[Problem]]:
     """Parse and check a process config on its own (no sandbox)."""
     record, name, problems = _load(text_or_path, filename, PROCESS_SCHEMA)
+    first_error = next((i for i, p in enumerate(problems) if p.severity == "error"), None)
+    if first_error is not None:
+        # lithos reads the whole file or nothing: say what that means, once
+        p = problems[first_error]
+        problems[first_error] = Problem(
+            p.file, p.line, p.key, p.message + " (lithos can't read this process file: "
+            "lithos_check 0.18.4 only warns, and lithos_tree runs nothing in this sandbox)")
     if record is INVALID:
-        note = (" (lithos_check 0.18.4 only warns about an unreadable process file, and "
-                "lithos_tree then runs nothing in this sandbox)")
-        problems = [Problem(p.file, p.line, p.key, p.message + note, p.severity)
-                    if p.key == TOP and p.severity == "error" and "YAML" in p.message else p
-                    for p in problems]
         return None, problems
     entries = []
     for proc, entry in record.items():

@@ -212,7 +212,7 @@ def test_process_with_images_checks_mount_points(image_dir: Path) -> None:
 def test_an_unparseable_process_file_is_an_error_that_says_what_lithos_does() -> None:
     problems = config.validate_process("web: [\n", "p.yaml")
     assert errors_at(problems) == ["p.yaml:2: (top)"]
-    assert "lithos_tree then runs nothing" in problems[0].message
+    assert "lithos_tree runs nothing" in problems[0].message
 
 
 def test_process_with_images_checks_variables_kinds_and_presence(image_dir: Path) -> None:

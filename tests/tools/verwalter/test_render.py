@@ -266,3 +266,20 @@ def test_cli_render_preview_and_apply(tmp_path: Path, schedule: dict) -> None:
     not_there = runner.invoke(main, ["verwalter", "render", str(tree), "--schedule",
                                      str(schedule_file), "--node", "node9", "--role", "django"])
     assert not_there.exit_code == 1
+
+
+def test_the_tutorial_scaffold_previews_and_renders_valid_lithos_files(tmp_path: Path) -> None:
+    """The tree tools.verwalter.tree scaffolds for the tutorial, end to end offline."""
+    from tools.verwalter.tree import scaffold_tree, validate_schedule
+
+    scaffold_tree(tmp_path, role="django", image="django-deploy.5f1c2a9e")
+    peers = sched.peers_from_hostnames(["node2", "node3"], now_ms=1)
+    preview = sched.preview(tmp_path, current_host="node1", peers=peers, now_ms=1)
+    assert preview.ok, (preview.error, preview.problems)
+    assert validate_schedule(preview.schedule, tmp_path) == []
+    assert set(preview.assignments()) == {"node1", "node2", "node3"}
+    for node in ("node1", "node2", "node3"):
+        result = render.render_role(tmp_path, preview.schedule, node, "django",
+                                    validate_lithos=lithos_problems)
+        assert result.ok, (node, result.failed, result.problems)
+        assert "django-deploy.5f1c2a9e" in result.output("processes")

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tools.cli import main
+from tools.commands import lithos as lithos_command
+from tools.commands import vagga as vagga_command
+from tools.commands import validate as validate_command
 from tools.lithos.generate import DjangoParams, generate_files, write_files
 from tools.validate import UsageError, guess_kind, validate_path
 from tools.verwalter.tree import scaffold_tree
@@ -30,13 +32,21 @@ class Outcome:
     stderr: str
 
 
+COMMANDS = {"validate": validate_command.cli, "lithos": lithos_command.cli,
+            "vagga": vagga_command.cli}
+
+
 def run(*args: str, cwd: Path | None = None) -> Outcome:
-    """Run ``python -m tools ARGS`` in this process (click's test runner)."""
+    """Run ``python -m tools ARGS`` in this process (click's test runner), calling the
+    command module directly so other commands' modules don't matter here."""
     previous = Path.cwd()
     if cwd is not None:
         os.chdir(cwd)
     try:
-        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        command = COMMANDS[args[0]]
+        rest = list(args[1:])
+        result = CliRunner().invoke(command, rest, catch_exceptions=False,
+                                    prog_name=f"python -m tools {args[0]}")
     finally:
         os.chdir(previous)
     return Outcome(result.exit_code, result.stdout, result.stderr)

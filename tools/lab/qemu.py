@@ -1,0 +1,759 @@
+"""The qemu backend: three Debian VMs with their own kernel, init and cgroups.
+
+``lab up --backend qemu`` boots node1..node3 from the cached base image
+(:mod:`tools.lab.qemu_image`), each from its own copy-on-write qcow2
+overlay plus a seed disk, as background ``qemu-system-x86_64`` processes,
+each leading its own process group. Everything of a lab lives in
+``<state dir of the lab>/qemu/`` (e.g. ``_build/lab/state/deploydocs.lab/qemu``):
+overlays, seed disks, pid files, logs, QMP sockets, the VMs' host keys, the
+``known_hosts`` and an ssh inventory, and ``qemu.json``, the record of the
+last *complete* ``up``.
+
+Networks (nothing leaves the build machine's loopback):
+
+* the **lab network**: a qemu ``socket`` netdev on a multicast group bound
+  to 127.0.0.1, shared by the three VMs only; static addresses
+  ``10.213.1.11``-``13``, and every VM's ``/etc/hosts`` names node1..3;
+* the **control network**: one user-mode netdev per VM with
+  ``restrict=on`` (the VM reaches nothing outside) and one ``hostfwd`` from
+  ``127.0.0.1:<port>`` to the VM's sshd. The ssh backend
+  (:mod:`tools.lab.ssh`) reaches the VMs through it with the lab's own
+  client key and strict checking against the host keys generated here and
+  installed before the first boot.
+
+KVM is used when ``qemu`` can start a KVM guest on this machine, else TCG
+software emulation; the record and ``lab status`` say which.
+
+Every VM's ``-name`` is ``<lab name>-qemu-<node>`` (so it carries
+``deploydocs.lab``): :func:`reap` finds the VMs of a killed run from the
+pid files and by scanning ``/proc`` for qemu processes with that marker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.lab import state
+from tools.lab.base import LAB_LABEL
+from tools.lab.docker import LabError
+from tools.lab.inventory import InventoryHost
+from tools.lab.qemu_image import (
+    CACHE_ROOT,
+    BaseImage,
+    QemuImageError,
+    ensure_base_image,
+    make_seed_disk,
+)
+from tools.lab.ssh import SshHost
+from tools.lab.state import write_atomically
+
+Progress = Callable[[str], None]
+
+NODE_NAMES = ("node1", "node2", "node3")
+QEMU = "qemu-system-x86_64"
+MEMORY_MB = 640
+"""Memory per VM: three of them share the build machine with everything else."""
+BOOT_TIMEOUT = {"kvm": 180.0, "tcg": 900.0}
+"""Seconds from starting the VMs until all three answer over ssh."""
+LAB_SUBNET = "10.213.1"
+CONTROL_ADDRESS = "10.0.2.15"
+"""The VM's address on its user-mode network (qemu's default guest address)."""
+TOOLS_PACKAGE = Path(__file__).resolve().parent.parent
+"""The ``tools/`` package installed on every VM."""
+
+NAME_RE = re.compile(rf"^({re.escape(LAB_LABEL)}[A-Za-z0-9_.-]*)-qemu-(node[0-9]+)$")
+"""``-name`` of a lab VM: ``<lab name>-qemu-<node>``."""
+
+
+class QemuLabError(LabError):
+    """The qemu lab could not be brought up, reached or taken down."""
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    """How one VM of the lab is started."""
+
+    node: str
+    index: int
+    ssh_port: int
+
+    @property
+    def address(self) -> str:
+        """The VM's address on the lab network."""
+        return f"{LAB_SUBNET}.{10 + self.index}"
+
+    @property
+    def lab_mac(self) -> str:
+        """MAC address of the VM's lab network card."""
+        return f"52:54:00:dd:01:{self.index:02x}"
+
+    @property
+    def control_mac(self) -> str:
+        """MAC address of the VM's control (ssh) network card."""
+        return f"52:54:00:dd:02:{self.index:02x}"
+
+
+def vm_name(lab_name: str, node: str) -> str:
+    """The qemu ``-name`` of *node* of lab *lab_name* (the marker :func:`reap` looks for)."""
+    return f"{lab_name}-qemu-{node}"
+
+
+def multicast_group(lab_name: str) -> tuple[str, int]:
+    """The lab network's multicast group and port, derived from the lab name."""
+    digest = hashlib.sha256(lab_name.encode()).digest()
+    return f"230.213.{digest[0]}.{1 + digest[1] % 254}", 20000 + int.from_bytes(digest[2:4]) % 20000
+
+
+def qemu_argv(lab_name: str, spec: VmSpec, image: BaseImage, vm_dir: Path, accel: str) -> list[str]:
+    """The command line of one VM."""
+    group, port = multicast_group(lab_name)
+    name = vm_name(lab_name, spec.node)
+    append = " ".join([
+        "root=/dev/vda", "rw", "console=ttyS0", "panic=-1", "net.ifnames=0",
+        f"systemd.hostname={spec.node}", "systemd.show_status=false",
+        # cgroup v1, as lithos 0.18 expects (its "name" controller is a v1 named hierarchy)
+        "systemd.unified_cgroup_hierarchy=0",
+    ])
+    return [
+        QEMU, "-name", f"{name},process={name}",
+        "-machine", "q35", "-accel", accel, "-cpu", "qemu64" if accel == "kvm" else "max",
+        "-smp", "1", "-m", str(MEMORY_MB),
+        "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        "-kernel", str(image.kernel), "-initrd", str(image.initrd), "-append", append,
+        "-drive", f"file={vm_dir / f'{spec.node}.qcow2'},if=virtio,format=qcow2,cache=unsafe",
+        "-drive", f"file={vm_dir / f'{spec.node}-seed.img'},if=virtio,format=raw,readonly=on",
+        "-netdev", (f"user,id=control,restrict=on,net=10.0.2.0/24,"
+                    f"hostfwd=tcp:127.0.0.1:{spec.ssh_port}-:22"),
+        "-device", f"virtio-net-pci,netdev=control,mac={spec.control_mac}",
+        "-netdev", f"socket,id=lab,mcast={group}:{port},localaddr=127.0.0.1",
+        "-device", f"virtio-net-pci,netdev=lab,id=labnic,mac={spec.lab_mac}",
+        "-device", "virtio-rng-pci",
+        "-serial", f"file:{vm_dir / f'{spec.node}.console.log'}",
+        "-qmp", f"unix:{vm_dir / f'{spec.node}.qmp'},server=on,wait=off",
+    ]
+
+
+KVM_PROBE_SECONDS = 30.0
+"""How long a KVM guest may take to print the kernel's banner before KVM counts as unusable."""
+
+
+def detect_accel(kernel: Path, cache_root: Path = CACHE_ROOT) -> tuple[str, str]:
+    """``("kvm", why)`` when a KVM guest runs *kernel* on this machine, else ``("tcg", why)``.
+
+    A ``/dev/kvm`` that opens is not enough: on some nested hosts a KVM
+    guest starts but never leaves real mode. The probe boots *kernel* (no
+    disk, so it panics and qemu exits) with ``-accel kvm`` and waits, with a
+    deadline, for the kernel's ``Linux version`` banner on the serial port.
+    The verdict is cached per host kernel, qemu binary and guest kernel.
+    """
+    if not os.path.exists("/dev/kvm"):
+        return "tcg", "/dev/kvm does not exist"
+    qemu = shutil.which(QEMU)
+    if qemu is None:
+        raise QemuLabError(f"{QEMU} is missing: apt-get install qemu-system-x86")
+    qemu_stat = os.stat(qemu)
+    key = hashlib.sha256(json.dumps([
+        os.uname().release, qemu, qemu_stat.st_size, qemu_stat.st_mtime_ns,
+        str(kernel), os.stat(kernel).st_size,
+    ]).encode()).hexdigest()[:16]
+    cache = cache_root / f"accel-{key}.json"
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        verdict = json.loads(cache.read_text())
+        return str(verdict["accel"]), str(verdict["reason"]) + " (cached probe)"
+    accel, reason = _probe_kvm(kernel)
+    with contextlib.suppress(OSError):
+        write_atomically(cache, json.dumps({"accel": accel, "reason": reason}).encode())
+    return accel, reason
+
+
+def _probe_kvm(kernel: Path) -> tuple[str, str]:
+    import selectors
+
+    argv = [QEMU, "-accel", "kvm", "-machine", "q35", "-cpu", "qemu64", "-m", "256",
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-kernel", str(kernel), "-append", "console=ttyS0 panic=-1", "-serial", "stdio"]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    assert proc.stdout is not None
+    output = b""
+    deadline = time.monotonic() + KVM_PROBE_SECONDS
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            while b"Linux version" not in output and time.monotonic() < deadline:
+                if selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                    chunk = os.read(proc.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    output += chunk
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    if b"Linux version" in output:
+        return "kvm", "a KVM guest booted the kernel"
+    text = output.decode("utf-8", "replace").strip().splitlines()
+    last = next((line for line in reversed(text) if "warning" not in line), "no output")
+    return "tcg", (f"KVM unusable: the guest printed no kernel banner within "
+                   f"{KVM_PROBE_SECONDS:g} s (last output: {last.strip()[:100]})")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0")[:-1]]
+
+
+def _is_dead(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return True
+    return fields[0] in ("Z", "X")
+
+
+def vm_marker(pid: int) -> str | None:
+    """The ``-name`` of *pid* if it is a qemu VM of some lab, else None."""
+    argv = _cmdline(pid)
+    if not argv or not os.path.basename(argv[0]).startswith("qemu-system"):
+        return None
+    for flag, value in itertools.pairwise(argv):
+        if flag == "-name":
+            name = value.split(",", 1)[0]
+            return name if NAME_RE.match(name) else None
+    return None
+
+
+def lab_vms() -> dict[int, tuple[str, str]]:
+    """Every live lab VM on the machine: pid → ``(lab name, node)`` (from ``/proc``)."""
+    found: dict[int, tuple[str, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        name = vm_marker(int(entry.name))
+        if name is not None and not _is_dead(int(entry.name)):
+            match = NAME_RE.match(name)
+            assert match is not None
+            found[int(entry.name)] = (match.group(1), match.group(2))
+    return found
+
+
+def kill_vm(pid: int, grace: float = 5.0) -> None:
+    """Stop the VM *pid*: SIGTERM to its process group, SIGKILL after *grace* seconds.
+
+    Only a process that leads its own group has the group signalled; the
+    function polls until the process is gone (or a zombie of ours, which is reaped).
+    """
+    def signal_it(signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signum)
+            else:
+                os.kill(pid, signum)
+
+    for signum, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 30.0)):
+        if _is_dead(pid):
+            break
+        signal_it(signum)
+        deadline = time.monotonic() + wait
+        while not _is_dead(pid) and time.monotonic() < deadline:
+            threading.Event().wait(0.05)
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+    if not _is_dead(pid):
+        raise QemuLabError(f"qemu process {pid} did not stop after SIGKILL")
+
+
+# -- the lab --------------------------------------------------------------------------------
+
+
+class QemuLab:
+    """The VMs of one lab: files in ``<lab state dir>/qemu``, processes named by the lab."""
+
+    def __init__(self, name: str = LAB_LABEL, cache_root: Path = CACHE_ROOT) -> None:
+        self.name = state.validate_lab_name(name)
+        self.cache_root = cache_root
+
+    @property
+    def directory(self) -> Path:
+        """The lab's qemu state directory (created on use)."""
+        path = state.lab_dir(self.name) / "qemu"
+        path.mkdir(mode=0o700, exist_ok=True)
+        return path
+
+    @property
+    def record_path(self) -> Path:
+        """``qemu.json``: the record of the last complete ``up``."""
+        return self.directory / "qemu.json"
+
+    def record(self) -> dict[str, object]:
+        """The record of the last complete ``up`` (empty when there is none)."""
+        try:
+            return json.loads(self.record_path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    # -- up -------------------------------------------------------------------------------
+
+    def is_up(self) -> bool:
+        """Whether every VM of the record is running."""
+        nodes = self.record().get("nodes") or {}
+        if set(nodes) != set(NODE_NAMES):  # type: ignore[arg-type]
+            return False
+        running = lab_vms()
+        return all(running.get(int(info["pid"])) == (self.name, node)  # type: ignore[index]
+                   for node, info in nodes.items())  # type: ignore[union-attr]
+
+    def up(self, *, tools_dir: Path | None = None, with_lithos: bool = True,
+           progress: Progress = print, boot_timeout: float | None = None) -> dict[str, object]:
+        """Build what is missing and boot node1..node3; return the record (idempotent).
+
+        On any failure or interrupt, the VMs and files of this run are removed.
+        """
+        with _up_lock(self.directory):
+            if self.is_up():
+                progress(f"lab {self.name} (qemu) is already up")
+                return self.record()
+            for item in self._remove_everything():
+                progress(f"removed leftover {item}")
+            started = time.monotonic()
+            image, built = ensure_base_image(self.cache_root, progress)
+            timings = {"image": round(time.monotonic() - started, 1)}
+            accel, accel_why = detect_accel(image.kernel, self.cache_root)
+            progress(f"acceleration: {accel} ({accel_why})")
+            lithos = _find_lithos(progress) if with_lithos else {"absent": "not requested"}
+            payload, extra = self._payload(lithos.get("bin_dir"), tools_dir)
+            key = state.client_key(self.name)
+            procs: list[subprocess.Popen[bytes]] = []
+            try:
+                specs = self._prepare_vms(image, payload, key, progress)
+                boot_started = time.monotonic()
+                progress(f"starting {len(specs)} VMs ({accel}, {MEMORY_MB} MiB, 1 vCPU each)")
+                for spec in specs:
+                    procs.append(self._start_vm(spec, image, accel))
+                hosts = self.hosts(specs)
+                deadline = boot_started + (boot_timeout or BOOT_TIMEOUT[accel])
+                self._wait_for_ssh(hosts, procs, specs, deadline, progress)
+                timings["boot_to_ssh"] = round(time.monotonic() - boot_started, 1)
+                record: dict[str, object] = {
+                    "backend": "qemu",
+                    "name": self.name,
+                    "accel": accel,
+                    "accel_reason": accel_why,
+                    "image": {"directory": str(image.directory), "hash": image.recipe_hash,
+                              "tag": f"qemu base {image.recipe_hash}", "built": built,
+                              "kernel": (image.directory / "kernel-version").read_text().strip()},
+                    "lithos": lithos,
+                    "extra_tools": extra,
+                    "memory_mb": MEMORY_MB,
+                    "timings": timings,
+                    "nodes": {
+                        spec.node: {"pid": proc.pid, "ssh_port": spec.ssh_port,
+                                    "address": spec.address}
+                        for spec, proc in zip(specs, procs, strict=True)
+                    },
+                }
+                text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+                write_atomically(self.record_path, text.encode())
+                return record
+            except BaseException:
+                for proc in procs:
+                    with contextlib.suppress(QemuLabError):
+                        kill_vm(proc.pid)
+                    proc.wait()
+                self._remove_everything()
+                raise
+            finally:
+                shutil.rmtree(payload, ignore_errors=True)
+
+    def _payload(self, lithos_bin: str | None, tools_dir: Path | None
+                 ) -> tuple[Path, list[str]]:
+        """A tree with what every VM gets: ``tools/``, lithos, ``--tools-dir`` executables."""
+        payload = Path(tempfile.mkdtemp(prefix="deploydocs.lab-payload-"))
+        payload.chmod(0o755)
+        bins = payload / "usr" / "local" / "bin"
+        bins.mkdir(parents=True)
+        extra: list[str] = []
+        sources = [(Path(lithos_bin), False)] if lithos_bin else []
+        if tools_dir is not None:
+            sources.append((Path(tools_dir), True))
+        for directory, is_extra in sources:
+            for item in sorted(directory.iterdir()):
+                if item.is_file() and os.access(item, os.X_OK):
+                    shutil.copy2(item, bins / item.name)
+                    if is_extra:
+                        extra.append(item.name)
+        shutil.copytree(TOOLS_PACKAGE, payload / "opt" / "deploydocs" / "tools",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        pth = payload / "usr" / "lib" / "python3" / "dist-packages" / "deploydocs.pth"
+        pth.parent.mkdir(parents=True)
+        pth.write_text("/opt/deploydocs\n")
+        for directory in payload.rglob("*"):
+            if directory.is_dir():
+                directory.chmod(0o755)
+        return payload, extra
+
+    def _prepare_vms(self, image: BaseImage, payload: Path, client_key: Path,
+                     progress: Progress) -> list[VmSpec]:
+        """Host keys, seed disks, overlays, known_hosts and inventory for every VM."""
+        vm_dir = self.directory
+        specs = [VmSpec(node, index, free_port()) for index, node in enumerate(NODE_NAMES, 1)]
+        hosts_file = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + "".join(
+            f"{spec.address}\t{spec.node}\n" for spec in specs)
+        known_hosts = []
+        authorized = Path(f"{client_key}.pub").read_bytes()
+        progress("seed disks and copy-on-write overlays")
+        for spec in specs:
+            host_key = vm_dir / f"{spec.node}.host_key"
+            host_key.unlink(missing_ok=True)
+            Path(f"{host_key}.pub").unlink(missing_ok=True)
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                            f"{vm_name(self.name, spec.node)}", "-f", str(host_key)],
+                           check=True, capture_output=True)
+            public = Path(f"{host_key}.pub").read_text().split()
+            known_hosts.append(f"[127.0.0.1]:{spec.ssh_port} {public[0]} {public[1]}\n")
+            seed_id = f"{self.name}/{spec.node}/{time.time_ns()}"
+            with tempfile.TemporaryDirectory(prefix="deploydocs.lab-seedtree-") as tree_dir:
+                tree = Path(tree_dir) / "root"
+                shutil.copytree(payload, tree, symlinks=True)
+                _write(tree / "etc" / "ssh" / "ssh_host_ed25519_key", host_key.read_bytes(), 0o600)
+                _write(tree / "etc" / "ssh" / "ssh_host_ed25519_key.pub",
+                       Path(f"{host_key}.pub").read_bytes(), 0o644)
+                (tree / "root").mkdir(mode=0o700)
+                (tree / "root").chmod(0o700)
+                (tree / "root" / ".ssh").mkdir(mode=0o700)
+                _write(tree / "root" / ".ssh" / "authorized_keys", authorized, 0o600)
+                _write(tree / "etc" / "hostname", f"{spec.node}\n".encode(), 0o644)
+                _write(tree / "etc" / "hosts", hosts_file.encode(), 0o644)
+                network = tree / "etc" / "systemd" / "network"
+                _write(network / "10-lab.network", _network_file(
+                    spec.lab_mac, f"{spec.address}/24").encode(), 0o644)
+                _write(network / "20-control.network", _network_file(
+                    spec.control_mac, f"{CONTROL_ADDRESS}/24").encode(), 0o644)
+                for directory in (tree / "etc", tree / "etc" / "ssh", network.parent, network):
+                    directory.chmod(0o755)
+                make_seed_disk(tree, seed_id, vm_dir / f"{spec.node}-seed.img")
+            overlay = vm_dir / f"{spec.node}.qcow2"
+            overlay.unlink(missing_ok=True)
+            _run_checked(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+                          "-b", str(image.disk), str(overlay)], "qemu-img create")
+        write_atomically(vm_dir / "known_hosts", "".join(known_hosts).encode(), 0o600)
+        write_atomically(vm_dir / "inventory.toml", _inventory(specs, client_key).encode(), 0o600)
+        return specs
+
+    def _start_vm(self, spec: VmSpec, image: BaseImage, accel: str) -> subprocess.Popen[bytes]:
+        """Start one VM in the background, leading its own process group; write its pid file."""
+        vm_dir = self.directory
+        (vm_dir / f"{spec.node}.console.log").unlink(missing_ok=True)
+        with open(vm_dir / f"{spec.node}.qemu.log", "wb") as log:
+            proc = subprocess.Popen(
+                qemu_argv(self.name, spec, image, vm_dir, accel), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        write_atomically(vm_dir / f"{spec.node}.pid", f"{proc.pid}\n".encode())
+        return proc
+
+    def _wait_for_ssh(self, hosts: dict[str, SshHost], procs: list[subprocess.Popen[bytes]],
+                      specs: list[VmSpec], deadline: float, progress: Progress) -> None:
+        """Poll every VM's sshd until it runs a command, a qemu exits, or *deadline* passes."""
+        waiting = {spec.node: proc for spec, proc in zip(specs, procs, strict=True)}
+        last_error: dict[str, str] = {}
+        pause = threading.Event()
+        while waiting:
+            for node, proc in list(waiting.items()):
+                if proc.poll() is not None:
+                    raise QemuLabError(f"{node}: qemu exited with status {proc.returncode}:\n"
+                                       + self._log_tail(node))
+                result = hosts[node].run("true", timeout=20)
+                if result.ok:
+                    progress(f"{node} answers over ssh")
+                    del waiting[node]
+                else:
+                    last_error[node] = result.stderr.strip()[-300:]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                details = "\n".join(f"{node}: {last_error.get(node, '')}\n{self._log_tail(node)}"
+                                    for node in waiting)
+                raise QemuLabError(f"no ssh from {', '.join(waiting)} before the deadline:\n"
+                                   + details)
+            pause.wait(1.0)
+
+    def _log_tail(self, node: str, lines: int = 15) -> str:
+        parts = []
+        for suffix in ("qemu.log", "console.log"):
+            path = self.directory / f"{node}.{suffix}"
+            with contextlib.suppress(OSError):
+                tail = path.read_text(errors="replace").strip().splitlines()[-lines:]
+                parts.append(f"  {path.name}: " + "\n    ".join(tail))
+        return "\n".join(parts)
+
+    # -- hosts ------------------------------------------------------------------------------
+
+    def hosts(self, specs: list[VmSpec] | None = None) -> dict[str, SshHost]:
+        """The VMs as ssh hosts (strict host key checking against the generated keys)."""
+        if specs is None:
+            nodes = self.record().get("nodes") or {}
+            if set(nodes) != set(NODE_NAMES):  # type: ignore[arg-type]
+                raise QemuLabError(f"lab {self.name!r} (qemu) is not up: run "
+                                   "`python -m tools lab up --backend qemu`")
+            specs = [VmSpec(node, index, int(nodes[node]["ssh_port"]))  # type: ignore[index]
+                     for index, node in enumerate(NODE_NAMES, 1)]
+        key = state.client_key(self.name)
+        known = self.directory / "known_hosts"
+        return {spec.node: SshHost(InventoryHost(
+            name=spec.node, address="127.0.0.1", user="root", key=key, port=spec.ssh_port,
+            known_hosts=known, roles=("node",))) for spec in specs}
+
+    def fingerprint(self) -> dict[str, object]:
+        """What the VMs are: acceleration, base image, kernel, lithos (for verification records)."""
+        record = self.record()
+        return {"qemu": {key: record.get(key) for key in ("accel", "image", "memory_mb")},
+                "lithos": record.get("lithos", {}), "extra_tools": record.get("extra_tools", [])}
+
+    def status_lines(self) -> list[str]:
+        """Lines for ``lab status``: acceleration, image, lithos, timings."""
+        record = self.record()
+        image = record.get("image") or {}
+        lithos = record.get("lithos") or {}
+        extra = record.get("extra_tools") or []
+        timings = record.get("timings") or {}
+        nodes = record.get("nodes") or {}
+        return [
+            f"acceleration: {record.get('accel')} ({record.get('accel_reason')})",
+            f"base image: {image.get('directory')} (kernel {image.get('kernel')})",  # type: ignore[union-attr]
+            "ssh: " + ", ".join(f"{node} 127.0.0.1:{info['ssh_port']}"  # type: ignore[index]
+                                for node, info in nodes.items()),  # type: ignore[union-attr]
+            (f"lithos: absent on every node: {lithos['absent']}" if "absent" in lithos
+             else f"lithos: from {lithos.get('bin_dir')}"),  # type: ignore[union-attr]
+            f"--tools-dir executables: {', '.join(extra) if extra else 'none given'}",  # type: ignore[arg-type]
+            "last up: " + ", ".join(f"{k} {v} s" for k, v in timings.items()),  # type: ignore[union-attr]
+        ]
+
+    # -- faults -----------------------------------------------------------------------------
+
+    def fault(self, node: str, action: str) -> None:
+        """``stop``: power the VM off (kill qemu); ``isolate``: unplug its lab network link."""
+        if action == "stop":
+            pid = self._pid(node)
+            if pid is not None:
+                kill_vm(pid)
+        elif action == "isolate":
+            self._qmp(node, {"execute": "set_link", "arguments": {"name": "labnic", "up": False}})
+        else:
+            raise ValueError(f"unknown fault {action!r} for a qemu VM: use stop or isolate")
+
+    def heal(self, node: str, action: str) -> None:
+        """Undo :meth:`fault` (idempotent): boot the VM again from its overlay, or replug."""
+        if action == "stop":
+            if self._pid(node) is None:
+                record = self.record()
+                nodes = record["nodes"]  # type: ignore[index]
+                index = NODE_NAMES.index(node) + 1
+                spec = VmSpec(node, index, int(nodes[node]["ssh_port"]))  # type: ignore[index]
+                image = BaseImage(Path(record["image"]["directory"]),  # type: ignore[index]
+                                  str(record["image"]["hash"]))  # type: ignore[index]
+                proc = self._start_vm(spec, image, str(record["accel"]))
+                nodes[node]["pid"] = proc.pid  # type: ignore[index]
+                text = json.dumps(record, indent=2, sort_keys=True) + "\n"
+                write_atomically(self.record_path, text.encode())
+                deadline = time.monotonic() + BOOT_TIMEOUT[str(record["accel"])]
+                self._wait_for_ssh(self.hosts([spec]), [proc], [spec], deadline, lambda _: None)
+        elif action == "isolate":
+            self._qmp(node, {"execute": "set_link", "arguments": {"name": "labnic", "up": True}})
+        else:
+            raise ValueError(f"unknown fault {action!r} for a qemu VM: use stop or isolate")
+
+    def _pid(self, node: str) -> int | None:
+        for pid, owner in lab_vms().items():
+            if owner == (self.name, node):
+                return pid
+        return None
+
+    def _qmp(self, node: str, command: dict[str, object]) -> dict[str, object]:
+        """Send one QMP command to *node*'s qemu and return its answer."""
+        path = str(self.directory / f"{node}.qmp")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(30)
+            sock.connect(path)
+            stream = sock.makefile("rw")
+            stream.readline()
+            for message in ({"execute": "qmp_capabilities"}, command):
+                stream.write(json.dumps(message) + "\n")
+                stream.flush()
+                while True:
+                    answer = json.loads(stream.readline())
+                    if "event" not in answer:
+                        break
+                if "error" in answer:
+                    raise QemuLabError(f"{node}: QMP {message['execute']}: {answer['error']}")
+        return answer
+
+    # -- down -------------------------------------------------------------------------------
+
+    def down(self) -> list[str]:
+        """Stop every VM of the lab and remove overlays, seed disks and pid files."""
+        with _up_lock(self.directory):
+            return self._remove_everything()
+
+    def _remove_everything(self) -> list[str]:
+        removed: list[str] = []
+        pids = set()
+        for pid_file in self.directory.glob("node*.pid"):
+            with contextlib.suppress(ValueError, OSError):
+                pid = int(pid_file.read_text().strip())
+                if vm_marker(pid) == vm_name(self.name, pid_file.stem):
+                    pids.add(pid)
+        pids.update(pid for pid, (lab, _node) in lab_vms().items() if lab == self.name)
+        for pid in sorted(pids):
+            name = vm_marker(pid) or str(pid)
+            kill_vm(pid)
+            removed.append(f"qemu process {pid} ({name})")
+        for pattern in ("node*.qcow2", "node*-seed.img", ".node*-seed.img.partial",
+                        "node*.pid", "node*.qmp", "node*.host_key*", "known_hosts",
+                        "inventory.toml", "qemu.json"):
+            for path in self.directory.glob(pattern):
+                path.unlink(missing_ok=True)
+                if path.suffix in (".qcow2", ".img"):
+                    removed.append(f"file {path}")
+        return removed
+
+
+def open_qemu_lab(name: str = LAB_LABEL, *, start: bool = True,
+                  tools_dir: Path | None = None, with_lithos: bool = True,
+                  progress: Progress = print) -> tuple[QemuLab, dict[str, SshHost]]:
+    """The qemu lab *name* (brought up first when *start*) and its VMs as ssh hosts."""
+    lab = QemuLab(name)
+    if start:
+        lab.up(tools_dir=tools_dir, with_lithos=with_lithos, progress=progress)
+    elif not lab.is_up():
+        raise QemuLabError(f"lab {name!r} (qemu) is not up: run "
+                           "`python -m tools lab up --backend qemu`")
+    return lab, lab.hosts()
+
+
+# -- reap -----------------------------------------------------------------------------------
+
+
+def reap(*, everything: bool = False) -> list[str]:
+    """Stop the VMs (and remove the files) of killed or interrupted runs of every lab.
+
+    A VM is a leftover when the record of its lab's last complete ``up`` does
+    not list its pid and no live ``up`` of that lab is running; with
+    *everything*, every lab VM goes (unless its lab is being brought up).
+    """
+    labs = {lab for lab, _node in lab_vms().values()}
+    root = state.state_root()
+    if root.is_dir():
+        labs.update(p.parent.name for p in root.glob("*/qemu") if p.is_dir())
+    removed: list[str] = []
+    for name in sorted(labs):
+        try:
+            lab = QemuLab(name)
+        except ValueError:
+            continue
+        holder = _lock_holder(lab.directory)
+        if holder is not None and holder != os.getpid():
+            continue
+        if not everything and lab.is_up():
+            continue
+        removed += lab._remove_everything()
+    return removed
+
+
+def _lock_holder(directory: Path) -> int | None:
+    try:
+        pid = int((directory / "up.lock").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return None if _is_dead(pid) else pid
+
+
+@contextlib.contextmanager
+def _up_lock(directory: Path) -> Iterator[None]:
+    """Hold the lab's qemu ``up`` lock (a pid file; a dead holder's lock is taken over)."""
+    holder = _lock_holder(directory)
+    if holder is not None and holder != os.getpid():
+        raise state.LabBusyError(f"the qemu lab in {directory} is busy (pid {holder})")
+    path = directory / "up.lock"
+    reentrant = holder == os.getpid()
+    write_atomically(path, f"{os.getpid()}\n".encode())
+    try:
+        yield
+    finally:
+        if not reentrant:
+            path.unlink(missing_ok=True)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _find_lithos(progress: Progress) -> dict[str, str]:
+    """``{"bin_dir": ...}`` for real lithos binaries, or ``{"absent": why}``."""
+    try:
+        from tools.lab.lithos_build import ensure_lithos
+    except ImportError as err:
+        return {"absent": f"tools.lab.lithos_build is not available: {err}"}
+    progress("lithos 0.18.4 binaries (built once, then cached)")
+    try:
+        bin_dir = Path(ensure_lithos())
+    except Exception as err:
+        return {"absent": f"ensure_lithos() failed: {type(err).__name__}: {err}"}
+    if not (bin_dir / "lithos_tree").is_file():
+        return {"absent": f"ensure_lithos() returned {bin_dir} without lithos_tree"}
+    return {"bin_dir": str(bin_dir)}
+
+
+def _network_file(mac: str, address: str) -> str:
+    return (f"[Match]\nMACAddress={mac}\n\n[Network]\nAddress={address}\n"
+            "LinkLocalAddressing=no\nIPv6AcceptRA=no\n")
+
+
+def _inventory(specs: list[VmSpec], client_key: Path) -> str:
+    """An ssh inventory of the VMs (for ``lab status --inventory`` and other tools)."""
+    return "\n".join(
+        f'[[host]]\nname = "{spec.node}"\naddress = "127.0.0.1"\nport = {spec.ssh_port}\n'
+        f'user = "root"\nkey = "{client_key}"\nknown_hosts = "known_hosts"\nroles = ["node"]\n'
+        for spec in specs)
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(mode)
+
+
+def _run_checked(command: list[str], what: str) -> None:
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise QemuLabError(f"{what} failed: {proc.stderr.strip()}")
+
+
+__all__ = ["NODE_NAMES", "QemuImageError", "QemuLab", "QemuLabError", "detect_accel", "reap"]

@@ -21,7 +21,7 @@ from tools.lab.probe import REAL_TOOLS
 from tools.lab.session import Session
 from tools.lab.workstation import Workstation
 
-BACKENDS = ("docker", "ssh")
+BACKENDS = ("docker", "ssh", "qemu")
 
 
 class Lab:
@@ -75,6 +75,8 @@ class Lab:
             record = state.read_record(self._docker_lab.name)  # type: ignore[union-attr]
             result["images"] = record.get("image", {})
             result["lithos"] = record.get("lithos", {})
+        if self.backend == "qemu":
+            result.update(self._docker_lab.fingerprint())  # type: ignore[union-attr]
         return result
 
     def fault(self, host: str, action: str) -> None:
@@ -103,7 +105,7 @@ class Lab:
                 if not result.ok:
                     raise RuntimeError(f"{host}: {action} failed: {result.stderr.strip()}")
             return
-        if self.backend != "docker":
+        if self.backend not in ("docker", "qemu"):
             raise ValueError(f"fault {action!r} needs the docker backend, not {self.backend}")
         method = self._docker_lab.heal if heal else self._docker_lab.fault  # type: ignore[union-attr]
         method(host, action)
@@ -155,4 +157,11 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
             raise ValueError(f"{inventory}: 'workstation' is reserved for the build machine")
         hosts["workstation"] = workstation
         return Lab("ssh", hosts, nodes)
+    if backend == "qemu":  # VMs of tools.lab.qemu (reached with the ssh backend)
+        from tools.lab.qemu import open_qemu_lab
+
+        qemu_lab, vm_hosts = open_qemu_lab(name, start=start, tools_dir=tools_dir,
+                                           with_lithos=with_lithos, progress=progress)
+        hosts = {**vm_hosts, "workstation": workstation}
+        return Lab("qemu", hosts, list(vm_hosts), qemu_lab)
     raise ValueError(f"unknown lab backend {backend!r} (known: {', '.join(BACKENDS)})")

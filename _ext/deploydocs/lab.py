@@ -2,8 +2,9 @@
 
 ``deploydocs_lab`` is a backend name understood by
 ``tools.lab.lab.open_lab`` (``docker``, ``ssh``, ``qemu``) or
-``package.module:function``, a factory with the same signature (used by the
-extension's own tests to stand in a local transport).
+``package.module:function``, a factory taking ``inventory``, ``tools_dir`` and
+``progress`` keywords (the extension's tests use one for the local transport
+double, and one for a docker lab of their own name).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def open_configured_lab(spec: str, inventory: str, tools_dir: str,
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
         factory = getattr(importlib.import_module(module_name), attr)
-        return factory(**kwargs)
+        return factory(progress=progress, **kwargs)
     from tools.lab.lab import open_lab
 
     return open_lab(spec, progress=progress, **kwargs)

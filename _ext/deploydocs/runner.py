@@ -313,6 +313,7 @@ class Runner:
                 problem, host = self._run_commands(step, record)
             elif block.kind is Kind.FILE:
                 problem, host = self._put_file(step, record)
+                host = host or step.hosts[0]
             else:
                 problem, host = self._check(step, record)
         except Exception as error:  # a lab error fails this block only
@@ -396,6 +397,10 @@ class Runner:
         data = ("\n".join(block.content) + "\n").encode()
         if block.options.validate:
             problem = validate_file(block.options.validate, block.argument, data)
+            first = re.match(rf"{re.escape(block.argument)}:(\d+):", problem)
+            if first and 0 < int(first.group(1)) <= len(block.content_lines):
+                # Point the warning at the page line of the first problem.
+                self.fail_line = block.content_lines[int(first.group(1)) - 1]
             if problem:
                 return f"validation ({block.options.validate}) failed:\n{problem}", ""
         for host in step.hosts:
@@ -505,8 +510,11 @@ class Runner:
             if "lithos_ps" not in tools:
                 return ""
             result = self.lab.hosts[host].run(
-                "lithos_ps 2>&1 | tail -n 30; echo '--- lithos log tail'; "
-                "tail -n 20 /var/log/lithos/*.log 2>&1", timeout=20)
+                "echo '--- lithos_ps'; lithos_ps 2>&1 | tail -n 30; "
+                "echo \"(exit ${PIPESTATUS[0]})\"; echo '--- lithos logs'; "
+                "if ls /var/log/lithos/*.log >/dev/null 2>&1; "
+                "then tail -n 20 /var/log/lithos/*.log; else echo '(no /var/log/lithos/*.log)'; fi",
+                timeout=20)
             return result.stdout
         except Exception as error:  # diagnostics are best effort
             return f"(diagnostics unavailable: {error})"

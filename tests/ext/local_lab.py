@@ -157,7 +157,7 @@ class LocalTransportLab:
 
 
 def open_local_lab(*, inventory: Path | None = None, tools_dir: Path | None = None,
-                   start: bool = True) -> LocalTransportLab:
+                   progress: object = None) -> LocalTransportLab:
     """Factory for ``deploydocs_lab = "tests.ext.local_lab:open_local_lab"``.
 
     The scratch root comes from ``DEPLOYDOCS_LOCAL_LAB_ROOT``.

@@ -6,9 +6,8 @@ import doctest
 import importlib
 import pkgutil
 
-import pytest
-
 import deploydocs
+import pytest
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(deploydocs.__path__, "deploydocs."))
 

@@ -119,3 +119,17 @@ def test_a_capture_fills_later_commands_and_a_missing_one_is_not_run() -> None:
     runner = run([block(1, text="$ echo ${NOPE}")], lab)
     record = next(iter(runner.result.records.values()))
     assert (record.status, record.reason) == ("not run", "capture NOPE unavailable")
+
+
+def test_a_file_that_fails_validation_is_not_written_and_points_at_its_line() -> None:
+    lab = ScriptedLab()  # its hosts cannot take files: validation must stop first
+    bad = parse_block(Kind.FILE, docname="a", source="a.rst", lineno=1,
+                      argument="/etc/lithos/master.yaml",
+                      raw_options={"hosts": "node1", "validate": "lithos-master"},
+                      content=["runtime-dir: /run/lithos", "bogus_key: x"],
+                      content_lines=[5, 6])
+    runner = run([bad], lab)
+    failure = runner.result.failures[0]
+    assert failure.record.reason == "validation (lithos-master) failed:"
+    assert "/etc/lithos/master.yaml:2: bogus_key: unknown key" in failure.message
+    assert failure.lineno == 6

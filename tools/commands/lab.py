@@ -16,8 +16,16 @@ LAB_NAME_HELP = "Lab name: prefix of its Docker resources (must start with deplo
 
 
 def _name_option(func):
+    func = click.option(  # stored in ctx.meta, read by _backend()
+        "--backend", type=click.Choice(["docker", "qemu"]), default="docker", show_default=True,
+        expose_value=False, callback=lambda ctx, _param, value: ctx.meta.update(lab_backend=value),
+        help="docker containers, or qemu VMs with their own kernel (tools.lab.qemu).")(func)
     return click.option("--name", "lab_name", default="deploydocs.lab", show_default=True,
                         help=LAB_NAME_HELP)(func)
+
+
+def _backend() -> str:
+    return click.get_current_context().meta.get("lab_backend", "docker")
 
 
 def _inventory_option(func):
@@ -75,7 +83,9 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool) -> None:
                 console.log(f"[{elapsed:6.1f} s] {line}")
                 status.update(line)
 
-            lab = DockerLab(lab_name)
+            from tools.lab.qemu import QemuLab
+
+            lab = QemuLab(lab_name) if _backend() == "qemu" else DockerLab(lab_name)
             record = lab.up(tools_dir=tools_dir, with_lithos=not no_lithos, progress=progress)
     except KeyboardInterrupt:
         console.print("interrupted: removed what this run had made")
@@ -98,7 +108,7 @@ def _open(lab_name: str, inventory: Path | None):
     try:
         if inventory is not None:
             return open_lab("ssh", inventory=inventory)
-        return open_lab("docker", start=False, name=lab_name)
+        return open_lab(_backend(), start=False, name=lab_name)
     except InventoryError as err:
         _fail(str(err), 2)
     except LabError as err:
@@ -157,6 +167,9 @@ def _print_status(lab) -> None:
             console.print(f"lithos: absent on every node: {lithos['absent']}")
         extra = record.get("extra_tools") or []
         console.print(f"--tools-dir executables: {', '.join(extra) if extra else 'none given'}")
+    if lab.backend == "qemu":
+        for line in lab._docker_lab.status_lines():
+            console.print(line)
 
 
 @cli.command("status")
@@ -217,9 +230,10 @@ def shell(lab_name: str, inventory: Path | None, node: str) -> None:
 def down(lab_name: str) -> None:
     """Remove every container, network and volume of the lab (images stay cached)."""
     from tools.lab.docker import DockerLab, LabError
+    from tools.lab.qemu import QemuLab
 
     try:
-        removed = DockerLab(lab_name).down()
+        removed = (QemuLab(lab_name) if _backend() == "qemu" else DockerLab(lab_name)).down()
     except LabError as err:
         _fail(str(err))
     click.echo("\n".join(f"removed {item}" for item in removed) or "nothing to remove")
@@ -233,8 +247,11 @@ def reap(everything: bool, images: bool) -> None:
     """Remove what interrupted or killed runs left behind (label deploydocs.lab)."""
     from tools.lab.docker import LabError, connect
     from tools.lab.image import remove_images
+    from tools.lab.qemu import reap as reap_vms
     from tools.lab.reap import reap as reap_all
 
+    vms = reap_vms(everything=everything)  # qemu VMs first: they need no docker
+    click.echo("\n".join(f"removed {item}" for item in vms) or "no qemu VM to remove")
     try:
         client = connect()
     except LabError as err:

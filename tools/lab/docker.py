@@ -385,7 +385,7 @@ class DockerLab:
         from tools.lab.reap import remove_labelled
 
         removed = remove_labelled(self.client, {LAB_LABEL: self.name})
-        state.forget_record(self.name)
+        state.forget_lab(self.name)
         return removed
 
     # -- faults -----------------------------------------------------------------------------

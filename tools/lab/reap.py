@@ -9,6 +9,7 @@ does not list, while no live process holds that lab's ``up`` lock.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import docker
 import docker.errors
@@ -26,9 +27,12 @@ def labelled(client: docker.DockerClient, labels: dict[str, str] | None = None
     """Labelled containers, networks and volumes: kind → ``[(id, name, lab name)]``."""
     filters = _filters(labels) if labels else {"label": [LAB_LABEL]}
     found: dict[str, list[tuple[str, str, str]]] = {}
+    # The low-level list answers in one call: the high-level one inspects each container
+    # afterwards and fails on one removed meanwhile (an `up` cleaning up, a route helper).
     found["container"] = [
-        (c.id, c.name, c.labels.get(LAB_LABEL, ""))
-        for c in client.containers.list(all=True, filters=filters)
+        (c["Id"], (c.get("Names") or ["/?"])[0].lstrip("/"), (c.get("Labels") or {}).get(
+            LAB_LABEL, ""))
+        for c in client.api.containers(all=True, filters=filters)
     ]
     found["network"] = [
         (n.id, n.name, (n.attrs.get("Labels") or {}).get(LAB_LABEL, ""))
@@ -91,10 +95,19 @@ def recorded_ids(lab_name: str) -> set[str]:
 
 
 def reap_lab(client: docker.DockerClient, lab_name: str) -> list[str]:
-    """Remove the leftovers of lab *lab_name* (unless a live ``lab up`` of it is running)."""
+    """Remove the leftovers of lab *lab_name* (unless a live ``lab up`` of it is running).
+
+    A per-process test lab (``deploydocs.lab-t<pid>``) whose process is gone is a leftover
+    as a whole, even when it was complete.
+    """
     holder = state.lock_holder(lab_name)
     if holder is not None and holder != _own_pid():
         return []
+    owner = state.owner_of_test_lab(lab_name)
+    if owner is not None and not _alive(owner):
+        removed = remove_labelled(client, {LAB_LABEL: lab_name})
+        state.forget_lab(lab_name)
+        return removed
     return remove_labelled(client, {LAB_LABEL: lab_name}, keep_ids=recorded_ids(lab_name))
 
 
@@ -112,13 +125,21 @@ def reap(client: docker.DockerClient, *, everything: bool = False) -> list[str]:
             if state.lock_holder(lab_name) not in (None, _own_pid()):
                 continue
             removed += remove_labelled(client, {LAB_LABEL: lab_name})
-            state.forget_record(lab_name)
+            state.forget_lab(lab_name)
         else:
             removed += reap_lab(client, lab_name)
     return removed
 
 
 def _own_pid() -> int:
-    import os
-
     return os.getpid()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -7,7 +7,7 @@ Each lab name has a directory under :func:`state_root` (default
   atomically at its very end); labelled resources not listed there are
   leftovers of an interrupted run, and ``lab reap`` removes them;
 * ``up.lock`` — the pid of a ``lab up`` in progress, so that a concurrent
-  ``reap`` leaves its resources alone;
+  ``reap`` leaves its resources alone and a concurrent ``up`` waits;
 * ``id_ed25519`` (+ ``.pub``) — the lab's own client key for root logins on
   the nodes (never the user's keys); ``known_hosts`` — the nodes' host keys.
 """
@@ -18,8 +18,10 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,7 +73,7 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 def read_record(name: str) -> dict[str, object]:
     """The record of the last complete ``lab up`` of lab *name* (empty if none)."""
-    path = lab_dir(name) / "lab.json"
+    path = state_root() / validate_lab_name(name) / "lab.json"
     try:
         return json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
@@ -87,13 +89,13 @@ def write_record(name: str, record: dict[str, object]) -> None:
 def forget_record(name: str) -> None:
     """Drop the record (after ``lab down``)."""
     with contextlib.suppress(FileNotFoundError):
-        (lab_dir(name) / "lab.json").unlink()
+        (state_root() / validate_lab_name(name) / "lab.json").unlink()
 
 
 def lock_holder(name: str) -> int | None:
     """The pid of a live process holding lab *name*'s ``up`` lock, or None."""
     try:
-        pid = int((lab_dir(name) / "up.lock").read_text().strip())
+        pid = int((state_root() / validate_lab_name(name) / "up.lock").read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
     if pid == os.getpid():
@@ -108,18 +110,47 @@ def lock_holder(name: str) -> int | None:
 
 
 @contextlib.contextmanager
-def up_lock(name: str) -> Iterator[None]:
-    """Hold lab *name*'s ``up`` lock; a stale lock (dead pid) is taken over."""
+def up_lock(name: str, wait: float = 900.0) -> Iterator[None]:
+    """Hold lab *name*'s ``up`` lock, waiting up to *wait* seconds for another live holder.
+
+    A stale lock (its pid is dead) is taken over. The lock is an ``O_EXCL`` file holding
+    the owner's pid.
+    """
     path = lab_dir(name) / "up.lock"
-    holder = lock_holder(name)
-    if holder is not None and holder != os.getpid():
-        raise LabBusyError(f"lab {name!r} is being brought up by pid {holder} ({path})")
-    write_atomically(path, f"{os.getpid()}\n".encode())
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            holder = lock_holder(name)
+            if holder is None:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                continue
+            if time.monotonic() > deadline:
+                raise LabBusyError(
+                    f"lab {name!r} is being brought up by pid {holder} ({path})") from None
+            time.sleep(0.5)
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{os.getpid()}\n")
+        break
     try:
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def forget_lab(name: str) -> None:
+    """Delete lab *name*'s whole state directory (after ``lab down``)."""
+    shutil.rmtree(state_root() / validate_lab_name(name), ignore_errors=True)
+
+
+def owner_of_test_lab(name: str) -> int | None:
+    """The pid in a per-process test lab's name (``deploydocs.lab-t<pid>[-what]``), else None."""
+    match = re.fullmatch(re.escape(LAB_LABEL) + r"-t(\d+)(?:-[a-z]+)?", name)
+    return int(match.group(1)) if match else None
 
 
 def client_key(name: str) -> Path:

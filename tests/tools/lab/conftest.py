@@ -6,14 +6,17 @@ When the lab cannot start, every test that needs it fails with the reason
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from tools.lab.lab import Lab, open_lab
 
-TEST_LAB = "deploydocs.lab-test"
-"""The shared lab's name: not the default, so the tests never touch a maintainer's lab."""
+TEST_LAB = f"deploydocs.lab-t{os.getpid()}"
+"""The shared lab's name: one lab per pytest process (never the maintainer's default lab,
+and never another test run's); ``lab reap`` removes it if the process dies without
+taking it down."""
 
 
 @pytest.fixture(scope="session")

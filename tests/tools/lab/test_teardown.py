@@ -17,6 +17,8 @@ from tools.lab.docker import DockerLab
 from tools.lab.reap import labelled, reap
 from tools.lab.state import PROJECT_ROOT
 
+from .conftest import TEST_LAB
+
 pytestmark = pytest.mark.lab
 
 
@@ -27,7 +29,8 @@ def _left(client: docker.DockerClient, name: str) -> list[str]:
 
 def _start_up(name: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tools", "lab", "up", "--name", name, "--no-lithos"],
+        # Same content as the shared lab's nodes, so the node image comes from the cache.
+        [sys.executable, "-m", "tools", "lab", "up", "--name", name],
         cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
 
@@ -47,7 +50,7 @@ def _wait_for_a_container(client: docker.DockerClient, name: str,
 def test_tools_dir_is_installed_and_down_removes_every_labelled_resource(
     lab, tmp_path: Path
 ) -> None:
-    name = "deploydocs.lab-down-test"
+    name = f"{TEST_LAB}-down"
     tools_dir = tmp_path / "bin"
     tools_dir.mkdir()
     extra = tools_dir / "deploydocs-lab-extra"  # any executable; real tools are handled alike
@@ -71,7 +74,7 @@ def test_tools_dir_is_installed_and_down_removes_every_labelled_resource(
 
 
 def test_ctrl_c_during_up_leaves_nothing(lab) -> None:
-    name = "deploydocs.lab-sigint-test"
+    name = f"{TEST_LAB}-sigint"
     client = docker.from_env()
     proc = _start_up(name)
     try:
@@ -86,7 +89,7 @@ def test_ctrl_c_during_up_leaves_nothing(lab) -> None:
 
 
 def test_reap_removes_what_a_killed_up_left(lab) -> None:
-    name = "deploydocs.lab-kill-test"
+    name = f"{TEST_LAB}-kill"
     client = docker.from_env()
     proc = _start_up(name)
     try:

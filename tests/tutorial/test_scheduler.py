@@ -22,7 +22,8 @@ def make_tree(tmp_path: Path, rollout: str, releases: tuple[str, ...] = ("v1", "
     (tree / "runtime" / "rollout").mkdir()
     for version in releases:
         (tree / "runtime" / "hello" / f"{version}.yaml").write_text(
-            f"image: {IMAGES[version]}\nconfig: /config/hello.yaml\n")
+            f"daemons:\n  web:\n    image: {IMAGES[version]}\n"
+            "    config: /config/hello.yaml\n    instances: 1\n")
     (tree / "runtime" / "rollout" / "hello.yaml").write_text(rollout)
     return tree
 
@@ -104,3 +105,23 @@ def test_template_renders_a_lithos_process_config(tmp_path: Path) -> None:
         "image": IMAGES["v1"], "config": "/config/hello.yaml", "instances": 1}}})
     assert text.strip() == (
         "web:\n  image: hello-deploy.11111111\n  config: /config/hello.yaml\n  instances: 1")
+
+
+def test_runtime_written_by_deploy_publish_feeds_the_scheduler(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tools.cli import main
+
+    root = tmp_path / "node"
+    shutil.copytree(TREE, root / "etc" / "verwalter")
+    (root / "etc" / "verwalter" / "runtime" / "rollout").mkdir(parents=True)
+    (root / "etc" / "verwalter" / "runtime" / "rollout" / "hello.yaml").write_text("stable: v1\n")
+    published = CliRunner().invoke(main, [
+        "deploy", "publish", "hello", "v1", "--image", IMAGES["v1"],
+        "--config", "/config/hello.yaml", "--local-root", str(root)])
+    assert published.exit_code == 0, published.output
+    result = preview(root / "etc" / "verwalter", current_host="node1",
+                     peers=peers_from_hostnames(["node2"], 0))
+    assert result.ok, (result.error, result.problems)
+    assert result.schedule["nodes"]["node2"]["roles"]["hello"]["daemons"] == {
+        "web": {"image": IMAGES["v1"], "config": "/config/hello.yaml", "instances": 1}}

@@ -8,8 +8,9 @@
 --   candidate: v2    (optional) the version being rolled out
 --   upgraded: 1      how many nodes, in name order, run the candidate
 --
--- Each version's image and config come from runtime/hello/<version>.yaml.
--- The result depends only on the input: no clock, no randomness.
+-- Each version's daemons (image, config, instances) come from
+-- runtime/hello/<version>.yaml, as `python3 -m tools deploy publish` writes
+-- it. The result depends only on the input: no clock, no randomness.
 
 local json = require "json"
 
@@ -39,10 +40,12 @@ end
 -- An empty daemon set still renders (to an empty process config), which is
 -- how a role is stopped on a node: a role left out is not rendered at all.
 local function daemons_for(release)
-  if release == nil then
-    return {}
+  local daemons = {}
+  for name, daemon in pairs((release or {}).daemons or {}) do
+    daemons[name] = {image = daemon.image, config = daemon.config,
+                     instances = math.tointeger(daemon.instances) or 1}
   end
-  return {web = {image = release.image, config = release.config, instances = 1}}
+  return daemons
 end
 
 local function scheduler(input)
@@ -56,7 +59,7 @@ local function scheduler(input)
     if release == nil then
       log[#log + 1] = host .. ": no release for version " .. tostring(version)
     else
-      log[#log + 1] = host .. ": " .. version .. " (" .. release.image .. ")"
+      log[#log + 1] = host .. ": " .. version
     end
     nodes[host] = {roles = {[ROLE] = {version = version or "none",
                                       daemons = daemons_for(release)}}}

@@ -128,10 +128,14 @@ class Record(dict):
 
 
 class Items(list):
-    """A checked sequence: a ``list`` that remembers its line and each item's line."""
+    """A checked sequence: a ``list`` that remembers its line and each item's line.
+
+    Items that failed their check are left out and ``complete`` is False.
+    """
 
     line: int = 0
     lines: list[int]
+    complete: bool = True
 
 
 class TagValue:
@@ -562,9 +566,8 @@ class Seq(Schema):
                 if value is not INVALID:
                     values.append(value)
                     lines.append(item.line)
-            if len(values) < len(node.value):
-                return INVALID
             result = _items(values, lines, node.line)
+            result.complete = len(values) == len(node.value)
         if len(result) < self.min_length:
             ctx.error(node.line, key, f"needs at least {self.min_length} item(s)")
         return result
@@ -690,6 +693,8 @@ class Struct(Schema):
                 continue
             result[name] = value
             result.lines[name] = node.key_lines.get(spelled, child.line)
+            if isinstance(value, Items) and not value.complete:
+                result.invalid.add(name)
         for name, child in node.value:
             if name in used or str(name).startswith("_"):
                 continue

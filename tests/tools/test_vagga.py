@@ -234,3 +234,9 @@ def test_vagga_commands(tmp_path: Path) -> None:
     lithos.write_text(generate_files(DjangoParams(storage_dir="/s"))["config/web.yaml"])
     result = run_cli("check-deploy", str(tmp_path / "vagga.yaml"), "--lithos-config", str(lithos))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cross_checks_still_run_when_a_step_is_wrong() -> None:
+    text = "containers:\n  deploy:\n    setup:\n    - !Container dev\n    - !EnsureDir app\n"
+    assert sorted(errors_at(validate_vagga(text, "vagga.yaml"))) == [
+        "4: containers.deploy.setup", "5: containers.deploy.setup[1]"]

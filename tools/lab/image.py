@@ -403,11 +403,20 @@ def _mounts_below(path: Path) -> list[str]:
 
 
 def remove_images(client: docker.DockerClient) -> list[str]:
-    """Remove every cached lab image (label ``deploydocs.lab``); return their tags."""
+    """Remove the cached lab images (label ``deploydocs.lab``) that no container uses.
+
+    Returns their tags. Images of running or stopped lab nodes stay, and so does the base
+    image they were built from (Docker refuses to remove a parent that is in use).
+    """
+    in_use = {c["ImageID"] for c in client.api.containers(all=True)}
     removed = []
     for image in client.images.list(filters={"label": LAB_LABEL}):
+        if image.id in in_use:
+            continue
         name = image.tags[0] if image.tags else image.id
-        with contextlib.suppress(docker.errors.APIError):
-            client.images.remove(image.id, force=True)
-            removed.append(name)
+        try:
+            client.images.remove(image.id, force=False)
+        except docker.errors.APIError:
+            continue
+        removed.append(name)
     return removed

@@ -146,7 +146,8 @@ def _refuse(app: Sphinx, error: PlanError, st: BuildState) -> None:
         logger.warning(f"deploydocs: {message}; nothing was run",
                        location=(block.docname, block.lineno), type="deploydocs",
                        subtype="plan")
-    st.refused = f"plan refused ({len(error.problems)} problem(s))"
+    count = len(error.problems)
+    st.refused = f"plan refused: {count} problem{'s' * (count != 1)}"
 
 
 def _print_plan(app: Sphinx, blocks: dict[str, list[Block]], st: BuildState) -> None:

@@ -344,8 +344,8 @@ class Runner:
                 break
             time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
         if problem and opts.wait_until is not None:
-            problem = (f"did not converge within {opts.wait_until:g}s "
-                       f"({attempt} attempts); last attempt:\n{problem}")
+            problem = (f"did not converge within {opts.wait_until:g}s ({attempt} attempts), "
+                       f"last attempt: {problem}")
         if not problem and opts.captures:
             combined = "\n".join(record.outputs.get(step.hosts[0], []))
             for name, pattern in opts.captures:
@@ -374,8 +374,8 @@ class Runner:
                 where = f"{block.source}:{command.lineno}"
                 self.fail_line = command.lineno
                 if result.timed_out:
-                    return (f"$ {text}\ntimed out after {opts.timeout:g}s on {host}"
-                            f"[{block.session}]", host, outputs)
+                    return (f"timed out after {opts.timeout:g}s on {host}[{block.session}]: "
+                            f"$ {text}", host, outputs)
                 comparison = compare_output(
                     command.expected, observed, normalizers=opts.normalize,
                     unordered=opts.unordered, label_expected=f"expected ({where})",
@@ -383,13 +383,13 @@ class Runner:
                 want = (opts.exit if last else 0)
                 if want is not None and result.exit_status != want:
                     detail = comparison.diff or "output as expected"
-                    return (f"$ {text}\nexit status {result.exit_status}, expected {want}"
+                    return (f"exit status {result.exit_status}, expected {want}: $ {text}"
                             f"\n{detail}", host, outputs)
                 if not comparison.matched and self.accept and host == step.hosts[0]:
                     key = (block.docname, self.block_id(block))
                     self.accepted.setdefault(key, {})[index] = observed
                 elif not comparison.matched:
-                    return f"$ {text}\noutput differs\n{comparison.diff}", host, outputs
+                    return f"output differs: $ {text}\n{comparison.diff}", host, outputs
         return "", "", outputs
 
     def _put_file(self, step: Step, record: BlockRecord) -> tuple[str, str]:

@@ -54,8 +54,8 @@ def test_wrong_expected_output_fails_at_its_line_with_a_diff(project: Path,
                                "   $ echo hello\n   hallo\n   $ echo never reached\n")
     result = build(project, "verify", lab_spec)
     line = line_of(project / "wrong.rst", "$ echo hello")
-    assert f"wrong.rst:{line}: WARNING: lab-run failed on node1[default]: $ echo hello" \
-        in result.warnings
+    assert (f"wrong.rst:{line}: WARNING: lab-run failed on node1[default]: output differs: "
+            "$ echo hello") in result.warnings
     assert f"--- expected ({project / 'wrong.rst'}:{line})" in result.warnings
     assert "+++ observed on node1[default]" in result.warnings
     assert "\n    -hallo\n    +hello" in result.warnings
@@ -110,7 +110,7 @@ def test_hung_block_times_out_and_the_build_goes_on(project: Path, lab_spec: str
                               ".. lab-run:: node2\n   :session: other\n\n"
                               "   $ echo still here\n   still here\n")
     result = build(project, "verify", lab_spec)
-    assert "timed out after 2s on node2[slow]" in result.warnings
+    assert "timed out after 2s on node2[slow]: $ sleep 600" in result.warnings
     hung = sorted(records(project, "hung").values(), key=lambda r: r["lineno"])
     assert [r["status"] for r in hung] == ["failed", "passed"]
 
@@ -175,3 +175,15 @@ def test_accept_rewrites_the_expected_output_in_the_source(project: Path,
     render = build(project, "render", out="render")
     assert "never verified" not in render.html("accepted")
     assert "✔ verified" in render.html("more")
+
+
+def test_a_host_outside_the_lab_is_refused_before_anything_runs(
+        project: Path, local_lab_root: Path) -> None:
+    add_page(project, "outside", "Outside\n=======\n\n.. lab-run:: db.example.com\n\n"
+                                 "   $ rm -rf /srv/data\n")
+    result = build(project, "verify", LOCAL_SPEC)
+    assert ("outside.rst:4: WARNING: deploydocs: host db.example.com is not in the lab "
+            "(lab hosts: node1, node2, node3, workstation); nothing was run") in result.warnings
+    assert not (project / "_verified").exists()
+    assert [p.name for p in local_lab_root.iterdir() if any(p.iterdir())] == []
+    assert "never verified (plan refused: 1 problem)" in result.html("basics")

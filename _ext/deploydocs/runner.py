@@ -13,9 +13,11 @@ equals the recorded one, and which passed then, is not re-run.
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -152,10 +154,16 @@ class Runner:
         """Run every step; heal every fault at the end whatever happens."""
         self.result.fingerprint = dict(self.lab.fingerprint())
         self.fp_id = fingerprint_id(self.result.fingerprint)
+        previous_handler = None
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so the heals below run.
+            previous_handler = signal.signal(signal.SIGTERM, _terminate)
         try:
             for step in plan.steps:
                 self._step(step)
         finally:
+            if previous_handler is not None:
+                signal.signal(signal.SIGTERM, previous_handler)
             self.deferred.clear()
             for host, action in reversed(self.pending_faults):
                 self._heal(host, action, "teardown")
@@ -518,6 +526,10 @@ class Runner:
             return result.stdout
         except Exception as error:  # diagnostics are best effort
             return f"(diagnostics unavailable: {error})"
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def validate_file(kind: str, path: str, data: bytes) -> str:

@@ -133,3 +133,20 @@ def test_a_file_that_fails_validation_is_not_written_and_points_at_its_line() ->
     assert failure.record.reason == "validation (lithos-master) failed:"
     assert "/etc/lithos/master.yaml:2: bogus_key: unknown key" in failure.message
     assert failure.lineno == 6
+
+
+def test_sigterm_during_a_run_still_heals(tmp_path: object) -> None:
+    import os
+    import signal
+
+    class TerminatedLab(ScriptedLab):
+        def session(self, host: str, name: str = "default") -> ScriptedSession:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return super().session(host, name)
+
+    lab = TerminatedLab()
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        run([block(1, Kind.FAULT, "node2", action="isolate"), block(5)], lab, use_cache=False)
+    assert lab.events[-1] == "heal node2 isolate"
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -174,3 +174,15 @@ def test_fault_kill_ends_matching_processes(lab: Lab) -> None:
     lab.fault("node1", "kill:sleep 4242")
     _wait_until(lambda: not node.run("pgrep -f 'sleep 4242'").ok, 10, "sleep 4242 killed")
     lab.heal("node1", "kill:sleep 4242")
+
+
+def test_fingerprint_names_backend_os_tools_and_images(
+    lab: Lab, lab_record: dict[str, object]
+) -> None:
+    fingerprint = lab.fingerprint()
+    assert fingerprint["backend"] == "docker"
+    assert set(fingerprint["nodes"]) == {"node1", "node2", "node3"}  # type: ignore[arg-type]
+    for facts in fingerprint["nodes"].values():  # type: ignore[union-attr]
+        assert facts["os"].startswith("Debian GNU/Linux 12")
+    assert fingerprint["images"] == lab_record["image"]
+    assert str(fingerprint["images"]["tag"]).startswith("deploydocs.lab/node:")  # type: ignore[index]

@@ -8,7 +8,13 @@
 ``plan``
     Print which command goes to which host and session; run nothing.
 ``accept``
-    Like verify, but record what was observed as the new expected output.
+    Like verify, but record what was observed as the new expected output,
+    and write it into the page where the output is written inline.
+
+Two settings refine the executing modes: ``deploydocs_strict`` makes blocks
+that were not run (a real tool missing) fail the build, and
+``deploydocs_cache`` (on by default) skips blocks whose text, session
+history and lab fingerprint are unchanged since they last passed.
 """
 
 from __future__ import annotations

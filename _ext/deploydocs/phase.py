@@ -312,29 +312,32 @@ def build_finished(app: Sphinx, exception: Exception | None) -> None:
     if not st.ran or st.result is None:
         return
     result = st.result
-    for failure in result.failures:
-        logger.warning(failure_message(failure),
-                       location=(failure.block.docname, failure_line(failure)),
-                       type="deploydocs", subtype="failed")
+    lookup = block_id_lookup(app.env)
     rows = []
     for doc in st.order:
         for block in blocks_of(app.env).get(doc, []):
-            record = result.records.get((doc, block_id_lookup(app.env)(block)))
+            record = result.records.get((doc, lookup(block)))
             if record is not None:
                 rows.append((block, record))
-    if app.config.deploydocs_strict:
-        for block, record in rows:
-            if record.status == Status.NOT_RUN:
-                logger.warning(f"deploydocs (strict): {block.kind.value} not run: "
-                               f"{record.reason}", location=(block.docname, block.lineno),
-                               type="deploydocs", subtype="not-run")
     line = summary(r for _, r in rows)
+    # Files first: with -W and no --keep-going the first warning below ends the build.
     base = write_outputs(Path(app.outdir), junit_xml(rows, {d: relpath(app, d)
                                                            for d in blocks_of(app.env)}),
                          result.transcripts, line)
-    covered = stand_in_summary(rows)
-    for name, where in sorted(covered.items()):
-        logger.info(f"deploydocs: stand-in {name} covered {len(where)} block(s)")
     logger.info(f"deploydocs: JUnit and transcripts in {base}")
-    # The summary goes to stdout even with -q: it is the verdict of the run.
-    print(f"deploydocs {st.mode.value}: {line}", flush=True)
+    for name, where in sorted(stand_in_summary(rows).items()):
+        logger.info(f"deploydocs: stand-in {name} covered {len(where)} block(s)")
+    try:
+        for failure in result.failures:
+            logger.warning(failure_message(failure),
+                           location=(failure.block.docname, failure_line(failure)),
+                           type="deploydocs", subtype="failed")
+        if app.config.deploydocs_strict:
+            for block, record in rows:
+                if record.status == Status.NOT_RUN:
+                    logger.warning(f"deploydocs (strict): {block.kind.value} not run: "
+                                   f"{record.reason}", location=(block.docname, block.lineno),
+                                   type="deploydocs", subtype="not-run")
+    finally:
+        # The verdict goes to stdout even with -q.
+        print(f"deploydocs {st.mode.value}: {line}", flush=True)

@@ -154,12 +154,22 @@ def owner_of_test_lab(name: str) -> int | None:
 
 
 def client_key(name: str) -> Path:
-    """The lab's own ed25519 client key (private key path), generated on first use."""
-    key = lab_dir(name) / "id_ed25519"
-    if not key.exists():
+    """The lab's own ed25519 client key (private key path), generated on first use.
+
+    The pair is made in a temporary directory and renamed into place (public key first),
+    so an interrupted run never leaves half a key.
+    """
+    directory = lab_dir(name)
+    key = directory / "id_ed25519"
+    if key.exists() and key.with_suffix(".pub").exists():
+        return key
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".keygen-") as scratch:
+        fresh = Path(scratch) / "id_ed25519"
         subprocess.run(
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name} lab key",
-             "-f", str(key)],
+             "-f", str(fresh)],
             check=True, capture_output=True,
         )
+        os.replace(fresh.with_suffix(".pub"), key.with_suffix(".pub"))
+        os.replace(fresh, key)
     return key

@@ -233,32 +233,31 @@ def sleeper_image(root: Path, argument: str) -> Path:
     return root
 
 
+OPS_LAB = "deploydocs.lab-ops"
+"""This module's own lab: other test modules (and helpers running them at the same time)
+use other names, so nobody stops a node under another's feet."""
+
+
 @pytest.fixture(scope="module")
 def ops_lab() -> Iterator[object]:
-    """The shared test lab (same name as tests/tools/lab's); fails, never skips, without it.
-
-    It is taken down at the end only if this fixture brought it up; a lab that
-    was already up belongs to whoever started it (e.g. tests/tools/lab's fixture).
-    """
-    from tests.tools.lab.conftest import TEST_LAB
+    """A three-node docker lab with real lithos; fails, never skips, when it cannot start."""
     from tools.lab.docker import DockerLab
     from tools.lab.lab import open_lab
     from tools.lab.state import read_record
 
     try:
-        already_up = DockerLab(TEST_LAB).is_up()
-        lab = open_lab("docker", name=TEST_LAB, progress=lambda _line: None)
+        lab = open_lab("docker", name=OPS_LAB, progress=lambda _line: None)
     except Exception as err:  # any reason the lab cannot start is the test's failure
+        DockerLab(OPS_LAB).down()
         pytest.fail(f"the docker lab could not start: {type(err).__name__}: {err}")
-    lithos = read_record(TEST_LAB).get("lithos") or {}
     try:
+        lithos = read_record(OPS_LAB).get("lithos") or {}
         if "absent" in lithos:
             pytest.fail(f"real lithos is not on the nodes: {lithos['absent']}")
         yield lab
     finally:
         lab.close()
-        if not already_up:
-            DockerLab(TEST_LAB).down()
+        DockerLab(OPS_LAB).down()
 
 
 @pytest.mark.lab
@@ -332,3 +331,60 @@ def test_lab_push_publish_and_switch_every_node_with_real_lithos(
     finally:
         for host in hosts.values():
             host.run(LAB_TEARDOWN)
+
+
+HELLO_SETUP = LAB_SETUP.replace("opstest", "hellotest").replace(
+    "allow-groups: [1]\n", "allow-groups: [1]\nallow-tcp-ports: [8000]\n")
+HELLO_TEARDOWN = LAB_TEARDOWN.replace("opstest", "hellotest")
+
+
+@pytest.mark.lab
+@pytest.mark.slow
+def test_lab_the_built_hello_image_serves_health_on_every_node(
+        ops_lab: object, tmp_path: Path) -> None:
+    """image build stand-in → push → publish → schedule preview → render apply → healthy."""
+    import shutil
+
+    from tests.tools.verwalter.test_schedule import FIXTURE
+    from tools import images
+    from tools.verwalter import render
+    from tools.verwalter import schedule as sched
+
+    lab = ops_lab
+    hosts = {n: lab.hosts[n] for n in lab.nodes}  # type: ignore[attr-defined]
+    repo = Path(__file__).resolve().parents[2]
+    built = images.build_image(images.recipe_from_app(repo / "tutorial/app", "hello-deploy"),
+                               tmp_path / "out")
+    image_dir = "/var/lib/lithos/images/hellotest"
+    try:
+        for name, host in hosts.items():
+            assert host.run(HELLO_SETUP).ok, name
+            assert host.run("setsid lithos_tree --log-stderr </dev/null "
+                            ">/var/log/lithos-hellotest.out 2>&1 &").ok
+            pushed = images.push_image(built.root, images.PushTarget.from_host(host),
+                                       image_dir, built.name)
+            assert pushed.status == "pushed"
+        data = {"daemons": {"web": {"image": built.name, "config": "/config/hello.yaml"}}}
+        assert deploy.publish_runtime(hosts, "hellotest", "v1", data, image_dir=image_dir).ok
+        tree = tmp_path / "tree"
+        shutil.copytree(FIXTURE, tree)
+        shutil.rmtree(tree / "runtime/django")
+        (tree / "runtime/hellotest").mkdir()
+        (tree / "runtime/hellotest/v1.yaml").write_text(deploy.dump_yaml(data))
+        shutil.copytree(tree / "templates/django", tree / "templates/hellotest")
+        preview = sched.preview(tree, current_host="node2",
+                                peers=sched.peers_from_hostnames(["node1", "node3"], 1))
+        assert preview.ok, (preview.error, preview.problems)
+        for name, host in hosts.items():
+            result = render.render_role(tree, preview.schedule, name, "hellotest",
+                                        executor=render.HostExecutor(host))
+            assert result.ok, (name, result.failed)
+        statuses = deploy.wait_for_rollout(hosts, "hellotest", built.name, deadline=90,
+                                           health_url="http://127.0.0.1:8000/health")
+        logs = {n: h.run("tail -n 20 /var/log/lithos/stderr/hellotest.log").stdout
+                for n, h in hosts.items() if not statuses[n].ok}
+        assert all(s.ok for s in statuses.values()), (
+            {n: s.detail for n, s in statuses.items()}, logs)
+    finally:
+        for host in hosts.values():
+            host.run(HELLO_TEARDOWN)

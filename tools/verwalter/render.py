@@ -30,6 +30,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import subprocess
 import tempfile
 import time
@@ -349,6 +350,10 @@ class Executor(Protocol):
         """Copy *src* to *dest* via ``.tmp.<name>`` + rename."""
         ...
 
+    def close(self) -> None:
+        """Remove the temp files written for this render."""
+        ...
+
 
 class LocalExecutor:
     """Runs commands on this machine; file destinations optionally under *root*.
@@ -362,6 +367,10 @@ class LocalExecutor:
     def __init__(self, root: Path | None = None, temp_dir: Path | None = None) -> None:
         self.root = root
         self.temp_dir = Path(tempfile.mkdtemp(prefix="render-", dir=temp_dir))
+
+    def close(self) -> None:
+        """Remove the rendered temp files (verwalter_render deletes them too)."""
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def path(self, path: str) -> Path:
         """*path* as seen on this machine (under root when one is given)."""
@@ -404,6 +413,10 @@ class HostExecutor:
     def __init__(self, host: Host, temp_dir: str = "/tmp") -> None:
         self.host = host
         self.temp_dir = f"{temp_dir.rstrip('/')}/verwalter-render-{secrets.token_hex(4)}"
+
+    def close(self) -> None:
+        """Remove the rendered temp files from the host."""
+        self.host.run(f"rm -rf -- {shlex.quote(self.temp_dir)}", timeout=60)
 
     def write_temp(self, name: str, text: str) -> str:
         """Put the rendered text on the host."""
@@ -504,6 +517,22 @@ def render_role(tree: Path, schedule: Mapping[str, Any], hostname: str, role: st
                 executor: Executor | None = None, deployment_id: str | None = None,
                 validate_lithos: Callable[[str, str], list[Problem]] | None = None
                 ) -> RenderResult:
+    """Render *role* for *hostname*; with an *executor*, run its commands too (apply).
+
+    See :func:`_render_role`; the executor's temp files are removed afterwards.
+    """
+    try:
+        return _render_role(tree, schedule, hostname, role, executor=executor,
+                            deployment_id=deployment_id, validate_lithos=validate_lithos)
+    finally:
+        if executor is not None:
+            executor.close()
+
+
+def _render_role(tree: Path, schedule: Mapping[str, Any], hostname: str, role: str, *,
+                 executor: Executor | None, deployment_id: str | None,
+                 validate_lithos: Callable[[str, str], list[Problem]] | None
+                 ) -> RenderResult:
     """Render *role* for *hostname*; with an *executor*, run its commands too (apply).
 
     Without an executor this is **render preview**: templates rendered,

@@ -283,3 +283,24 @@ def test_the_tutorial_scaffold_previews_and_renders_valid_lithos_files(tmp_path:
                                     validate_lithos=lithos_problems)
         assert result.ok, (node, result.failed, result.problems)
         assert "django-deploy.5f1c2a9e" in result.output("processes")
+
+
+def test_apply_on_a_host_writes_temp_files_there_and_removes_them(tmp_path: Path,
+                                                                  schedule: dict) -> None:
+    from tests.tools.scratch_host import ScratchHost
+
+    tree = tree_with_template(tmp_path, {
+        "a.render.yaml": ("templates:\n  t: t.hbs\ncommands:\n"
+                          "- !Copy {src: '{{ files.t }}', dest: out/app.conf, mode: 0o640}\n"
+                          "- !RootCommand [cat, '{{ files.t }}']\n"),
+        "t.hbs": "{{role}}@{{node}}\n",
+    })
+    host = ScratchHost("node2", tmp_path / "node2")
+    (host.cwd / "out").mkdir()
+    result = render.render_role(tree, schedule, "node2", "django",
+                                executor=render.HostExecutor(host, temp_dir="tmp"))
+    assert result.ok, result.failed
+    assert (host.cwd / "out/app.conf").read_text() == "django@node2\n"
+    assert (host.cwd / "out/app.conf").stat().st_mode & 0o777 == 0o640
+    assert result.actions[0].commands[1].output == "django@node2"
+    assert list((host.cwd / "tmp").iterdir()) == []

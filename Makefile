@@ -25,6 +25,21 @@ help:
 	@echo "make lint      ruff"
 	@echo "make clean     remove build output"
 
+# Debian packages the lab and the tests drive for real (debootstrap builds
+# the node images, rsync pushes images, systemd-analyze checks units).
+SYSTEM_PACKAGES := debootstrap rsync systemd
+SYSTEM_COMMANDS := /usr/sbin/debootstrap /usr/bin/rsync /usr/bin/systemd-analyze
+
+.PHONY: system-deps
+system-deps:
+	@missing=""; for c in $(SYSTEM_COMMANDS); do test -x $$c || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing $(SYSTEM_PACKAGES) from Debian"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	  else echo "missing system packages: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 2; fi; \
+	fi
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -35,7 +50,7 @@ html: $(STAMP)
 	DEPLOYDOCS_MODE=render $(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/html
 	@echo "Open $(BUILDDIR)/html/index.html"
 
-verify: $(STAMP)
+verify: $(STAMP) system-deps
 	DEPLOYDOCS_MODE=verify DEPLOYDOCS_LAB=$(LAB) DEPLOYDOCS_INVENTORY=$(INVENTORY) \
 	DEPLOYDOCS_TOOLS_DIR=$(TOOLS_DIR) DEPLOYDOCS_STRICT=$(STRICT) \
 	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/verify
@@ -44,18 +59,18 @@ verify: $(STAMP)
 plan: $(STAMP)
 	DEPLOYDOCS_MODE=plan $(BIN)/sphinx-build -b html -q . $(BUILDDIR)/plan
 
-accept: $(STAMP)
+accept: $(STAMP) system-deps
 	DEPLOYDOCS_MODE=accept DEPLOYDOCS_LAB=$(LAB) DEPLOYDOCS_INVENTORY=$(INVENTORY) \
 	DEPLOYDOCS_TOOLS_DIR=$(TOOLS_DIR) \
 	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/verify
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-lab-up: $(STAMP)
+lab-up: $(STAMP) system-deps
 	$(BIN)/python -m tools lab up --backend $(LAB) $(if $(TOOLS_DIR),--tools-dir $(TOOLS_DIR)) $(if $(INVENTORY),--inventory $(INVENTORY))
 
 lab-status: $(STAMP)

@@ -70,6 +70,8 @@ MEMORY_MB = 640
 """Memory per VM: three of them share the build machine with everything else."""
 BOOT_TIMEOUT = {"kvm": 180.0, "tcg": 900.0}
 """Seconds from starting the VMs until all three answer over ssh."""
+POWERDOWN_SECONDS = 90.0
+"""How long a stopped VM may take to shut down cleanly before qemu is ended."""
 LAB_SUBNET = "10.213.1"
 CONTROL_ADDRESS = "10.0.2.15"
 """The VM's address on its user-mode network (qemu's default guest address)."""
@@ -560,10 +562,20 @@ class QemuLab:
     # -- faults -----------------------------------------------------------------------------
 
     def fault(self, node: str, action: str) -> None:
-        """``stop``: power the VM off (kill qemu); ``isolate``: unplug its lab network link."""
+        """``stop``: shut the VM down; ``isolate``: unplug its lab network link.
+
+        ``stop`` presses the ACPI power button and, if systemd has not powered the VM
+        off within :data:`POWERDOWN_SECONDS`, ends qemu (a power cut).
+        """
         if action == "stop":
             pid = self._pid(node)
             if pid is not None:
+                with contextlib.suppress(OSError, QemuLabError, ValueError):
+                    self._qmp(node, {"execute": "system_powerdown"})
+                deadline = time.monotonic() + POWERDOWN_SECONDS
+                pause = threading.Event()
+                while not _is_dead(pid) and time.monotonic() < deadline:
+                    pause.wait(0.2)
                 kill_vm(pid)
         elif action == "isolate":
             self._qmp(node, {"execute": "set_link", "arguments": {"name": "labnic", "up": False}})

@@ -68,7 +68,8 @@ nitpicky = True
 # intersphinx (the lab build runs offline) they cannot resolve.
 nitpick_ignore_regex = [
     (r"py:.*", r"(pathlib|typing|collections|subprocess|click|ruamel|docker|lupa|jinja2|rich|"
-     r"enum|dataclasses|abc|io|os|re|datetime|threading|signal|types|contextlib)(\..*)?"),
+     r"enum|dataclasses|abc|io|os|re|datetime|threading|signal|types|contextlib|urllib|uuid|"
+     r"pybars|json|tarfile|shutil|tempfile|socket|http|hashlib|argparse|logging)(\..*)?"),
     (r"py:.*", r"(str|int|float|bool|bytes|dict|list|tuple|set|frozenset|object|None|type|"
      r"Any|Iterable|Iterator|Mapping|Sequence|Callable|Literal|Self|TextIO|BinaryIO|"
      r"Path|Exception|ValueError|RuntimeError|OSError|Generator|Protocol|NamedTuple|"
@@ -109,3 +110,14 @@ deploydocs_tools_dir = os.environ.get("DEPLOYDOCS_TOOLS_DIR", "")
 deploydocs_strict = os.environ.get("DEPLOYDOCS_STRICT", "") not in ("", "0", "false", "no")
 if os.environ.get("READTHEDOCS") == "True":
     deploydocs_mode = "render"
+
+
+def _escape_click_text(app: object, ctx: object, lines: list[str]) -> None:
+    """Keep glob patterns in click help text (``*/master.yaml``) from reading as emphasis."""
+    lines[:] = [line.replace("*", r"\*") for line in lines]
+
+
+def setup(app: object) -> None:
+    """Project-local hooks."""
+    for event in ("sphinx-click-process-description", "sphinx-click-process-epilog"):
+        app.connect(event, _escape_click_text)  # type: ignore[attr-defined]

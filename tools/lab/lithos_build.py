@@ -69,7 +69,7 @@ Progress = Callable[[str], None]
 
 
 class LithosBuildError(RuntimeError):
-    """Building lithos failed; :attr:`output_tail` holds the end of cargo's output."""
+    """Building lithos failed; ``output_tail`` holds the end of cargo's output."""
 
     def __init__(self, message: str, output_tail: str = "") -> None:
         """Keep the message and the tail of the failing command's output."""

@@ -519,7 +519,7 @@ def render_role(tree: Path, schedule: Mapping[str, Any], hostname: str, role: st
                 ) -> RenderResult:
     """Render *role* for *hostname*; with an *executor*, run its commands too (apply).
 
-    See :func:`_render_role`; the executor's temp files are removed afterwards.
+    See ``_render_role``; the executor's temp files are removed afterwards.
     """
     try:
         return _render_role(tree, schedule, hostname, role, executor=executor,

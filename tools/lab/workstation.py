@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Protocol
@@ -47,7 +48,10 @@ class Workstation:
 
     def environment(self) -> dict[str, str]:
         """The whole environment commands get."""
-        return {"HOME": str(self.scratch), "PATH": PATH, "LANG": "C.UTF-8", "TERM": "dumb"}
+        # The Python that runs the lab comes first, so ``python3 -m tools``
+        # on the workstation is the project's own tools package.
+        path = f"{Path(sys.executable).parent}:{PATH}"
+        return {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb"}
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
         """Run *command* with ``bash -c`` in the scratch directory."""

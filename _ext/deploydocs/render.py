@@ -68,24 +68,25 @@ def describe_fingerprint(fp: Mapping[str, Any] | None) -> str:
     return " · ".join(parts)
 
 
-def badge(view: View) -> nodes.paragraph:
-    """The small status line under a block."""
+def badge(view: View, what: str = "") -> nodes.paragraph:
+    """The small status line under a block; *what* names what was verified, if not the block."""
     record = view.record
     status = view.status
     para = nodes.paragraph(classes=[BADGE_CLASS, f"deploydocs-{status.replace(' ', '-')}"])
+    what = f" {what}" if what else ""
     if record is None:
-        text = "○ never verified" + (f" ({view.note})" if view.note else "")
+        text = f"○{what} never verified" + (f" ({view.note})" if view.note else "")
         para += nodes.inline(text, text)
         return para
     date = record.verified_at[:10] or "unknown date"
-    where = ", ".join(f"{h}[{record.session}]" if record.kind in (Kind.RUN, Kind.CHECK)
+    where = ", ".join(f"{h}[{record.session}]" if record.kind == Kind.RUN
                       else h for h in record.hosts)
     if status == Status.PASSED:
-        head = f"✔ verified {date} on {where} ({record.duration:.1f}s) against "
+        head = f"✔{what} verified {date} on {where} ({record.duration:.1f}s) against "
     elif status == Status.FAILED:
-        head = f"✘ failed {date} on {where}: {record.reason} — lab: "
+        head = f"✘{what} failed {date} on {where}: {record.reason} — lab: "
     else:
-        head = f"◌ not run {date}: {record.reason} — lab: "
+        head = f"◌{what} not run {date}: {record.reason} — lab: "
     para += nodes.inline(head, head)
     summary = describe_fingerprint(view.fingerprint)
     full = json.dumps(view.fingerprint or {}, sort_keys=True, default=str)
@@ -118,8 +119,12 @@ def run_text(block: Block, outputs: Sequence[str] | None) -> str:
 
 def block_nodes(block: Block, view: View) -> list[nodes.Node]:
     """The nodes that replace one block's placeholder."""
-    if block.options.hide or block.kind is Kind.CHECK:
+    if block.options.hide:
         return []
+    if block.kind is Kind.CHECK:
+        # No body: the badge sits under the step the checks belong to.
+        count = len(block.checks)
+        return [badge(view, f"{count} state check{'s' * (count != 1)}")]
     record = view.record
     result: list[nodes.Node] = []
     if block.kind is Kind.RUN:

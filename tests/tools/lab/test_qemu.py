@@ -1,12 +1,14 @@
 """The qemu lab: real Debian VMs that boot, answer over ssh, and are reaped after a kill.
 
-These tests boot VMs (minutes under TCG); they run only when ``LAB=qemu``
-is set (the lab conftest deselects them otherwise). When the lab cannot
-start they fail with the reason, never skip.
+The tests marked ``qemu`` boot VMs (minutes under TCG); they run only when
+``LAB=qemu`` is set (the lab conftest deselects them otherwise). When the
+lab cannot start they fail with the reason, never skip. The tests at the
+end check the VMs' command line without booting anything.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -20,8 +22,6 @@ from pathlib import Path
 import pytest
 
 from tools.lab.qemu import NODE_NAMES, QemuLab, lab_vms
-
-pytestmark = [pytest.mark.qemu, pytest.mark.slow]
 
 TEST_LAB = "deploydocs.lab-qemutest"
 KILL_LAB = "deploydocs.lab-qemukill"
@@ -45,6 +45,8 @@ def qemu_lab() -> Iterator[QemuLab]:
         lab.down()
 
 
+@pytest.mark.qemu
+@pytest.mark.slow
 def test_a_vm_boots_its_own_kernel_and_systemd_and_answers_over_ssh(qemu_lab: QemuLab) -> None:
     host = qemu_lab.hosts()["node1"]
     result = host.run("hostname; cat /proc/1/comm; uname -r; "
@@ -60,6 +62,8 @@ def test_a_vm_boots_its_own_kernel_and_systemd_and_answers_over_ssh(qemu_lab: Qe
     assert memory_cgroup_fs == "cgroupfs"  # cgroup v1, which lithos 0.18 needs
 
 
+@pytest.mark.qemu
+@pytest.mark.slow
 def test_the_vms_have_distinct_machine_ids(qemu_lab: QemuLab) -> None:
     ids = {}
     for node, host in qemu_lab.hosts().items():
@@ -73,6 +77,8 @@ def test_the_vms_have_distinct_machine_ids(qemu_lab: QemuLab) -> None:
     assert len(set(ids.values())) == len(NODE_NAMES), ids
 
 
+@pytest.mark.qemu
+@pytest.mark.slow
 def test_the_vms_reach_each_other_by_name_and_nothing_else(qemu_lab: QemuLab) -> None:
     host = qemu_lab.hosts()["node1"]
     result = host.run("ping -c 1 -W 10 node2 && ping -c 1 -W 10 node3 && ip -4 route", timeout=60)
@@ -80,6 +86,8 @@ def test_the_vms_reach_each_other_by_name_and_nothing_else(qemu_lab: QemuLab) ->
     assert "default" not in result.stdout
 
 
+@pytest.mark.qemu
+@pytest.mark.slow
 def test_the_tools_package_runs_on_the_vms(qemu_lab: QemuLab) -> None:
     result = qemu_lab.hosts()["node3"].run("python3 -m tools lab --help", timeout=60)
     assert result.ok, result.stderr
@@ -98,6 +106,8 @@ def _poll(condition, deadline: float, what: str) -> None:
         pause.wait(0.2)
 
 
+@pytest.mark.qemu
+@pytest.mark.slow
 def test_reap_after_kill_9_of_lab_up_leaves_no_vm_and_no_overlay() -> None:
     env = dict(os.environ)
     up = subprocess.Popen(
@@ -126,3 +136,61 @@ def test_reap_after_kill_9_of_lab_up_leaves_no_vm_and_no_overlay() -> None:
             os.killpg(up.pid, signal.SIGKILL)
             up.wait()
         QemuLab(KILL_LAB).down()
+
+
+# -- without VMs (always run): what the command line promises ------------------------------
+
+
+def _argv(lab_name: str = TEST_LAB) -> list[str]:
+    from tools.lab.qemu import VmSpec, qemu_argv
+    from tools.lab.qemu_image import BaseImage
+
+    image = BaseImage(Path("/cache/abc"), "abc")
+    return qemu_argv(lab_name, VmSpec("node2", 2, 40022), image, Path("/state/qemu"), "tcg")
+
+
+def test_vm_command_line_reaches_sshd_on_loopback_only_and_nothing_outside() -> None:
+    argv = _argv()
+    netdevs = [value for flag, value in itertools.pairwise(argv) if flag == "-netdev"]
+    user = [n for n in netdevs if n.startswith("user,")]
+    lab_net = [n for n in netdevs if n.startswith("socket,")]
+    assert len(user) == 1 and "restrict=on" in user[0].split(",")
+    assert "hostfwd=tcp:127.0.0.1:40022-:22" in user[0].split(",")
+    assert len(lab_net) == 1 and "localaddr=127.0.0.1" in lab_net[0]
+    assert re.search(r"mcast=230\.213\.\d+\.\d+:\d+", lab_net[0])
+
+
+def test_vm_command_line_boots_from_its_own_overlay_with_hostname_and_cgroup_v1() -> None:
+    argv = _argv()
+    joined = " ".join(argv)
+    assert "file=/state/qemu/node2.qcow2,if=virtio,format=qcow2" in joined
+    assert "file=/state/qemu/node2-seed.img,if=virtio,format=raw,readonly=on" in joined
+    append = argv[argv.index("-append") + 1].split()
+    assert {"root=/dev/vda", "systemd.hostname=node2",
+            "systemd.unified_cgroup_hierarchy=0"} <= set(append)
+
+
+def test_vm_name_carries_the_lab_marker_that_reap_looks_for() -> None:
+    from tools.lab.qemu import NAME_RE, vm_name
+
+    argv = _argv()
+    name = argv[argv.index("-name") + 1].split(",")[0]
+    assert name == vm_name(TEST_LAB, "node2") == f"{TEST_LAB}-qemu-node2"
+    match = NAME_RE.match(name)
+    assert match and match.groups() == (TEST_LAB, "node2")
+    assert NAME_RE.match("someone-else-qemu-node2") is None
+
+
+def test_each_lab_gets_its_own_multicast_group() -> None:
+    from tools.lab.qemu import multicast_group
+
+    assert multicast_group(TEST_LAB) != multicast_group(KILL_LAB)
+    assert multicast_group(TEST_LAB) == multicast_group(TEST_LAB)
+
+
+def test_base_image_recipe_hash_changes_with_the_package_list(monkeypatch) -> None:
+    from tools.lab import qemu_image
+
+    before = qemu_image.recipe_hash(qemu_image.base_recipe())
+    monkeypatch.setattr(qemu_image, "VM_PACKAGES", (*qemu_image.VM_PACKAGES, "less"))
+    assert qemu_image.recipe_hash(qemu_image.base_recipe()) != before

@@ -1,7 +1,18 @@
-"""``python -m bench``: run every benchmark and append the results to bench/RESULTS.md."""
+"""``python -m bench [NAME ...]``: run benchmarks and append dated rows to bench/RESULTS.md.
+
+Names: ``session`` (per-command cost: persistent session, one ``docker exec`` per command,
+one ``ssh`` per command), ``render`` (render build cold and with nothing changed), ``labup``
+(``lab up`` with the base image cached; ``--cold`` also from nothing cached), ``verify`` (full
+tutorial verify on a fresh lab, then again with nothing changed), ``validators`` (files per
+second against a plain YAML parse). No name runs them all. Each benchmark measures both sides
+in the same run and reports their ratio. Labs used here are named ``deploydocs.lab-bench*`` so
+they never disturb a lab someone else is using.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -10,10 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
+BENCH_LAB = "deploydocs.lab-bench"
+NAMES = ("session", "render", "labup", "verify", "validators")
 
 
 def machine_facts() -> str:
@@ -32,20 +46,6 @@ def machine_facts() -> str:
             f"Python {platform.python_version()}, Docker {docker_version or 'unreachable'}")
 
 
-def render_build_times() -> tuple[float, float]:
-    """Wall time of a cold render build and of a second one with nothing changed."""
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-n",
-               str(ROOT), f"{tmp}/html"]
-        env = {**os.environ, "DEPLOYDOCS_MODE": "render"}
-        times = []
-        for _ in range(2):
-            start = time.perf_counter()
-            subprocess.run(cmd, check=True, env=env)
-            times.append(time.perf_counter() - start)
-    return times[0], times[1]
-
-
 def append_row(line: str) -> None:
     """Append one result line to RESULTS.md, creating it with a header if needed."""
     if not RESULTS.exists():
@@ -56,15 +56,232 @@ def append_row(line: str) -> None:
         fh.write(line + "\n")
 
 
-def main() -> None:
-    """Run the benchmarks and record them."""
-    today = dt.date.today().isoformat()
-    facts = machine_facts()
-    cold, warm = render_build_times()
-    row = (f"- {today} · {facts} · render build: cold {cold:.1f} s, "
-           f"nothing changed {warm:.1f} s (ratio {cold / warm:.1f}x)")
-    print(row)
+def record(result: str) -> None:
+    """Print *result* and append it as a dated row with the machine facts."""
+    row = f"- {dt.date.today().isoformat()} · {machine_facts()} · {result}"
+    print(row, flush=True)
     append_row(row)
+
+
+def _timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+# -- session -------------------------------------------------------------------------------
+def bench_session(count: int, lab_name: str) -> None:
+    """Per-command cost: a session against one docker exec and one ssh per command."""
+    from bench.session import summary, timings
+    from tools.lab.inventory import load_inventory
+    from tools.lab.lab import open_lab
+    from tools.lab.session import Session
+    from tools.lab.ssh import docker_lab_inventory, ssh_hosts
+
+    lab = open_lab("docker", name=lab_name, progress=lambda line: None)
+
+    def check(result: object) -> None:
+        if not result.ok:  # type: ignore[attr-defined]
+            raise SystemExit(f"a benchmark command failed: {result}")
+
+    host = lab.hosts["node1"]
+    ssh_host = ssh_hosts(load_inventory(docker_lab_inventory(lab_name)))["node1"]
+    try:
+        with Session(host, "bench") as session:
+            check(session.run("true"))  # the shell starts outside the measurement
+            in_session = timings(lambda: check(session.run("true")), count)
+        per_exec = timings(lambda: check(host.run("true")), count)
+        check(ssh_host.run("true"))  # the ControlMaster connection opens outside it
+        per_ssh = timings(lambda: check(ssh_host.run("true")), count)
+    finally:
+        ssh_host.close()
+        lab.close()
+    s_med, s_p95 = summary(in_session)
+    e_med, e_p95 = summary(per_exec)
+    h_med, h_p95 = summary(per_ssh)
+    record(f"session: {count} × true on node1 of {lab_name}: session median {s_med:.2f} ms / "
+           f"p95 {s_p95:.2f} ms; docker exec per command median {e_med:.2f} ms / p95 "
+           f"{e_p95:.2f} ms ({e_med / s_med:.1f}x median, {e_p95 / s_p95:.1f}x p95); ssh per "
+           f"command (OpenSSH ControlMaster, proxied by docker exec nc) median {h_med:.2f} ms / "
+           f"p95 {h_p95:.2f} ms ({h_med / s_med:.1f}x median, {h_p95 / s_p95:.1f}x p95)")
+
+
+# -- render --------------------------------------------------------------------------------
+def bench_render() -> None:
+    """Wall time of a cold render build and of a second one with nothing changed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-n",
+               str(ROOT), f"{tmp}/html"]
+        env = {**os.environ, "DEPLOYDOCS_MODE": "render"}
+        cold, warm = (_timed(lambda: subprocess.run(cmd, check=True, env=env))
+                      for _ in range(2))
+    record(f"render build: cold {cold:.1f} s, nothing changed {warm:.1f} s "
+           f"(ratio {cold / warm:.1f}x)")
+
+
+# -- lab up --------------------------------------------------------------------------------
+def _lab_up(name: str) -> float:
+    cmd = [sys.executable, "-m", "tools", "lab", "up", "--name", name]
+    return _timed(lambda: subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True))
+
+
+def _lab_down(name: str) -> None:
+    subprocess.run([sys.executable, "-m", "tools", "lab", "down", "--name", name],
+                   cwd=ROOT, capture_output=True, check=True)
+
+
+def bench_labup(cold: bool) -> None:
+    """``lab up`` from no containers (base image cached), again when already up; --cold too."""
+    from tools.lab.docker import NODE_NAMES
+
+    name = f"{BENCH_LAB}-up"
+    _lab_down(name)
+    fresh = _lab_up(name)
+    again = _lab_up(name)
+    _lab_down(name)
+    parts = [f"lab up ({len(NODE_NAMES)} nodes, image cached): from nothing running "
+             f"{fresh:.1f} s, already up {again:.1f} s (ratio {fresh / again:.1f}x)"]
+    if cold:
+        subprocess.run([sys.executable, "-m", "tools", "lab", "reap", "--images"], cwd=ROOT,
+                       check=True, capture_output=True)
+        cold_time = _lab_up(name)
+        _lab_down(name)
+        parts.append(f"nothing cached (debootstrap) {cold_time:.1f} s "
+                     f"({cold_time / fresh:.1f}x the cached one)")
+    parts.append("3 vs 6 nodes: not measured, the docker lab has a fixed node list "
+                 "(tools/lab/docker.py NODE_NAMES = node1..node3, no node-count option)")
+    record("; ".join(parts))
+
+
+# -- verify --------------------------------------------------------------------------------
+def _copy_site(dest: Path) -> Path:
+    """A copy of the site's sources, so verify's records never touch the repository."""
+    ignore = shutil.ignore_patterns(".git", ".venv", "_build", "*.egg-info", "__pycache__",
+                                    ".pytest_cache", ".ruff_cache", ".hypothesis")
+    shutil.copytree(ROOT, dest, ignore=ignore)
+    return dest
+
+
+def _verify(src: Path, out: Path, lab_name: str) -> tuple[float, str, int]:
+    env = {**os.environ, "DEPLOYDOCS_MODE": "verify",
+           "DEPLOYDOCS_LAB": "bench.lablink:open_bench_lab", "DEPLOYDOCS_BENCH_LAB": lab_name,
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(src), str(out / "html"),
+           "-d", str(out / "doctrees")]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=src)
+    elapsed = time.perf_counter() - start
+    summary_file = out / "html" / "deploydocs" / "summary.txt"
+    summary = (summary_file.read_text().strip().replace("\n", " / ") if summary_file.exists()
+               else f"no summary (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
+    return elapsed, summary, proc.returncode
+
+
+def bench_verify() -> None:
+    """The full tutorial verified on a fresh lab, then again with nothing changed."""
+    name = f"{BENCH_LAB}-verify"
+    _lab_down(name)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = _copy_site(Path(tmp) / "src")
+        out = Path(tmp) / "out"
+        first, first_summary, first_rc = _verify(src, out, name)
+        second, second_summary, second_rc = _verify(src, out, name)
+    _lab_down(name)
+    record(f"tutorial verify: fresh lab (lab up included) {first:.1f} s, exit {first_rc}, "
+           f"summary: {first_summary}; nothing changed {second:.1f} s, exit {second_rc}, "
+           f"summary: {second_summary} (ratio {first / second:.1f}x)")
+
+
+# -- validators ----------------------------------------------------------------------------
+def _corpus(root: Path, variants: int) -> list[tuple[Path, str]]:
+    """Generated lithos configs, and mutated copies of them (bad values, broken YAML)."""
+    from tools.lithos.generate import DjangoParams, generate_files
+
+    kinds = {"master.yaml": "lithos-master", "sandboxes": "lithos-sandbox",
+             "processes": "lithos-process", "config": "lithos-container"}
+    mutations: list[Callable[[str], str]] = [
+        lambda text: text,
+        lambda text: text.replace("8000", "-1").replace("256Mi", "lots"),
+        lambda text: text + "unknown-key: 1\n",
+        lambda text: text.replace(":", "", 1),
+    ]
+    files = []
+    for i in range(variants):
+        params = DjangoParams(sandbox=f"app{i}", port=8000 + i, instances=1 + i % 3,
+                              workers=1 + i % 4, image=f"django-deploy.{i:08x}")
+        mutate = mutations[i % len(mutations)]
+        tree = root / f"tree{i}"
+        for rel, text in generate_files(params).items():
+            path = tree / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(mutate(text))
+            files.append((path, kinds[rel.split("/")[0]]))
+    return files
+
+
+def bench_validators(variants: int = 50) -> None:
+    """Files per second of the validators against a plain ruamel.yaml / PyYAML parse."""
+    import yaml
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError as RuamelError
+
+    from tools.validate import validate_path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = _corpus(Path(tmp), variants)
+        problems = 0
+
+        def validate_all() -> None:
+            nonlocal problems
+            problems = sum(len(validate_path(path, kind)) for path, kind in files)
+
+        def ruamel_all() -> None:
+            loader = YAML(typ="rt")
+            for path, _kind in files:
+                with contextlib.suppress(RuamelError):
+                    loader.load(path.read_text())
+
+        def pyyaml_all() -> None:
+            for path, _kind in files:
+                with contextlib.suppress(yaml.YAMLError):
+                    yaml.safe_load(path.read_text())
+
+        validate_all()  # imports and caches warm outside the measurement
+        t_val, t_rua, t_py = _timed(validate_all), _timed(ruamel_all), _timed(pyyaml_all)
+    n = len(files)
+    record(f"validators: {n} generated lithos configs ({variants} trees, 3 of 4 mutated: bad "
+           f"values, unknown key, broken YAML; {problems} problems found): validators "
+           f"{n / t_val:.0f} files/s, plain ruamel.yaml round-trip parse {n / t_rua:.0f} "
+           f"files/s ({t_val / t_rua:.1f}x slower), PyYAML safe_load {n / t_py:.0f} files/s "
+           f"({t_val / t_py:.1f}x slower)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the chosen benchmarks (all by default) and record them."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"one or more of: {', '.join(NAMES)} (default: all)")
+    parser.add_argument("--cold", action="store_true",
+                        help="labup: also from nothing cached (debootstrap, ~4 minutes)")
+    parser.add_argument("--count", type=int, default=200, help="session: commands per side")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in NAMES]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)} (known: {', '.join(NAMES)})")
+    chosen = args.names or list(NAMES)
+    for name in chosen:
+        if name == "session":
+            bench_session(args.count, BENCH_LAB)
+        elif name == "render":
+            bench_render()
+        elif name == "labup":
+            bench_labup(args.cold)
+        elif name == "verify":
+            bench_verify()
+        elif name == "validators":
+            bench_validators()
+    if "session" in chosen:
+        _lab_down(BENCH_LAB)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""Helpers of the fault tests: copies of their small projects, builds as subprocesses, polls.
+
+Each build runs ``sphinx-build`` in its own process (so a test can signal or kill it) against
+a docker lab named after the test process (``deploydocs.lab-faults-<pid>-<n>``), never a lab
+someone else uses. Lab tests FAIL (never skip) under ``CI=true`` when the lab cannot start.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ROOTS = Path(__file__).resolve().parent / "roots"
+EPHEMERAL_SPEC = "tests.faults.ephemeral_lab:open_ephemeral_lab"
+LOCAL_SPEC = "tests.ext.local_lab:open_local_lab"
+_counter = itertools.count()
+
+
+def poll(condition: Callable[[], object], deadline: float, what: str,
+         interval: float = 0.2) -> object:
+    """Call *condition* until it returns something true; fail after *deadline* seconds."""
+    end = time.monotonic() + deadline
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > end:
+            pytest.fail(f"timed out after {deadline:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def copy_root(name: str, tmp_path: Path) -> Path:
+    """A fresh copy of ``tests/faults/roots/<name>`` (with the shared conf) under *tmp_path*."""
+    dest = tmp_path / "roots"
+    dest.mkdir(exist_ok=True)
+    shutil.copy(ROOTS / "conf_common.py", dest / "conf_common.py")
+    shutil.copytree(ROOTS / name, dest / name)
+    return dest / name
+
+
+def build_env(mode: str, lab: str, **extra: str) -> dict[str, str]:
+    """Environment of a build of a fault project."""
+    return {**os.environ, "DEPLOYDOCS_MODE": mode, "DEPLOYDOCS_LAB": lab,
+            "DEPLOYDOCS_REPO": str(REPO), "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+            **extra}
+
+
+def start_build(srcdir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``sphinx-build`` on *srcdir* into ``<srcdir>/../out`` in a process of its own."""
+    out = srcdir.parent / "out"
+    return subprocess.Popen(
+        [sys.executable, "-m", "sphinx", "-b", "html", str(srcdir), str(out / "html"),
+         "-d", str(out / "doctrees")],
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def lab_resources(name: str) -> list[str]:
+    """Names of the containers, networks and volumes labelled with lab *name*."""
+    import docker
+
+    from tools.lab.base import LAB_LABEL
+    from tools.lab.reap import labelled
+
+    found = labelled(docker.from_env(), {LAB_LABEL: name})
+    return [f"{kind} {res_name}" for kind, items in found.items() for _id, res_name, _ in items]
+
+
+def in_node(lab: str, node: str, command: str) -> subprocess.CompletedProcess[str]:
+    """Run *command* in a node container with ``docker exec`` (the test's own view)."""
+    return subprocess.run(["docker", "exec", f"{lab}-{node}", "bash", "-c", command],
+                          capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def docker_available() -> None:
+    """The docker daemon answers and the lab image can be built; else skip (FAIL under CI)."""
+    try:
+        from tools.lab.docker import connect
+
+        connect()
+    except Exception as error:  # any reason the lab cannot start
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the docker lab cannot start under CI: {error}")
+        pytest.skip(f"the docker lab cannot start: {error}")
+
+
+@pytest.fixture()
+def fault_lab(docker_available: None) -> Iterator[str]:
+    """A lab name private to this test; whatever is left of it is removed afterwards."""
+    name = f"deploydocs.lab-faults-{os.getpid()}-{next(_counter)}"
+    yield name
+    subprocess.run([sys.executable, "-m", "tools", "lab", "down", "--name", name],
+                   cwd=REPO, capture_output=True)

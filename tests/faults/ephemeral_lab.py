@@ -1,0 +1,36 @@
+"""Lab factory of the fault tests: a docker lab of its own name, taken down when closed.
+
+``DEPLOYDOCS_LAB=tests.faults.ephemeral_lab:open_ephemeral_lab`` with
+``DEPLOYDOCS_FAULT_LAB=<name>`` makes a verify build bring up the lab ``<name>`` and remove it
+in its teardown (``Lab.close``), so a test can tell whether teardown ran: after it, no resource
+labelled with that lab's name remains.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def open_ephemeral_lab(*, inventory: Path | None = None, tools_dir: Path | None = None,
+                       progress: Callable[[str], None] = print) -> Any:
+    """Open the docker lab ``$DEPLOYDOCS_FAULT_LAB``; its ``close`` also takes it down."""
+    from tools.lab.docker import DockerLab
+    from tools.lab.lab import open_lab
+
+    del inventory
+    name = os.environ["DEPLOYDOCS_FAULT_LAB"]
+    lab = open_lab("docker", name=name, tools_dir=tools_dir,
+                   progress=progress)
+    close = lab.close
+
+    def close_and_down() -> None:
+        try:
+            close()
+        finally:
+            DockerLab(name).down()
+
+    lab.close = close_and_down  # type: ignore[method-assign]
+    return lab

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from tests.faults.conftest import (
-    EPHEMERAL_SPEC, REPO, build_env, copy_root, in_node, lab_resources, poll, start_build,
+    EPHEMERAL_SPEC,
+    REPO,
+    build_env,
+    copy_root,
+    in_node,
+    lab_resources,
+    poll,
+    start_build,
 )
 
 pytestmark = pytest.mark.lab

@@ -103,8 +103,10 @@ def local_lab_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def docker_lab() -> Iterator[object]:
     """The real docker lab (brought up once per session, taken down at the end)."""
+    name = f"deploydocs.lab-ext{os.getpid()}"
+    os.environ["DEPLOYDOCS_TEST_LAB_NAME"] = name
     try:
-        from tests.ext.docker_lab import LAB_NAME, open_test_lab
+        from tests.ext.docker_lab import open_test_lab
 
         lab = open_test_lab(progress=lambda line: None)
     except Exception as error:  # any reason the lab cannot start
@@ -117,7 +119,8 @@ def docker_lab() -> Iterator[object]:
         lab.close()
         from tools.lab.docker import DockerLab
 
-        DockerLab(LAB_NAME).down()
+        DockerLab(name).down()
+        del os.environ["DEPLOYDOCS_TEST_LAB_NAME"]
 
 
 @pytest.fixture(params=["local", pytest.param("docker", marks=pytest.mark.lab)])

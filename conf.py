@@ -83,6 +83,11 @@ myst_fence_as_directive = ["mermaid"]
 html_theme = "sphinx_rtd_theme"
 html_title = "Deploying Django with vagga, lithos, cantal and verwalter"
 html_static_path: list[str] = []
+# Mermaid's JS comes from its CDN (as on Read the Docs) unless DEPLOYDOCS_MERMAID_LOCAL names a
+# directory holding ``mermaid.mjs`` (an ES module exporting mermaid): offline builds use that.
+if os.environ.get("DEPLOYDOCS_MERMAID_LOCAL") and os.environ.get("READTHEDOCS") != "True":
+    html_static_path.append(os.environ["DEPLOYDOCS_MERMAID_LOCAL"])
+    mermaid_use_local = "mermaid.mjs"
 
 # sphinx-autodoc2: API reference of tools/ into the Reference section.
 autodoc2_packages = [{"path": "tools", "auto_mode": True}]

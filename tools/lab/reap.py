@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 import docker
 import docker.errors
@@ -57,8 +58,7 @@ def remove_labelled(client: docker.DockerClient, labels: dict[str, str],
     for cid, name, _lab in found["container"]:
         if cid in keep:
             continue
-        with contextlib.suppress(docker.errors.NotFound):
-            client.api.remove_container(cid, force=True, v=True)
+        _remove_container(client, cid)
         removed.append(f"container {name}")
     for nid, name, _lab in found["network"]:
         if nid in keep:
@@ -79,6 +79,26 @@ def remove_labelled(client: docker.DockerClient, labels: dict[str, str],
             client.volumes.get(vid).remove(force=True)
         removed.append(f"volume {name}")
     return removed
+
+
+def _remove_container(client: docker.DockerClient, cid: str, deadline: float = 60.0) -> None:
+    """Remove a container; if another process is already removing it, wait until it is gone."""
+    try:
+        client.api.remove_container(cid, force=True, v=True)
+        return
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError as error:
+        if error.status_code != 409 or "already in progress" not in str(error):
+            raise
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            client.api.inspect_container(cid)
+        except docker.errors.NotFound:
+            return
+        time.sleep(0.2)  # polling another process's removal, with a deadline
+    raise TimeoutError(f"container {cid[:12]} was still being removed after {deadline:.0f} s")
 
 
 def recorded_ids(lab_name: str) -> set[str]:

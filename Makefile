@@ -54,7 +54,7 @@ verify: $(STAMP) system-deps
 	DEPLOYDOCS_MODE=verify DEPLOYDOCS_LAB=$(LAB) DEPLOYDOCS_INVENTORY=$(INVENTORY) \
 	DEPLOYDOCS_TOOLS_DIR=$(TOOLS_DIR) DEPLOYDOCS_STRICT=$(STRICT) \
 	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/verify
-	@echo "Report: $(BUILDDIR)/verify/report.html"
+	@echo "Report: $(BUILDDIR)/verify/reference/verification.html (JUnit and transcripts: $(BUILDDIR)/verify/deploydocs/)"
 
 plan: $(STAMP)
 	DEPLOYDOCS_MODE=plan $(BIN)/sphinx-build -b html -q . $(BUILDDIR)/plan

@@ -103,7 +103,8 @@ def local_lab_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def docker_lab() -> Iterator[object]:
     """The real docker lab (brought up once per session, taken down at the end)."""
-    name = f"deploydocs.lab-ext{os.getpid()}"
+    # "-t<pid>-what" marks a per-process test lab: `lab reap` removes it once we are gone.
+    name = f"deploydocs.lab-t{os.getpid()}-ext"
     os.environ["DEPLOYDOCS_TEST_LAB_NAME"] = name
     try:
         from tests.ext.docker_lab import open_test_lab

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -233,9 +234,10 @@ def sleeper_image(root: Path, argument: str) -> Path:
     return root
 
 
-OPS_LAB = "deploydocs.lab-ops"
-"""This module's own lab: other test modules (and helpers running them at the same time)
-use other names, so nobody stops a node under another's feet."""
+OPS_LAB = f"deploydocs.lab-t{os.getpid()}-ops"
+"""This module's own lab: other test modules (and other test runs) use other names, so
+nobody stops a node under another's feet; ``-t<pid>`` lets ``lab reap`` remove it once
+this process is gone."""
 
 
 @pytest.fixture(scope="module")

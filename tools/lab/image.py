@@ -25,7 +25,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -39,6 +38,7 @@ import docker
 import docker.errors
 
 from tools.lab.base import LAB_LABEL
+from tools.lab.process import run_in_own_group
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
@@ -357,19 +357,8 @@ def _tree_hash(root: Path) -> str:
 
 
 def _run(command: list[str], what: str) -> None:
-    """Run *command* in its own process group; on any exit path nothing of it keeps running."""
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        output, _ = proc.communicate()
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        raise
-    if proc.returncode != 0:
-        tail = "\n".join(output.decode("utf-8", "replace").strip().splitlines()[-20:])
-        raise ImageBuildError(f"{what} failed (exit {proc.returncode}):\n{tail}")
+    """Run one build step (see :func:`tools.lab.process.run_in_own_group`)."""
+    run_in_own_group(command, what, ImageBuildError)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ from tools.lab.image import (
     remove_tree,
     runtime_requirements,
 )
+from tools.lab.process import run_in_own_group
 
 Progress = Callable[[str], None]
 
@@ -393,21 +393,8 @@ def _tree_bytes(top: Path) -> int:
 
 
 def run(command: list[str], what: str) -> str:
-    """Run *command* in its own process group; on any exit path nothing of it keeps running."""
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        output, _ = proc.communicate()
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        raise
-    text = output.decode("utf-8", "replace")
-    if proc.returncode != 0:
-        tail = "\n".join(text.strip().splitlines()[-20:])
-        raise QemuImageError(f"{what} failed (exit {proc.returncode}):\n{tail}")
-    return text
+    """Run one build step (see :func:`tools.lab.process.run_in_own_group`)."""
+    return run_in_own_group(command, what, QemuImageError)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,8 @@ process whose stdin/stdout/stderr are the shell's) that
 
 from __future__ import annotations
 
+import os
+import shlex
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -65,3 +67,19 @@ class Host(Protocol):
     def info(self) -> HostInfo:
         """Address, machine id, OS and real tools of the host."""
         ...
+
+
+def atomic_write_script(path: str, owner: str, mode: int) -> str:
+    """A bash script that writes its stdin to *path* atomically, with *owner* and *mode*.
+
+    The data lands in a temp file in the same directory, which is renamed over
+    *path* only once complete; on any failure the temp file is removed.
+    """
+    directory = os.path.dirname(path) or "/"
+    return (
+        f"set -e; mkdir -p -- {shlex.quote(directory)}; "
+        f"tmp=$(mktemp -p {shlex.quote(directory)} .deploydocs-XXXXXXXX); "
+        f"trap 'rm -f -- \"$tmp\"' EXIT; cat > \"$tmp\"; "
+        f"chown {shlex.quote(owner)} \"$tmp\"; chmod {mode:o} \"$tmp\"; "
+        f"mv -f -- \"$tmp\" {shlex.quote(path)}; trap - EXIT"
+    )

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import shlex
 import subprocess
 import tarfile
 import time
@@ -40,7 +38,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from tools.lab import state
-from tools.lab.base import LAB_LABEL, CommandResult, HostInfo
+from tools.lab.base import LAB_LABEL, CommandResult, HostInfo, atomic_write_script
 from tools.lab.image import NodeImage, ensure_node_image, tools_archive
 from tools.lab.probe import parse_probe, probe_script
 from tools.machine_id import generate_machine_id
@@ -118,14 +116,7 @@ class DockerHost:
         The data goes through ``docker exec -i`` (not the archive API, which cannot write
         into the tmpfs mounts a node has at /run and /tmp).
         """
-        directory = os.path.dirname(path) or "/"
-        script = (
-            f"set -e; mkdir -p -- {shlex.quote(directory)}; "
-            f"tmp=$(mktemp -p {shlex.quote(directory)} .deploydocs-XXXXXXXX); "
-            f"trap 'rm -f -- \"$tmp\"' EXIT; cat > \"$tmp\"; "
-            f"chown {shlex.quote(owner)} \"$tmp\"; chmod {mode:o} \"$tmp\"; "
-            f"mv -f -- \"$tmp\" {shlex.quote(path)}; trap - EXIT"
-        )
+        script = atomic_write_script(path, owner, mode)
         proc = subprocess.run(
             ["docker", "exec", "-i", self.container_name, "bash", "-c", script],
             input=data, capture_output=True,

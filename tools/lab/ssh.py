@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.lab.base import CommandResult, HostInfo
+from tools.lab.base import CommandResult, HostInfo, atomic_write_script
 from tools.lab.inventory import InventoryHost
 from tools.lab.probe import parse_probe, probe_script
 from tools.lab.state import write_atomically
@@ -128,14 +128,7 @@ class SshHost:
 
     def put_file(self, path: str, data: bytes, owner: str = "root:root", mode: int = 0o644) -> None:
         """Write *data* to *path*: a temp file in the same directory, then rename."""
-        directory = os.path.dirname(path) or "/"
-        script = (
-            f"set -e; mkdir -p -- {shlex.quote(directory)}; "
-            f"tmp=$(mktemp -p {shlex.quote(directory)} .deploydocs-XXXXXXXX); "
-            f"trap 'rm -f -- \"$tmp\"' EXIT; cat > \"$tmp\"; "
-            f"chown {shlex.quote(owner)} \"$tmp\"; chmod {mode:o} \"$tmp\"; "
-            f"mv -f -- \"$tmp\" {shlex.quote(path)}; trap - EXIT"
-        )
+        script = atomic_write_script(path, owner, mode)
         result = self.run(script, stdin=data)
         if not result.ok:
             raise OSError(f"{self.name}: writing {path} failed: {result.stderr.strip()}")

@@ -177,7 +177,7 @@ def _verify(src: Path, out: Path, lab_name: str) -> tuple[float, str, int]:
     summary_file = out / "html" / "deploydocs" / "summary.txt"
     summary = (summary_file.read_text().strip().replace("\n", " / ") if summary_file.exists()
                else f"no summary (exit {proc.returncode}): {proc.stderr.strip()[-300:]}")
-    return elapsed, summary, proc.returncode
+    return elapsed, summary.replace(f"{src}/", ""), proc.returncode
 
 
 def bench_verify() -> None:

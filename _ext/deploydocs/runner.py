@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -402,7 +402,7 @@ class Runner:
 
     def _put_file(self, step: Step, record: BlockRecord) -> tuple[str, str]:
         block = step.block
-        data = ("\n".join(block.content) + "\n").encode()
+        data = file_content(block.content, self.captures)
         if block.options.validate:
             problem = validate_file(block.options.validate, block.argument, data)
             first = re.match(rf"{re.escape(block.argument)}:(\d+):", problem)
@@ -530,6 +530,16 @@ class Runner:
 
 def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def file_content(lines: Sequence[str], captures: Mapping[str, str]) -> bytes:
+    """A lab-file's bytes: its lines with captured ``${NAME}`` values substituted.
+
+    >>> file_content(["image: ${IMAGE}"], {"IMAGE": "hello.1"})
+    b'image: hello.1\\n'
+    """
+    text, _ = substitute("\n".join(lines), captures)
+    return (text + "\n").encode()
 
 
 def validate_file(kind: str, path: str, data: bytes) -> str:

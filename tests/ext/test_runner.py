@@ -135,6 +135,28 @@ def test_a_file_that_fails_validation_is_not_written_and_points_at_its_line() ->
     assert failure.lineno == 6
 
 
+@dataclass
+class FileHost:
+    """A host double that keeps the files put on it."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def put_file(self, path: str, data: bytes, owner: str = "root:root",
+                 mode: int = 0o644) -> None:
+        self.files[path] = data
+
+
+def test_a_lab_file_gets_captured_values_substituted() -> None:
+    host = FileHost()
+    lab = ScriptedLab(hosts={"node1": host})
+    written = parse_block(Kind.FILE, docname="a", source="a.rst", lineno=5,
+                          argument="/etc/app.yaml", raw_options={"hosts": "node1"},
+                          content=["image: ${IMAGE}", "kept: $HOME"], content_lines=[7, 8])
+    runner = run([block(1, capture="IMAGE=(h.)"), written], lab)
+    assert [r.status for r in runner.result.records.values()] == ["passed", "passed"]
+    assert host.files == {"/etc/app.yaml": b"image: hi\nkept: $HOME\n"}
+
+
 def test_sigterm_during_a_run_still_heals(tmp_path: object) -> None:
     import os
     import signal

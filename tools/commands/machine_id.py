@@ -7,12 +7,13 @@ Exit codes: 0 all good, 1 a check failed (missing, malformed or shared id),
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
 from tools import machine_id
-from tools.lab.base import Host
+from tools.lab.base import LAB_LABEL, Host
 
 
 def lab_hosts(backend: str, inventory: Path | None) -> dict[str, Host]:
@@ -24,8 +25,11 @@ def lab_hosts(backend: str, inventory: Path | None) -> dict[str, Host]:
         from tools.lab.lab import open_lab
     except ImportError as exc:  # the lab package is optional for an operator
         raise click.UsageError(f"the lab backends are not available: {exc}") from exc
+    # A lab of another name (a private verify or test lab) is named by the environment;
+    # its workstation host exports it.
+    name = os.environ.get("DEPLOYDOCS_LAB_NAME") or LAB_LABEL
     try:
-        lab = open_lab(backend, inventory=inventory, start=False)
+        lab = open_lab(backend, inventory=inventory, start=False, name=name)
     except Exception as exc:
         raise click.UsageError(f"cannot open the {backend} hosts: {exc}") from exc
     return {name: lab.hosts[name] for name in lab.nodes}

@@ -132,7 +132,7 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
     :param start: for docker, run ``up`` (idempotent); otherwise the lab must already be up.
     :param name: the docker lab's name (prefix of its resources), default ``deploydocs.lab``.
     """
-    workstation = Workstation()
+    workstation = Workstation(lab_name=name if name != LAB_LABEL else "")
     if backend == "docker":
         from tools.lab.docker import DockerLab, LabError
 

@@ -42,16 +42,22 @@ class Workstation:
 
     name = "workstation"
 
-    def __init__(self, scratch: Path = DEFAULT_SCRATCH) -> None:
+    def __init__(self, scratch: Path = DEFAULT_SCRATCH, lab_name: str = "") -> None:
         self.scratch = Path(scratch).resolve()
         self.scratch.mkdir(parents=True, exist_ok=True)
+        self.lab_name = lab_name
+        """The docker lab this workstation drives, when not the default one: exported as
+        ``DEPLOYDOCS_LAB_NAME`` so ``python3 -m tools`` commands on it reach that lab."""
 
     def environment(self) -> dict[str, str]:
         """The whole environment commands get."""
         # The Python that runs the lab comes first, so ``python3 -m tools``
         # on the workstation is the project's own tools package.
         path = f"{Path(sys.executable).parent}:{PATH}"
-        return {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb"}
+        env = {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb"}
+        if self.lab_name:
+            env["DEPLOYDOCS_LAB_NAME"] = self.lab_name
+        return env
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:
         """Run *command* with ``bash -c`` in the scratch directory."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from tools.lab.base import LAB_LABEL, Host
 from tools.lab.probe import REAL_TOOLS
 from tools.lab.session import Session
-from tools.lab.workstation import Workstation
+from tools.lab.workstation import DEFAULT_SCRATCH, Workstation
 
 BACKENDS = ("docker", "ssh", "qemu")
 
@@ -132,7 +132,10 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
     :param start: for docker, run ``up`` (idempotent); otherwise the lab must already be up.
     :param name: the docker lab's name (prefix of its resources), default ``deploydocs.lab``.
     """
-    workstation = Workstation(lab_name=name if name != LAB_LABEL else "")
+    if name == LAB_LABEL:
+        workstation = Workstation()
+    else:  # a scratch directory of its own, so two labs' builds never share files
+        workstation = Workstation(DEFAULT_SCRATCH.parent / name / "workstation", lab_name=name)
     if backend == "docker":
         from tools.lab.docker import DockerLab, LabError
 

@@ -165,9 +165,6 @@ def _copy_site(dest: Path) -> Path:
 def _verify(src: Path, out: Path, lab_name: str) -> tuple[float, str, int]:
     env = {**os.environ, "DEPLOYDOCS_MODE": "verify",
            "DEPLOYDOCS_LAB": "bench.lablink:open_bench_lab", "DEPLOYDOCS_BENCH_LAB": lab_name,
-           # The lab's record where `lab reap` run from this checkout looks: a record inside
-           # the copy would make the lab look like a leftover to every other reaper.
-           "DEPLOYDOCS_LAB_STATE": str(ROOT / "_build" / "lab" / "state"),
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(src), str(out / "html"),
            "-d", str(out / "doctrees")]

@@ -4,7 +4,7 @@
 (:mod:`tools.lab.qemu_image`), each from its own copy-on-write qcow2
 overlay plus a seed disk, as background ``qemu-system-x86_64`` processes,
 each leading its own process group. Everything of a lab lives in
-``<state dir of the lab>/qemu/`` (e.g. ``_build/lab/state/deploydocs.lab/qemu``):
+``<state dir of the lab>/qemu/`` (e.g. ``/var/lib/deploydocs.lab/state/deploydocs.lab/qemu``):
 overlays, seed disks, pid files, logs, QMP sockets, the VMs' host keys, the
 ``known_hosts`` and an ssh inventory, and ``qemu.json``, the record of the
 last *complete* ``up``.

@@ -1,7 +1,11 @@
 """Where a lab keeps what outlives one command: its record, its lock and its ssh keys.
 
-Each lab name has a directory under :func:`state_root` (default
-``<project>/_build/lab/state/<name>``; override with ``DEPLOYDOCS_LAB_STATE``):
+Each lab name has a directory under :func:`state_root`, one for the whole
+machine (``/var/lib/deploydocs.lab/state/<name>`` as root, else under
+``$XDG_STATE_HOME``; override with ``DEPLOYDOCS_LAB_STATE``). Docker resources
+are machine-wide, so their records must be too: with one state directory per
+checkout, a ``reap`` run from one checkout took another checkout's live lab for
+leftovers and removed it.
 
 * ``lab.json`` — the resources of the last *complete* ``lab up`` (written
   atomically at its very end); labelled resources not listed there are
@@ -37,7 +41,12 @@ class LabBusyError(RuntimeError):
 def state_root() -> Path:
     """The directory holding one state directory per lab name."""
     override = os.environ.get("DEPLOYDOCS_LAB_STATE")
-    return Path(override) if override else PROJECT_ROOT / "_build" / "lab" / "state"
+    if override:
+        return Path(override)
+    if os.geteuid() == 0:
+        return Path("/var/lib/deploydocs.lab/state")
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "deploydocs.lab" / "state"
 
 
 def validate_lab_name(name: str) -> str:

@@ -21,7 +21,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
 
-from deploydocs import phase
+from deploydocs import encoding, phase
 from deploydocs.directives import DIRECTIVES, lab_block, lab_report
 from deploydocs.modes import MODES, Mode
 
@@ -63,6 +63,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     for node in (lab_block, lab_report):
         app.add_node(node, html=skip, latex=skip, text=skip, man=skip, texinfo=skip)
     app.add_css_file("deploydocs.css")
+    app.connect("env-before-read-docs", encoding.drop_undecodable_docs)
     app.connect("env-purge-doc", phase.purge_doc)
     app.connect("env-merge-info", phase.merge_info)
     app.connect("env-updated", phase.env_updated)

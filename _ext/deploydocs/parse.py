@@ -55,6 +55,10 @@ def parse_hosts(argument: str) -> tuple[str, ...]:
     return names
 
 
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""C0 controls (but tab) and DEL: never meant for a shell, often a binary blob pasted in."""
+
+
 def parse_commands(lines: Sequence[str], line_numbers: Sequence[int]) -> tuple[Command, ...]:
     """Split ``lab-run`` body lines into commands and their expected output.
 
@@ -81,6 +85,11 @@ def parse_commands(lines: Sequence[str], line_numbers: Sequence[int]) -> tuple[C
             commands.append(Command("\n".join(text), tuple(expected), start, tuple(out_lines)))
 
     for line, number in zip(lines, line_numbers, strict=True):
+        bad = _CONTROL_CHARACTER.search(line)
+        if bad:
+            raise BlockSyntaxError(
+                f"control character {bad.group()!r} in the block: refused, nothing is sent "
+                "to a host", key="content", lineno=number)
         if continuing:
             text.append(line)
             continuing = line.endswith(CONTINUATION)

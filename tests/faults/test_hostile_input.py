@@ -71,8 +71,6 @@ def test_an_unknown_option_warns_at_its_file_and_line(tmp_path: Path) -> None:
         result.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="extension bug: commands with control characters run "
-                   "(see the report: _ext/deploydocs/parse.py should refuse them)")
 def test_control_characters_in_a_command_are_refused_at_file_and_line(tmp_path: Path) -> None:
     src = _page(tmp_path, "page.rst", "Page\n====\n\n.. lab-run:: node1\n\n"
                 "   $ echo \x00\x01\x1b[31m binary\n   x\n")
@@ -82,8 +80,6 @@ def test_control_characters_in_a_command_are_refused_at_file_and_line(tmp_path: 
     assert "output differs" not in result.stderr  # refused, not run
 
 
-@pytest.mark.xfail(strict=True, reason="Sphinx 9 itself dies on undecodable source (traceback, "
-                   "no file:line warning); see the report for a guard in the extension")
 def test_a_page_that_is_not_utf8_warns_and_the_build_goes_on(tmp_path: Path) -> None:
     src = _page(tmp_path, "page.rst", b"Page\n====\n\n\xff\xfe\x00binary\n")
     result = _build(src, tmp_path)

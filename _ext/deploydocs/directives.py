@@ -8,6 +8,7 @@ source order) so the build phase can plan and run every block at once.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -44,6 +45,25 @@ def report_docs(env: Any) -> set[str]:
     if not hasattr(env, "deploydocs_report_docs"):
         env.deploydocs_report_docs = set()
     return env.deploydocs_report_docs
+
+
+def unterminated_fence(path: str, lineno: int) -> bool:
+    """Whether the MyST fence opened at *lineno* of *path* is never closed.
+
+    MyST then takes the rest of the page as the block's content, silently.
+    """
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not 0 < lineno <= len(lines):
+        return False
+    opening = re.match(r"(`{3,}|:{3,})", lines[lineno - 1].lstrip())
+    if not opening:
+        return False
+    fence = opening.group(1)
+    closing = re.compile(re.escape(fence[0]) + "{" + str(len(fence)) + r",}\s*$")
+    return not any(closing.match(line.lstrip()) for line in lines[lineno:])
 
 
 class LabDirective(SphinxDirective):
@@ -91,6 +111,11 @@ class LabDirective(SphinxDirective):
             logger.warning(f"{self.kind.value}{key}: {error}", location=(self.env.docname, where),
                            type="deploydocs", subtype="syntax")
             return []
+        if str(source).endswith(".md") and unterminated_fence(str(source), lineno or 0):
+            logger.warning(f"{self.kind.value}: unterminated fence: no closing fence after "
+                           "this line, so the block runs to the end of the page",
+                           location=(self.env.docname, lineno), type="deploydocs",
+                           subtype="syntax")
         blocks_of(self.env).setdefault(self.env.docname, []).append(block)
         node = lab_block()
         node["block"] = block

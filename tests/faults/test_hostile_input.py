@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.faults.conftest import LOCAL_SPEC, REPO, build_env, copy_root
 
 TOKEN = "0f1e2d3c4b5a6978"
@@ -87,8 +85,6 @@ def test_a_page_that_is_not_utf8_warns_and_the_build_goes_on(tmp_path: Path) -> 
     assert re.search(r"page\.rst:\d*:? ?(WARNING|ERROR)", result.stderr), result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="extension bug: an unterminated MyST fence swallows the "
-                   "rest of the page as expected output without a syntax warning")
 def test_an_unterminated_myst_fence_warns_at_its_line(tmp_path: Path) -> None:
     src = _page(tmp_path, "page.md", "# Page\n\n```{lab-run} node1\n$ echo hi\nhi\n\n"
                 "Prose meant to follow the block.\n")

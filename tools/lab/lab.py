@@ -62,12 +62,15 @@ class Lab:
         return [tool for tool in REAL_TOOLS if tool not in present]
 
     def fingerprint(self) -> dict[str, object]:
-        """What a verification ran against: backend, node OS, tool versions, image ids."""
+        """What a verification ran against: backend, node OS, machine ids, tool versions, images."""
         nodes = {}
         for name in self.nodes:
             info = self._host(name).info()
             self._tools[name] = dict(info.tools)
-            nodes[name] = {"os": info.os, "tools": dict(info.tools)}
+            # The machine id is made when a node is created: it tells a recreated lab
+            # from the one a cached result came from, although OS and tools are alike.
+            nodes[name] = {"os": info.os, "tools": dict(info.tools),
+                           "machine_id": info.machine_id}
         result: dict[str, object] = {"backend": self.backend, "nodes": nodes}
         if self.backend == "docker":
             from tools.lab import state

@@ -192,3 +192,29 @@ def render_command(tree: Path, schedule_file: Path, node: str, roles: tuple[str,
             if result.failed:
                 click.echo(f"error: {result.failed}")
     raise SystemExit(0 if all(r.ok for r in results) else 1)
+
+
+@cli.command("scaffold")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the tree into (e.g. /etc/verwalter).")
+@click.option("--role", default="django", show_default=True, help="The role to schedule.")
+@click.option("--image", default=None, metavar="CONTAINER.HASH8",
+              help="Also write runtime/<role>/<version>.yaml naming this image.")
+@click.option("--version", "version", default="v1", show_default=True,
+              help="The runtime version the --image file is for.")
+@click.option("--config", default="/config/web.yaml", show_default=True,
+              help="The lithos container config's path inside the image.")
+@click.option("--instances", default=1, show_default=True, type=click.IntRange(min=0),
+              help="Instances of the process on each node.")
+def scaffold(out: Path, role: str, image: str | None, version: str, config: str,
+             instances: int) -> None:
+    """Write the tutorial's verwalter tree: Lua scheduler, templates, sandbox, runtime/.
+
+    Each file is written atomically; the printed paths are what was written.
+    Check the result with ``python -m tools validate --kind verwalter-tree OUT``.
+    """
+    from tools.verwalter.tree import scaffold_tree
+
+    for path in scaffold_tree(out, role=role, image=image, version=version, config=config,
+                              instances=instances):
+        click.echo(str(path))

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from tools import deploy
-from tools.commands.machine_id import lab_hosts
+from tools.commands.nodes import choose_nodes, node_options
 from tools.lab.base import Host
 
 
@@ -25,12 +25,7 @@ def _hosts(local_root: Path | None, backend: str, inventory: Path | None,
            nodes: tuple[str, ...]) -> dict[str, Host]:
     if local_root is not None:
         return {"local": deploy.LocalRoot(local_root)}
-    hosts = lab_hosts(backend, inventory)
-    chosen = list(nodes) or sorted(hosts)
-    unknown = [n for n in chosen if n not in hosts]
-    if unknown:
-        raise click.UsageError(f"unknown node(s) {', '.join(unknown)}; have {sorted(hosts)}")
-    return {n: hosts[n] for n in chosen}
+    return choose_nodes(backend, inventory, nodes)
 
 
 def _rel(path: str, local_root: Path | None) -> str:
@@ -42,16 +37,10 @@ def _where(func: Any) -> Any:
     options = [
         click.option("--local-root", type=click.Path(file_okay=False, path_type=Path),
                      help="Act on a directory of this machine standing for a node's /."),
-        click.option("--backend", type=click.Choice(["docker", "ssh", "qemu"]),
-                     default="docker", show_default=True),
-        click.option("--inventory", type=click.Path(exists=True, dir_okay=False,
-                                                    path_type=Path)),
-        click.option("--node", "nodes", multiple=True, help="Only these nodes (repeatable)."),
-        click.option("--json", "as_json", is_flag=True),
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return node_options(func)
 
 
 @click.group("deploy")

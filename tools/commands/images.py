@@ -16,19 +16,15 @@ import click
 from rich.console import Console
 
 from tools import images
-from tools.commands.machine_id import lab_hosts
+from tools.commands.nodes import choose_nodes, node_options
 
 
 def _targets(local: bool, backend: str, inventory: Path | None,
              nodes: tuple[str, ...]) -> list[images.PushTarget]:
     if local:
         return [images.PushTarget.local()]
-    hosts = lab_hosts(backend, inventory)
-    chosen = list(nodes) or sorted(hosts)
-    unknown = [n for n in chosen if n not in hosts]
-    if unknown:
-        raise click.UsageError(f"unknown node(s) {', '.join(unknown)}; have {sorted(hosts)}")
-    return [images.PushTarget.from_host(hosts[n]) for n in chosen]  # type: ignore[arg-type]
+    hosts = choose_nodes(backend, inventory, nodes)
+    return [images.PushTarget.from_host(h) for h in hosts.values()]  # type: ignore[arg-type]
 
 
 def _where_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,16 +32,10 @@ def _where_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--image-dir", required=True,
                      help="The sandbox's image-dir, e.g. /var/lib/lithos/images/hello."),
         click.option("--local", is_flag=True, help="A directory on this machine."),
-        click.option("--backend", type=click.Choice(["docker", "ssh", "qemu"]),
-                     default="docker", show_default=True, help="Where the nodes are."),
-        click.option("--inventory", type=click.Path(exists=True, dir_okay=False,
-                                                    path_type=Path)),
-        click.option("--node", "nodes", multiple=True, help="Only these nodes (repeatable)."),
-        click.option("--json", "as_json", is_flag=True),
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return node_options(func)
 
 
 @click.group("images")

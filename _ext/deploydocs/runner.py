@@ -132,8 +132,9 @@ class Runner:
         self.use_cache = use_cache and not accept
         self.captures: dict[str, str] = {}
         self.session_keys: dict[tuple[str, str], str] = {}
-        self.stopped: dict[tuple[str, str], Block] = {}
-        """(docname, session) → the failed block that stops the rest of that page's session."""
+        self.stopped: dict[tuple[str, str, str], Block] = {}
+        """(docname, host, session) → the failed block that stops the rest of that page's
+        session on that host; the other hosts' sessions of the same name go on."""
         self.pending_faults: list[tuple[str, str]] = []
         self.tool_cache: dict[str, dict[str, str]] = {}
         self.result = RunResult()
@@ -271,7 +272,9 @@ class Runner:
         block = step.block
         sessions = [(h, block.session) for h in step.hosts]
         base = self._base(step)
-        stopper = self.stopped.get((block.docname, block.session))
+        stopper = next((self.stopped[(block.docname, host, block.session)]
+                        for host in step.hosts
+                        if (block.docname, host, block.session) in self.stopped), None)
         if stopper is not None:
             self._store(step, BlockRecord(**base, status=Status.NOT_RUN,
                                           reason=f"earlier block failed ({stopper.location})"))
@@ -501,7 +504,8 @@ class Runner:
     def _fail(self, step: Step, record: BlockRecord, message: str, host: str = "") -> None:
         block = step.block
         record.diff = self.masker.mask(message)
-        self.stopped[(block.docname, block.session)] = block
+        for stopped_host in [host] if host else step.hosts:
+            self.stopped[(block.docname, stopped_host, block.session)] = block
         host = host or (step.hosts[0] if step.hosts else "")
         tail = self.result.transcripts.get((host, block.session), [])[-TRANSCRIPT_TAIL:]
         failure = Failure(block, record, self.masker.mask(message), host, list(tail),

@@ -95,6 +95,17 @@ def test_a_failed_block_stops_the_rest_of_its_page_session_only() -> None:
     assert statuses == {1: "failed", 5: "not run", 9: "passed"}
 
 
+def test_a_failure_on_one_host_leaves_the_same_session_on_other_hosts_running() -> None:
+    lab = ScriptedLab()
+    runner = run([block(1, hosts="node2", text="$ echo nope"), block(5, hosts="node2"),
+                  block(9, hosts="node1"), block(13, hosts="node1 node2")], lab)
+    statuses = {r.lineno: (r.status, r.reason) for r in runner.result.records.values()}
+    assert statuses[1][0] == "failed"
+    assert statuses[5] == ("not run", "earlier block failed (a.rst:1)")
+    assert statuses[9] == ("passed", "")
+    assert statuses[13] == ("not run", "earlier block failed (a.rst:1)")
+
+
 def test_cache_keys_chain_through_the_session() -> None:
     first = cache_key("", "a", "fp")
     assert cache_key(first, "b", "fp") != cache_key(cache_key("", "a2", "fp"), "b", "fp")

@@ -30,10 +30,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from tools.problems import Problem
+from tools.verwalter.lua import DEFAULT_TIMEOUT, open_sandbox
 
 VERWALTER_PORT = 8379
-DEFAULT_TIMEOUT = 10.0
-"""Seconds a scheduler may run (verwalter's watchdog allows 10 s for the first load)."""
 _IGNORED = re.compile(r"^\.|~$|\.bak$|^#.*#$")
 _DATA_SUFFIXES = {".yaml", ".yml", ".json", ".txt"}
 _SCHEDULER = "scheduler/v1/main.lua"
@@ -165,50 +164,6 @@ def make_input(*, runtime: Mapping[str, Any], current_host: str,
 # --- running ------------------------------------------------------------------
 
 
-_SANDBOX = r"""
-local resolve, clock, deadline, limit = ...
-io, os, coroutine, bit32, python = nil, nil, nil, nil, nil
-package.loadlib, package.cpath, package.path = nil, "", ""
-local load_file = loadfile
-package.searchers = {function(name)
-    local path, message = resolve(name)
-    if not path then return message end
-    local chunk, err = load_file(path)
-    if not chunk then error(err, 0) end
-    return chunk, path
-end}
-for key in pairs(package.loaded) do
-    if key ~= "_G" and key ~= "string" and key ~= "table" and key ~= "math"
-       and key ~= "utf8" and key ~= "debug" and key ~= "package" then
-        package.loaded[key] = nil
-    end
-end
-debug.sethook(function()
-    if clock() > deadline then
-        error(string.format("scheduler ran longer than %g s", limit), 2)
-    end
-end, "", 100000)
-"""
-
-_CALL = r"""
-local main_path, input = ...
-local chunk, err = loadfile(main_path)
-if not chunk then return false, "load", err end
-local ok, module = xpcall(chunk, debug.traceback)
-if not ok then return false, "load", module end
-if type(module) ~= "table" then
-    return false, "contract", "main.lua must return a table, it returned a " .. type(module)
-end
-if type(module.scheduler) ~= "function" then
-    return false, "contract", "main.lua's table has no function `scheduler` (found a "
-        .. type(module.scheduler) .. ")"
-end
-local results = table.pack(xpcall(module.scheduler, debug.traceback, input))
-if not results[1] then return false, "run", results[2] end
-return true, results[2], results[3]
-"""
-
-
 @dataclass
 class SchedulerRun:
     """What one run of the scheduler returned."""
@@ -216,17 +171,6 @@ class SchedulerRun:
     schedule: dict[str, Any]
     log: str
     duration: float
-
-
-def _lua_runtime() -> Any:
-    import lupa.lua53 as lua53
-
-    def no_attributes(obj: object, name: str, is_setting: bool) -> str:
-        raise AttributeError("the scheduler sandbox gives no access to Python objects")
-
-    return lua53.LuaRuntime(unpack_returned_tuples=True, register_eval=False,
-                            register_builtins=False, attribute_filter=no_attributes,
-                            max_memory=512 * 1024 * 1024)
 
 
 def run_scheduler(scheduler_dir: Path, scheduler_input: Mapping[str, Any],
@@ -241,34 +185,23 @@ def run_scheduler(scheduler_dir: Path, scheduler_input: Mapping[str, Any],
     main = scheduler_dir / "main.lua"
     if not main.is_file():
         raise SchedulerError(f"{main}: no such file (verwalter exits 4)")
-    lua = _lua_runtime()
     started = time.monotonic()
-
-    def resolve(name: object) -> tuple[str | None, str]:
-        text = str(name)
-        # verwalter joins the name to the directory and then sets the extension to
-        # ".lua", so "a.b" looks for "a.lua": dotted module names do not work there.
-        path = (scheduler_dir / text).with_suffix(".lua")
-        inside = path.resolve().is_relative_to(scheduler_dir)
-        if inside and path.is_file():
-            return str(path), ""
-        hint = ""
-        if "." in text and (scheduler_dir / (text.replace(".", "/") + ".lua")).is_file():
-            hint = " (verwalter reads dots as an extension: require it with slashes)"
-        where = path.relative_to(scheduler_dir) if inside else text
-        return None, f"\n\tno file scheduler/v1/{where}{hint}"
-
-    lua.execute(_SANDBOX, resolve, time.monotonic, started + timeout, timeout)
+    sandbox = open_sandbox(scheduler_dir, timeout)
+    lua = sandbox.lua
     table = lua.table_from(dict(scheduler_input), recursive=True)
     try:
-        ok, first, second = lua.execute(_CALL, str(main), table)
+        stage, module = sandbox.load_main()
+        if stage is None:
+            ok, first, second = sandbox.call(module, table)
+        else:
+            ok, first, second = False, stage, module
     except Exception as exc:  # lupa.LuaError, LuaMemoryError
-        raise SchedulerError(_shorten(str(exc), scheduler_dir)) from exc
+        raise SchedulerError(sandbox.shorten(exc)) from exc
     duration = time.monotonic() - started
     if not ok:
         stage = {"load": "loading main.lua failed", "contract": "main.lua",
                  "run": "scheduler() failed"}[first]
-        raise SchedulerError(f"{stage}: {_shorten(str(second), scheduler_dir)}")
+        raise SchedulerError(f"{stage}: {sandbox.shorten(second)}")
     if first is None:
         raise SchedulerError(f"scheduler returned nil (log: {_tail(second)})")
     if not isinstance(second, str | int | float):
@@ -284,10 +217,6 @@ def run_scheduler(scheduler_dir: Path, scheduler_input: Mapping[str, Any],
     if not isinstance(schedule, dict):
         raise SchedulerError(f"scheduler returned JSON that is not an object: {first[:80]}")
     return SchedulerRun(schedule, str(second), duration)
-
-
-def _shorten(message: str, scheduler_dir: Path) -> str:
-    return message.replace(str(scheduler_dir) + "/", "scheduler/v1/")
 
 
 def _tail(text: object, lines: int = 5) -> str:

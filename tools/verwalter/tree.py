@@ -56,6 +56,7 @@ from tools.quire import (
     load,
     read_source,
 )
+from tools.verwalter.lua import Sandbox, open_sandbox
 
 TEMPLATE_ENGINES = {
     ".hbs": "handlebars", ".handlebars": "handlebars", ".tera": "tera",
@@ -67,6 +68,8 @@ REQUIRE_RE = re.compile(r"""\brequire\s*\(?\s*(["'])([^"']*)\1""")
 FORBIDDEN_LIB_RE = re.compile(r"(?<![\w.])(io|os)\s*\.\s*\w+")
 LUA_STANDARD_MODULES = frozenset(
     {"_G", "string", "table", "math", "utf8", "debug", "coroutine", "package"})
+INSTRUCTION_LIMIT = 10_000_000
+"""Lua instructions main.lua may run while it loads (stops endless loops)."""
 MACHINE_ID_RE = re.compile(r"\A[0-9a-fA-F]{32}\n?\Z")
 
 
@@ -264,40 +267,6 @@ def validate_template(path: Path, filename: str | None = None) -> list[Problem]:
 # --------------------------------------------------------------------------- scheduler
 
 
-def _lua_runtime() -> Any:
-    import lupa.lua53 as lua53
-
-    return lua53.LuaRuntime(unpack_returned_tuples=True, register_eval=False,
-                            register_builtins=False)
-
-
-_SANDBOX_LUA = """
-local root, limit = ...
-local load_file = loadfile
--- verwalter's module searcher: <scheduler/v1>/<name with its extension replaced by .lua>
-local function module_path(name)
-    local dir, file = name:match("^(.-)([^/]*)$")
-    local stem = file:match("^(.+)%.[^.]*$") or file
-    return root .. "/" .. dir .. stem .. ".lua"
-end
-local function searcher(name)
-    local path = module_path(name)
-    local chunk, err = load_file(path)
-    if chunk == nil then
-        return "\\n\\tno file '" .. path .. "' (" .. tostring(err) .. ")"
-    end
-    return chunk, path
-end
-package.searchers = {package.searchers[1], searcher}
-package.cpath = ""
-io = nil
-os = nil
-dofile = nil
-loadfile = nil
-debug.sethook(function() error("instruction limit reached (endless loop?)") end, "", limit)
-"""
-
-
 def validate_scheduler(root: Path, run: bool = True) -> list[Problem]:
     """Checks of ``scheduler/v1``: presence, compilation, requires, libraries, entry point."""
     directory = root / "scheduler" / "v1"
@@ -308,14 +277,14 @@ def validate_scheduler(root: Path, run: bool = True) -> list[Problem]:
         return [Problem(str(main), 1, TOP, "scheduler/v1/main.lua (or scheduler.wasm) is "
                         "missing; verwalter exits with code 4")]
     problems: list[Problem] = []
-    lua = _lua_runtime()
+    sandbox = open_sandbox(directory, instruction_limit=INSTRUCTION_LIMIT)
     # only the modules main.lua can reach matter (specs and tools next to them do not)
     todo, seen = [main], {main}
     while todo:
         path = todo.pop(0)
         name = str(path)
         source = path.read_text(errors="replace")
-        _, error = _compile(lua, source, path.name)
+        _, error = sandbox.compile(source, path.name)
         if error is not None:
             problems.append(Problem(name, _lua_line(str(error)), "lua",
                                     f"does not compile: {error}"))
@@ -343,16 +312,8 @@ def validate_scheduler(root: Path, run: bool = True) -> list[Problem]:
                                         f"'{match.group(1)}' library is not available in "
                                         "verwalter's Lua"))
     if run and not problems:
-        problems += _load_main(lua, directory, main)
+        problems += _load_main(sandbox)
     return problems
-
-
-def _compile(lua: Any, source: str, name: str) -> tuple[Any, str | None]:
-    """Compile Lua ``source`` without running it: ``(function, None)`` or ``(None, error)``."""
-    result = lua.globals().load(source, "@" + name)
-    if isinstance(result, tuple):
-        return None, str(result[1])
-    return result, None
 
 
 def _lua_line(message: str, chunk: str | None = None) -> int:
@@ -364,28 +325,20 @@ def _lua_line(message: str, chunk: str | None = None) -> int:
     return int(match.group(1)) if match else 1
 
 
-def _load_main(lua: Any, directory: Path, main: Path) -> list[Problem]:
+def _load_main(sandbox: Sandbox) -> list[Problem]:
     import lupa.lua53 as lupa
 
-    name = str(main)
+    name = str(sandbox.scheduler_dir / "main.lua")
     try:
-        sandbox, _ = _compile(lua, _SANDBOX_LUA, "sandbox")
-        sandbox(str(directory), 10_000_000)
-        chunk, error = _compile(lua, main.read_text(), "main.lua")
-        if error is not None:
-            return [Problem(name, _lua_line(str(error), "main.lua"), "lua", str(error))]
-        result = chunk()
+        stage, result = sandbox.load_main()
     except lupa.LuaError as exc:
-        return [Problem(name, _lua_line(str(exc), "main.lua"), "lua",
-                        f"loading main.lua failed: {exc}")]
-    if isinstance(result, tuple):
-        result = result[0] if result else None
-    if lupa.lua_type(result) != "table":
-        return [Problem(name, 1, "scheduler", "main.lua must return a table with a "
-                        "'scheduler' function")]
-    if lupa.lua_type(result["scheduler"]) != "function":
-        return [Problem(name, 1, "scheduler", "the table returned by main.lua has no "
-                        "'scheduler' function")]
+        stage, result = "load", exc
+    if stage == "load":
+        message = sandbox.shorten(result).split("\nstack traceback:", 1)[0]
+        return [Problem(name, _lua_line(message, "main.lua"), "lua",
+                        f"loading main.lua failed: {message}")]
+    if stage == "contract":
+        return [Problem(name, 1, "scheduler", result)]
     return []
 
 

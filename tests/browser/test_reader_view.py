@@ -82,7 +82,7 @@ def test_a_block_verified_on_the_lab_shows_its_badge_and_report_row(
     src = work / "src"
     shutil.copytree(REPO / "tests" / "roots" / "test-lab", src,
                     ignore=shutil.ignore_patterns("_build", "_verified"))
-    lab = f"deploydocs.lab-browser-{os.getpid()}"
+    lab = f"deploydocs.lab-t{os.getpid()}-browser"
     sphinx_build(src, work / "verify", DEPLOYDOCS_MODE="verify",
                  DEPLOYDOCS_LAB="tests.faults.ephemeral_lab:open_ephemeral_lab",
                  DEPLOYDOCS_FAULT_LAB=lab,

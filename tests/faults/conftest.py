@@ -1,7 +1,7 @@
 """Helpers of the fault tests: copies of their small projects, builds as subprocesses, polls.
 
 Each build runs ``sphinx-build`` in its own process (so a test can signal or kill it) against
-a docker lab named after the test process (``deploydocs.lab-faults-<pid>-<n>``), never a lab
+a docker lab named after the test process (``deploydocs.lab-t<pid>-faults<n>``), never a lab
 someone else uses. Lab tests FAIL (never skip) under ``CI=true`` when the lab cannot start.
 """
 
@@ -97,7 +97,7 @@ def docker_available() -> None:
 @pytest.fixture()
 def fault_lab(docker_available: None) -> Iterator[str]:
     """A lab name private to this test; whatever is left of it is removed afterwards."""
-    name = f"deploydocs.lab-faults-{os.getpid()}-{next(_counter)}"
+    name = f"deploydocs.lab-t{os.getpid()}-faults{next(_counter)}"
     yield name
     subprocess.run([sys.executable, "-m", "tools", "lab", "down", "--name", name],
                    cwd=REPO, capture_output=True)

@@ -62,8 +62,11 @@ def cli() -> None:
                    "installed into every node's /usr/local/bin.")
 @click.option("--no-lithos", is_flag=True,
               help="Do not build or install lithos (it is then reported absent).")
-def up(lab_name: str, tools_dir: Path | None, no_lithos: bool) -> None:
-    """Build what is missing and start node1..node3 (idempotent).
+@click.option("--nodes", type=click.IntRange(1, 32), default=None,
+              help="How many nodes (docker backend): default as many as the lab has, else 3. "
+                   "The tutorial needs node1..node3.")
+def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None) -> None:
+    """Build what is missing and start node1..node3, or node1..nodeN (idempotent).
 
     Ctrl-C (or SIGTERM) removes everything this run made; leftovers of a killed run are
     removed by the next `lab up` or `lab reap`.
@@ -85,7 +88,12 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool) -> None:
 
             from tools.lab.qemu import QemuLab
 
-            lab = QemuLab(lab_name) if _backend() == "qemu" else DockerLab(lab_name)
+            if _backend() == "qemu":
+                if nodes not in (None, 3):
+                    raise ValueError("the qemu backend always has three VMs (--nodes 3)")
+                lab = QemuLab(lab_name)
+            else:
+                lab = DockerLab(lab_name, nodes=nodes)
             record = lab.up(tools_dir=tools_dir, with_lithos=not no_lithos, progress=progress)
     except KeyboardInterrupt:
         console.print("interrupted: removed what this run had made")

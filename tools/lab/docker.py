@@ -1,8 +1,9 @@
-"""The docker backend: three nodes as containers on an internal Docker network.
+"""The docker backend: nodes (three unless told otherwise) as containers on an internal network.
 
 Every resource carries the label ``deploydocs.lab=<lab name>`` and a name
 starting with the lab name (default ``deploydocs.lab``): the network
-``<lab>-net`` and the containers ``<lab>-node1`` … ``<lab>-node3``. Each
+``<lab>-net`` and the containers ``<lab>-node1`` … ``<lab>-node3`` (``-nodeN`` for a lab
+of N nodes; ``lab up --nodes N``). Each
 resource also carries ``deploydocs.lab.run=<id of the lab up that made it>``,
 so an interrupted ``lab up`` removes exactly what it made.
 
@@ -43,7 +44,23 @@ from tools.lab.image import NodeImage, ensure_node_image, tools_archive
 from tools.lab.probe import parse_probe, probe_script
 from tools.machine_id import generate_machine_id
 
-NODE_NAMES = ("node1", "node2", "node3")
+DEFAULT_NODE_COUNT = 3
+MAX_NODE_COUNT = 32
+
+
+def node_names(count: int = DEFAULT_NODE_COUNT) -> tuple[str, ...]:
+    """The node names of a lab of *count* nodes.
+
+    >>> node_names(4)
+    ('node1', 'node2', 'node3', 'node4')
+    """
+    if not 1 <= count <= MAX_NODE_COUNT:
+        raise ValueError(f"a lab has 1 to {MAX_NODE_COUNT} nodes, not {count}")
+    return tuple(f"node{index}" for index in range(1, count + 1))
+
+
+NODE_NAMES = node_names()
+"""The nodes of the default lab, which the tutorial uses."""
 RUN_LABEL = f"{LAB_LABEL}.run"
 NODE_LABEL = f"{LAB_LABEL}.node"
 NODE_SECURITY = {
@@ -168,10 +185,17 @@ def _tar(entries: Iterable[tuple[str, bytes | str | None, int]]) -> bytes:
 class DockerLab:
     """Bring up, inspect, fault and remove one docker lab (by name)."""
 
-    def __init__(self, name: str = LAB_LABEL, client: docker.DockerClient | None = None) -> None:
+    def __init__(self, name: str = LAB_LABEL, client: docker.DockerClient | None = None,
+                 nodes: int | None = None) -> None:
+        """*nodes*: how many nodes ``up`` makes; by default as many as the lab already has
+        (from its record), else three."""
         self.name = state.validate_lab_name(name)
         self.client = client or connect()
         self.run_id = uuid.uuid4().hex[:12]
+        if nodes is None:
+            recorded = state.read_record(self.name).get("nodes") or {}
+            nodes = len(recorded) or DEFAULT_NODE_COUNT  # type: ignore[arg-type]
+        self.node_names = node_names(nodes)
 
     # -- names and labels -------------------------------------------------------------------
 
@@ -181,7 +205,7 @@ class DockerLab:
 
     def hosts(self) -> dict[str, DockerHost]:
         """The node hosts, by name."""
-        return {node: DockerHost(self.client, self.name, node) for node in NODE_NAMES}
+        return {node: DockerHost(self.client, self.name, node) for node in self.node_names}
 
     # -- up ---------------------------------------------------------------------------------
 
@@ -226,12 +250,13 @@ class DockerLab:
         public_key = key.with_suffix(".pub").read_bytes()
         previous = state.read_record(self.name)
         previous_nodes = previous.get("nodes", {}) if isinstance(previous, dict) else {}
-        progress(f"starting {', '.join(NODE_NAMES)}")
-        with ThreadPoolExecutor(max_workers=len(NODE_NAMES)) as pool:
+        self._remove_surplus_nodes(progress)
+        progress(f"starting {', '.join(self.node_names)}")
+        with ThreadPoolExecutor(max_workers=len(self.node_names)) as pool:
             futures = {
                 node: pool.submit(self._ensure_node, node, image, network, public_key,
                                   previous_nodes.get(node, {}))  # type: ignore[union-attr]
-                for node in NODE_NAMES
+                for node in self.node_names
             }
             try:
                 nodes = {node: future.result() for node, future in futures.items()}
@@ -272,6 +297,20 @@ class DockerLab:
         self.drop_default_route(node)
         self._install_tools_package(container)
         return {"id": container.id, "container": name, "machine_id": machine_id}
+
+    def _remove_surplus_nodes(self, progress: Progress) -> None:
+        """Remove node containers of this lab beyond its node count (after a bigger ``up``)."""
+        surplus = [
+            container for container in self.client.containers.list(
+                all=True, filters={"label": f"{LAB_LABEL}={self.name}"})
+            if container.labels.get(NODE_LABEL, "").startswith("node")
+            and "-" not in container.labels.get(NODE_LABEL, "")
+            and container.labels[NODE_LABEL] not in self.node_names
+        ]
+        for container in surplus:
+            progress(f"removing {container.name} (the lab now has {len(self.node_names)} nodes)")
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
 
     def _install_tools_package(self, container: Container) -> None:
         """Copy the current ``tools/`` package to /opt/deploydocs/tools (replacing the old)."""
@@ -421,9 +460,9 @@ class DockerLab:
         """Whether every node container of the record exists and runs."""
         record = state.read_record(self.name)
         nodes = record.get("nodes") or {}
-        if set(nodes) != set(NODE_NAMES):  # type: ignore[arg-type]
+        if set(nodes) != set(self.node_names):  # type: ignore[arg-type]
             return False
-        for node in NODE_NAMES:
+        for node in self.node_names:
             try:
                 container = self.client.containers.get(f"{self.name}-{node}")
             except docker.errors.NotFound:

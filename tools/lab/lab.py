@@ -126,7 +126,8 @@ class Lab:
 
 def open_lab(backend: str = "docker", *, inventory: Path | None = None,
              tools_dir: Path | None = None, start: bool = True, name: str = LAB_LABEL,
-             with_lithos: bool = True, progress: Callable[[str], None] = print) -> Lab:
+             with_lithos: bool = True, progress: Callable[[str], None] = print,
+             nodes: int | None = None) -> Lab:
     """Open the lab: bring the docker lab up (*start*) or attach to it, or read an inventory.
 
     :param backend: ``docker`` or ``ssh``.
@@ -134,6 +135,8 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
     :param tools_dir: a directory of real tool binaries installed on every docker node.
     :param start: for docker, run ``up`` (idempotent); otherwise the lab must already be up.
     :param name: the docker lab's name (prefix of its resources), default ``deploydocs.lab``.
+    :param nodes: for docker, how many nodes ``up`` makes (default: as many as the lab has,
+        else three).
     """
     if name == LAB_LABEL:
         workstation = Workstation()
@@ -142,7 +145,7 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
     if backend == "docker":
         from tools.lab.docker import DockerLab, LabError
 
-        docker_lab = DockerLab(name)
+        docker_lab = DockerLab(name, nodes=nodes)
         if start:
             docker_lab.up(tools_dir=tools_dir, with_lithos=with_lithos, progress=progress)
         elif not docker_lab.is_up():

@@ -160,10 +160,12 @@ def docker_lab_inventory(lab_name: str) -> Path:
     from tools.lab import state
     from tools.lab.docker import NODE_NAMES
 
+    recorded = state.read_record(lab_name).get("nodes") or {}
+    names = list(recorded) or list(NODE_NAMES)  # type: ignore[arg-type]
     directory = state.lab_dir(lab_name)
     key = state.client_key(lab_name)
     tables = []
-    for node in NODE_NAMES:
+    for node in names:
         tables.append(
             "[[host]]\n"
             f'name = "{node}"\naddress = "{node}"\nport = 22\nuser = "root"\n'

@@ -157,8 +157,12 @@ def forget_lab(name: str) -> None:
 
 
 def owner_of_test_lab(name: str) -> int | None:
-    """The pid in a per-process test lab's name (``deploydocs.lab-t<pid>[-what]``), else None."""
-    match = re.fullmatch(re.escape(LAB_LABEL) + r"-t(\d+)(?:-[a-z]+)?", name)
+    """The pid in a per-process test lab's name (``deploydocs.lab-t<pid>[-what]``), else None.
+
+    >>> owner_of_test_lab("deploydocs.lab-t42-faults3"), owner_of_test_lab("deploydocs.lab")
+    (42, None)
+    """
+    match = re.fullmatch(re.escape(LAB_LABEL) + r"-t(\d+)(?:-[a-z0-9]+)?", name)
     return int(match.group(1)) if match else None
 
 

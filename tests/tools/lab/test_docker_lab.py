@@ -189,3 +189,32 @@ def test_fingerprint_names_backend_os_tools_and_images(
         assert facts["os"].startswith("Debian GNU/Linux 12")
     assert fingerprint["images"] == lab_record["image"]
     assert str(fingerprint["images"]["tag"]).startswith("deploydocs.lab/node:")  # type: ignore[index]
+
+
+def test_a_lab_grows_and_shrinks_to_the_node_count_it_is_given() -> None:
+    from tools.lab.docker import DockerLab, node_names
+    from tools.lab.ssh import docker_lab_inventory
+
+    name = f"{TEST_LAB}-count"
+    try:
+        grown = open_lab("docker", name=name, nodes=2,
+                         progress=lambda _line: None)
+        assert grown.nodes == ["node1", "node2"]
+        assert grown.hosts["node2"].run("hostname").stdout.strip() == "node2"
+        assert 'name = "node2"' in docker_lab_inventory(name).read_text()
+        grown.close()
+        attached = open_lab("docker", name=name, start=False)  # the record says two
+        assert attached.nodes == ["node1", "node2"]
+        attached.close()
+        shrunk = open_lab("docker", name=name, nodes=1,
+                          progress=lambda _line: None)
+        assert shrunk.nodes == ["node1"]
+        lab = DockerLab(name)
+        containers = lab.client.containers.list(all=True, filters={"name": f"{name}-node"})
+        assert [c.name for c in containers] == [f"{name}-node1"]
+        assert lab.is_up()
+        shrunk.close()
+    finally:
+        DockerLab(name).down()
+    with pytest.raises(ValueError, match="1 to 32 nodes"):
+        node_names(0)

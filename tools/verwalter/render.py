@@ -39,20 +39,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.error import MarkedYAMLError
-
 from tools.lab.base import CommandResult, Host
 from tools.problems import Problem
+from tools.verwalter.render_file import (
+    COMMAND_VAR_RE,
+    RenderCommand,
+    RenderFile,
+    read_render_file,
+    unknown_variables,
+)
+from tools.verwalter.render_file import TEMPLATE_ENGINES as PARSED_ENGINES
 from tools.verwalter.schedule import role_vars
 
 VERWALTER_VERSION = "v0.13.4"
 TEMPLATE_ENGINES = {".hbs": "handlebars (pybars3)", ".handlebars": "handlebars (pybars3)",
                     ".tera": "tera, approximated with jinja2"}
-COMMAND_TAGS = {"RootCommand", "Cmd", "Sh", "Copy", "SplitText", "CleanFiles", "PeekLog",
-                "Condition"}
-_VAR = re.compile(r"\{\{\s*([\w\.]+)\s*\}\}")
 _RENDER_FILE = re.compile(r"\.render\.ya?ml$")
 _IGNORED = re.compile(r"^\.|~$|\.bak$|^#.*#$")
 
@@ -85,178 +86,37 @@ def expand(text: str, variables: Mapping[str, str]) -> str:
     >>> expand("{{ role }} {{files.p}} {{ node }}", {"role": "hello", "files.p": "/tmp/p"})
     'hello /tmp/p << unknown variable: node >>'
     """
-    return _VAR.sub(lambda m: variables.get(m.group(1),
+    return COMMAND_VAR_RE.sub(lambda m: variables.get(m.group(1),
                                             f"<< unknown variable: {m.group(1)} >>"), text)
 
 
 # --- render files -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RenderCommand:
-    """One tagged command of a render file."""
-
-    tag: str
-    value: Any
-    line: int
-
-
-@dataclass
-class RenderFile:
-    """A parsed ``*.render.yaml``: named templates and commands."""
-
-    path: Path
-    templates: dict[str, Path]
-    commands: list[RenderCommand]
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, TaggedScalar):
-        return node.value
-    if isinstance(node, CommentedMap):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, CommentedSeq):
-        return [_plain(v) for v in node]
-    return node
-
-
-def _tag_of(node: Any) -> str | None:
-    tag = getattr(node, "tag", None)
-    value = getattr(tag, "value", tag) if tag is not None else None
-    return str(value).lstrip("!") if value else None
-
-
 def parse_render_file(path: Path, rel: str | None = None
                       ) -> tuple[RenderFile | None, list[Problem]]:
-    """Parse one render file; every problem names file, line and key."""
-    name = rel or str(path)
-    problems: list[Problem] = []
-    try:
-        data = YAML(typ="rt").load(path.read_text())
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return None, [Problem(name, (mark.line + 1) if mark else 0, "yaml",
-                              str(exc.problem or exc).strip())]
-    if not isinstance(data, CommentedMap):
-        return None, [Problem(name, 1, "(top)", "must be a mapping with templates and commands")]
-    for key in data:
-        if key not in ("templates", "commands"):
-            problems.append(Problem(name, data.lc.key(key)[0] + 1, str(key), "unknown key"))
-    templates: dict[str, Path] = {}
-    raw_templates = data.get("templates")
-    if raw_templates is None:
-        raw_templates = CommentedMap()
-    elif not isinstance(raw_templates, CommentedMap):
-        problems.append(Problem(name, data.lc.key("templates")[0] + 1, "templates",
-                                "must be a mapping name -> file"))
-        raw_templates = CommentedMap()
-    for tname, tfile in raw_templates.items():
-        line = raw_templates.lc.key(tname)[0] + 1
-        target = path.parent / str(tfile)
-        if Path(str(tfile)).suffix not in TEMPLATE_ENGINES:
-            problems.append(Problem(name, line, f"templates.{tname}",
-                                    f"unknown or unsupported template type: {tfile}"))
-        elif not target.is_file():
-            problems.append(Problem(name, line, f"templates.{tname}", f"{tfile}: no such file"))
-        templates[str(tname)] = target
-    commands: list[RenderCommand] = []
-    raw_commands = data.get("commands")
-    if raw_commands is None:
-        raw_commands = CommentedSeq()
-    elif not isinstance(raw_commands, CommentedSeq):
-        problems.append(Problem(name, data.lc.key("commands")[0] + 1, "commands",
-                                "must be a list"))
-        raw_commands = CommentedSeq()
-    for index, item in enumerate(raw_commands):
-        line = raw_commands.lc.item(index)[0] + 1
-        key = f"commands[{index}]"
-        tag = _tag_of(item)
-        if tag not in COMMAND_TAGS:
-            problems.append(Problem(name, line, key, f"unknown command tag !{tag}"))
-            continue
-        command, message = _parse_command(tag, item, line, set(templates), nested=False)
-        if message:
-            problems.append(Problem(name, line, f"{key}.{tag}", message))
-            continue
-        for var in _unknown_variables(command.value, set(templates)):
-            problems.append(Problem(name, line, f"{key}.{tag}",
+    """Read one render file for render preview/apply; every problem names file, line and key.
+
+    The file is checked by :func:`tools.verwalter.render_file.read_render_file`;
+    on top of that a template must be one this module renders, and a command
+    variable verwalter_render does not expand is a warning.
+    """
+    render_file, problems = read_render_file(path, rel)
+    if render_file is None:
+        return None, problems
+    for tname, tfile in render_file.templates.items():
+        suffix = Path(tfile).suffix
+        if suffix in PARSED_ENGINES and suffix not in TEMPLATE_ENGINES:
+            problems.append(Problem(render_file.name, render_file.template_lines[tname],
+                                    f"templates.{tname}", f"{tfile}: {PARSED_ENGINES[suffix]} "
+                                    "templates are not supported by render preview"))
+    for command in render_file.all_commands():
+        for sub, var in unknown_variables(command, render_file.templates):
+            problems.append(Problem(render_file.name, command.line, f"{command.key}{sub}",
                                     f"{{{{ {var} }}}} is not expanded (only role and "
                                     "files.<template>): it stays as '<< unknown variable >>'",
                                     "warning"))
-        commands.append(command)
-    return RenderFile(path, templates, commands), problems
-
-
-def _parse_command(tag: str, item: Any, line: int, template_names: set[str],
-                   nested: bool) -> tuple[RenderCommand, str | None]:
-    value = _plain(item)
-    if tag == "Condition" and nested:
-        return RenderCommand(tag, value, line), "a Condition cannot contain a Condition"
-    if tag == "Condition" and isinstance(item, CommentedMap) and isinstance(
-            item.get("commands"), CommentedSeq):
-        inner_commands = []
-        for index, inner in enumerate(item["commands"]):
-            inner_tag = _tag_of(inner)
-            inner_line = item["commands"].lc.item(index)[0] + 1
-            if inner_tag not in COMMAND_TAGS:
-                return RenderCommand(tag, value, line), f"unknown command tag !{inner_tag}"
-            parsed, message = _parse_command(inner_tag, inner, inner_line, template_names, True)
-            if message:
-                return parsed, f"commands[{index}]: {message}"
-            inner_commands.append(parsed)
-        value["commands"] = inner_commands
-        return RenderCommand(tag, value, line), None
-    return RenderCommand(tag, value, line), _command_problem(tag, value, template_names)
-
-
-def _command_problem(tag: str, value: Any, template_names: set[str]) -> str | None:
-    if tag in ("RootCommand", "Cmd"):
-        if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
-            return "must be a non-empty list of strings"
-    elif tag in ("Sh", "PeekLog"):
-        if not isinstance(value, str):
-            return "must be a string"
-    elif tag == "Copy":
-        if not isinstance(value, dict):
-            return "needs dest (and src)"
-        extra = set(value) - {"src", "dest", "mode"}
-        if extra:
-            return f"unknown key(s) {sorted(extra)} (the destination key is `dest`)"
-        if "dest" not in value:
-            return "needs dest (and src)"
-    elif tag == "SplitText":
-        if not isinstance(value, dict) or not {"section", "validate", "dest"} <= set(value):
-            return "needs section, validate and dest"
-        for key in ("section", "validate"):
-            try:
-                re.compile(value[key])
-            except re.error as exc:
-                return f"{key}: bad regex: {exc}"
-    elif tag == "CleanFiles":
-        if not isinstance(value, dict) or not {"pattern", "keep-list"} <= set(value):
-            return "needs pattern and keep-list"
-    elif tag == "Condition":
-        return "needs dirs-changed and a list of commands"
-    return None
-
-
-def _unknown_variables(value: Any, template_names: set[str]) -> list[str]:
-    """``{{ x }}`` names verwalter_render leaves as ``<< unknown variable: x >>``."""
-    return [var for text in _strings(value) for var in _VAR.findall(text)
-            if var != "role" and not (var.startswith("files.")
-                                      and var[len("files."):] in template_names)]
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, RenderCommand):
-        return _strings(value.value)
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    return []
+    return render_file, problems
 
 
 def find_render_files(template_dir: Path) -> list[Path]:
@@ -569,17 +429,17 @@ def _render_role(tree: Path, schedule: Mapping[str, Any], hostname: str, role: s
         result.failed = "the templates or render files have errors (verwalter_render exits 10)"
         return result
     for render_file in parsed:
-        rel = str(render_file.path.relative_to(tree))
+        rel = render_file.name
         try:
-            outputs = {name: render_template(path, variables)
-                       for name, path in render_file.templates.items()}
+            outputs = {name: render_template(render_file.template_path(name), variables)
+                       for name in render_file.templates}
         except RenderError as exc:
             result.failed = str(exc)
             return result
         action = ActionRecord(rel, outputs)
         result.actions.append(action)
         if executor is None:
-            paths = {f"files.{n}": f"<{n}: rendered {render_file.templates[n].name}>"
+            paths = {f"files.{n}": f"<{n}: rendered {render_file.template_path(n).name}>"
                      for n in outputs}
         else:
             paths = {f"files.{n}": executor.write_temp(n, text) for n, text in outputs.items()}
@@ -609,10 +469,10 @@ def _validate_switched(render_file: RenderFile, outputs: Mapping[str, str],
     for command in render_file.commands:
         if command.tag in ("RootCommand", "Cmd") and len(command.value) >= 3 and \
                 Path(command.value[0]).name == "lithos_switch":
-            match = _VAR.fullmatch(command.value[2].strip())
+            match = COMMAND_VAR_RE.fullmatch(command.value[2].strip())
             name = match.group(1)[len("files."):] if match else None
             if name in outputs:
-                problems += validate(outputs[name], f"{render_file.path.name}:{name}")
+                problems += validate(outputs[name], f"{Path(render_file.name).name}:{name}")
     del expansions
     return problems
 

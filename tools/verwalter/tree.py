@@ -46,10 +46,7 @@ from tools.problems import Problem
 from tools.quire import (
     INVALID,
     TOP,
-    Enum,
-    Int,
     Mapping,
-    Seq,
     Str,
     Struct,
     check,
@@ -57,13 +54,9 @@ from tools.quire import (
     read_source,
 )
 from tools.verwalter.lua import Sandbox, open_sandbox
+from tools.verwalter.render_file import TEMPLATE_ENGINES, read_render_file, unknown_variables
 
-TEMPLATE_ENGINES = {
-    ".hbs": "handlebars", ".handlebars": "handlebars", ".tera": "tera",
-    ".trm": "trimmer", ".trimmer": "trimmer",
-}
 RUNTIME_EXTENSIONS = (".yaml", ".yml", ".json", ".txt")
-COMMAND_VAR_RE = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 REQUIRE_RE = re.compile(r"""\brequire\s*\(?\s*(["'])([^"']*)\1""")
 FORBIDDEN_LIB_RE = re.compile(r"(?<![\w.])(io|os)\s*\.\s*\w+")
 LUA_STANDARD_MODULES = frozenset(
@@ -94,122 +87,39 @@ def _walk(root: Path) -> Iterator[Path]:
 # --------------------------------------------------------------------------- render files
 
 
-def _regex(text: str) -> str | None:
-    try:
-        re.compile(text)
-    except re.error as exc:
-        return f"not a valid regular expression: {exc}"
-    return None
-
-
-def _render_commands(nested: bool) -> Enum:
-    options: dict[str, Any] = {
-        "RootCommand": Seq(Str(), min_length=1),
-        "Cmd": Seq(Str(), min_length=1),
-        "Sh": Str(),
-        "Copy": Struct({"src": Str(default="{{ tmp_file }}"), "dest": Str(),
-                        "mode": Int(optional=True)}),
-        "SplitText": Struct({"section": Str(validate=_regex), "validate": Str(validate=_regex),
-                             "src": Str(default="{{ tmp_file }}"), "dest": Str(),
-                             "mode": Int(optional=True)}),
-        "CleanFiles": Struct({"pattern": Str(), "keep-list": Str()}),
-        "PeekLog": Str(),
-    }
-    if nested:
-        options["Condition"] = Struct({"dirs-changed": Seq(Str()),
-                                       "commands": Seq(_render_commands(False))})
-    return Enum(options)
-
-
-RENDER_SCHEMA = Struct({
-    "templates": Mapping(Str()),
-    "commands": Seq(_render_commands(True)),
-})
-
 SANDBOX_SCHEMA = Struct({"log-dirs": Mapping(Str())})
-
-
-def _command_strings(command: Any) -> Iterator[tuple[str, str]]:
-    """(subkey, string) pairs of a checked render command, for variable checks."""
-    value = command.value
-    if command.tag in ("RootCommand", "Cmd"):
-        start = 1 if command.tag == "Cmd" else 0
-        for index, item in enumerate(value):
-            if index >= start:
-                yield f"[{index}]", item
-    elif command.tag in ("Sh", "PeekLog"):
-        yield "", value
-    elif command.tag in ("Copy", "SplitText"):
-        for key in ("src", "dest"):
-            yield f".{key}", value[key]
-    elif command.tag == "CleanFiles":
-        for key in ("pattern", "keep-list"):
-            yield f".{key}", value[key]
 
 
 def validate_render_config(text_or_path: str | Path, filename: str | None = None,
                            log_dirs: dict[str, str] | None = None) -> list[Problem]:
     """Every problem of a ``*.render.yaml``; template files are looked up next to it
     when a path is given. ``log_dirs`` (from ``sandbox/``) checks ``!PeekLog`` paths."""
-    text, name, problems = read_source(text_or_path, filename)
-    if text is None:
+    render_file, problems = read_render_file(text_or_path, filename)
+    if render_file is None:
         return problems
-    node, more = load(text, name)
-    problems += more
-    if any(p.severity == "error" for p in problems):
-        return problems
-    record, more = check(node, RENDER_SCHEMA, name)
-    problems += more
-    if record is INVALID:
-        return problems
-    base = text_or_path.parent if isinstance(text_or_path, Path) else None
-    declared = set(record["templates"])
-    for tname, tfile in record["templates"].items():
-        line = record["templates"].line_of(tname)
-        key = f"templates.{tname}"
-        suffix = Path(tfile).suffix
-        if tfile.startswith("/"):
-            problems.append(Problem(name, line, key, "template path must be relative to "
-                                    "this render file"))
-        elif suffix not in TEMPLATE_ENGINES:
-            problems.append(Problem(name, line, key, f"unknown template type {suffix!r} "
-                                    f"(use one of {', '.join(TEMPLATE_ENGINES)})"))
-        elif base is not None and not (base / tfile).is_file():
-            problems.append(Problem(name, line, key, f"template file {tfile!r} not found"))
-
-    def check_commands(commands: Any, prefix: str) -> None:
-        for index, command in enumerate(commands):
-            line = commands.lines[index]
-            key = f"{prefix}[{index}]"
-            if command.tag == "Copy" and "src" not in command.value.lines:
-                problems.append(Problem(name, line, key, "!Copy without src copies "
-                                        "'{{ tmp_file }}', which is never defined; set src",
-                                        "warning"))
-            if command.tag == "PeekLog":
-                path = command.value
-                if path.startswith("/"):
-                    problems.append(Problem(name, line, key, "!PeekLog takes a path relative "
-                                            "to a log-dirs entry of sandbox/"))
-                elif log_dirs is not None:
-                    first = path.split("/")[0]
-                    if "{{" not in first and first not in log_dirs:
-                        problems.append(Problem(name, line, key, f"{first!r} is not a "
-                                                "log-dirs name in sandbox/"))
-            if command.tag == "Condition":
-                check_commands(command.value["commands"], f"{key}.commands")
+    name = render_file.name
+    for command in render_file.all_commands():
+        line, key = command.line, command.key
+        if command.tag == "Copy" and "src" not in command.given:
+            problems.append(Problem(name, line, key, "!Copy without src copies "
+                                    "'{{ tmp_file }}', which is never defined; set src",
+                                    "warning"))
+        if command.tag == "PeekLog":
+            path = command.value
+            if path.startswith("/"):
+                problems.append(Problem(name, line, key, "!PeekLog takes a path relative "
+                                        "to a log-dirs entry of sandbox/"))
+            elif log_dirs is not None:
+                first = path.split("/")[0]
+                if "{{" not in first and first not in log_dirs:
+                    problems.append(Problem(name, line, key, f"{first!r} is not a "
+                                            "log-dirs name in sandbox/"))
+        for sub, var in unknown_variables(command, render_file.templates):
+            if var == "tmp_file" and sub == ".src":
                 continue
-            for sub, text in _command_strings(command):
-                for var in COMMAND_VAR_RE.findall(text):
-                    if var == "role" or (var.startswith("files.") and
-                                         var[len("files."):] in declared):
-                        continue
-                    if var == "tmp_file" and sub == ".src":
-                        continue
-                    problems.append(Problem(name, line, f"{key}{sub}", f"{{{{ {var} }}}} is "
-                                            "not available in commands: only {{ role }} and "
-                                            "{{ files.<template name> }} are"))
-
-    check_commands(record["commands"], "commands")
+            problems.append(Problem(name, line, f"{key}{sub}", f"{{{{ {var} }}}} is "
+                                    "not available in commands: only {{ role }} and "
+                                    "{{ files.<template name> }} are"))
     return problems
 
 

@@ -107,27 +107,38 @@ def test_undefined_variables_fail_in_tera_and_render_empty_in_handlebars(
     assert render.render_role(tree, schedule, "node1", "django").output("t") == "[]"
 
 
-@pytest.mark.parametrize(("render_yaml", "key", "line", "message"), [
-    ("templates: {}\ncommands:\n- !Copy {src: a, target: /b}\n", "commands[0].Copy", 3,
-     "unknown key(s) ['target']"),
-    ("commands:\n- !Shell 'x'\n", "commands[0]", 2, "unknown command tag !Shell"),
-    ("commands:\n- !Sh 'echo {{ node }}'\n", "commands[0].Sh", 2, "{{ node }} is not expanded"),
+@pytest.mark.parametrize(("render_yaml", "where", "message"), [
+    ("templates: {}\ncommands:\n- !Copy {src: a, target: /b}\n",
+     [(3, "commands[0].dest"), (3, "commands[0].target")], "is required"),
+    ("commands:\n- !Shell 'x'\n", [(2, "commands[0]")], "unknown tag !Shell"),
+    ("commands:\n- !Sh 'echo {{ node }}'\n", [(2, "commands[0]")],
+     "{{ node }} is not expanded"),
     ("commands:\n- !Condition\n  dirs-changed: [/a]\n  commands:\n  - !Sh '{{ x }}'\n",
-     "commands[0].Condition", 2, "{{ x }} is not expanded"),
-    ("commands:\n- !RootCommand []\n", "commands[0].RootCommand", 2, "non-empty list"),
-    ("templates:\n  x: x.jinja\n", "templates.x", 2, "unknown or unsupported template type"),
-    ("templates:\n  x: gone.hbs\n", "templates.x", 2, "gone.hbs: no such file"),
-    ("extra: 1\n", "extra", 1, "unknown key"),
+     [(5, "commands[0].commands[0]")], "{{ x }} is not expanded"),
+    ("commands:\n- !RootCommand []\n", [(2, "commands[0]")], "needs at least 1 item"),
+    ("templates:\n  x: x.jinja\n", [(2, "templates.x")], "unknown template type '.jinja'"),
+    ("templates:\n  x: gone.hbs\n", [(2, "templates.x")], "'gone.hbs' not found"),
+    ("extra: 1\n", [(1, "extra")], "unknown key"),
     ("commands:\n- !Condition\n  dirs-changed: [/a]\n  commands:\n  - !Condition {}\n",
-     "commands[0].Condition", 2, "cannot contain a Condition"),
+     [(5, "commands[0].commands[0]")], "unknown tag !Condition"),
 ])
 def test_bad_render_files_are_reported_with_file_line_and_key(
-        tmp_path: Path, render_yaml: str, key: str, line: int, message: str) -> None:
+        tmp_path: Path, render_yaml: str, where: list[tuple[int, str]], message: str) -> None:
     path = tmp_path / "x.render.yaml"
     path.write_text(render_yaml)
     _, problems = render.parse_render_file(path, "x.render.yaml")
-    assert [(p.file, p.line, p.key) for p in problems] == [("x.render.yaml", line, key)]
+    assert [(p.file, p.line, p.key) for p in problems] == [
+        ("x.render.yaml", line, key) for line, key in where]
     assert message in problems[0].message
+
+
+def test_trimmer_templates_are_valid_but_not_rendered(tmp_path: Path) -> None:
+    (tmp_path / "x.trm").write_text("## syntax: indent\n")
+    path = tmp_path / "x.render.yaml"
+    path.write_text("templates:\n  x: x.trm\n")
+    _, problems = render.parse_render_file(path, "x.render.yaml")
+    assert [(p.line, p.key, p.severity) for p in problems] == [(2, "templates.x", "error")]
+    assert "not supported by render preview" in problems[0].message
 
 
 def test_apply_runs_commands_in_order_and_copies_atomically(tmp_path: Path,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from tools.commands.report import exit_with_problems
 from tools.problems import errors
 from tools.vagga import (
     VaggaParams,
@@ -110,9 +111,4 @@ def check_deploy(vagga_yaml: Path, container: str, lithos_configs: tuple[Path, .
             mounts += list(model.volumes)
     if record is not None:
         problems += check_deploy_container(record, container, str(vagga_yaml), mounts)
-    if as_json:
-        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
-    else:
-        for problem in problems:
-            click.echo(str(problem))
-    sys.exit(1 if errors(problems) else 0)
+    exit_with_problems(problems, as_json)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from tools.problems import errors
+from tools.commands.report import exit_with_problems
 from tools.validate import KINDS, UsageError, validate_path
 
 EPILOG = f"""\b
@@ -63,9 +62,4 @@ def cli(paths: tuple[Path, ...], kind: str | None, sandbox: Path | None,
                                       run_scheduler=not no_run_scheduler)
         except UsageError as exc:
             _fail_usage(str(exc))
-    if as_json:
-        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
-    else:
-        for problem in problems:
-            click.echo(str(problem))
-    sys.exit(1 if errors(problems) else 0)
+    exit_with_problems(problems, as_json)

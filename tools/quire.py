@@ -430,6 +430,13 @@ class Schema:
         ctx.error(node.line, key, "must not be null")
         return INVALID
 
+    def default_or_null(self, node: Node, ctx: Checker, key: str) -> Any:
+        """A null scalar: the default when there is one and the null has no tag, else
+        what :meth:`null` says."""
+        if self.has_default and node.tag is None:
+            return self.default
+        return self.null(node, ctx, key)
+
 
 def _describe(node: Node) -> str:
     return {"map": "a mapping", "seq": "a list", "null": "null"}.get(
@@ -458,9 +465,7 @@ class Str(Schema):
 
     def check(self, node: Node, ctx: Checker, key: str) -> Any:
         if node.kind == "null":
-            if node.tag is None and self.has_default:
-                return self.default
-            return self.null(node, ctx, key)
+            return self.default_or_null(node, ctx, key)
         if node.kind != "scalar":
             ctx.error(node.line, key, f"must be a scalar, not {_describe(node)}")
             return INVALID
@@ -490,9 +495,7 @@ class Int(Schema):
 
     def check(self, node: Node, ctx: Checker, key: str) -> Any:
         if node.kind == "null":
-            if self.has_default and node.tag is None:
-                return self.default
-            return self.null(node, ctx, key)
+            return self.default_or_null(node, ctx, key)
         if node.kind != "scalar" or node.tag is not None:
             ctx.error(node.line, key, f"must be an integer, not {_describe(node)}")
             return INVALID
@@ -532,9 +535,7 @@ class Bool(Schema):
 
     def check(self, node: Node, ctx: Checker, key: str) -> Any:
         if node.kind == "null":
-            if self.has_default and node.tag is None:
-                return self.default
-            return self.null(node, ctx, key)
+            return self.default_or_null(node, ctx, key)
         if node.kind == "scalar" and node.tag is None and node.value in ("true", "false"):
             return node.value == "true"
         ctx.error(node.line, key, f"must be true or false, not {_describe(node)}")

@@ -35,6 +35,8 @@ Public API (stable, used by other modules):
 * the schema classes :class:`Struct`, :class:`Mapping`, :class:`Seq`,
   :class:`Str`, :class:`Int`, :class:`Bool`, :class:`Enum`, :class:`Anything`,
   and :func:`check` ``(node, schema, filename) -> (value, list[Problem])``
+* :func:`read_checked` ``(text_or_path, filename, schema) -> (value, filename, problems)``:
+  read, load and check in one go
 * :func:`dump` ``(data) -> str`` writing :class:`Tagged` values as local tags.
 
 >>> node, problems = load("size: 100Mi\\n_x: &a 1\\n", "f.yaml")
@@ -767,6 +769,23 @@ def check(node: Node | None, schema: Schema, filename: str,
         node = Node("null", None, None, 1)
     value = schema.check(node, ctx, key)
     return value, ctx.problems
+
+
+def read_checked(text_or_path: str | Path, filename: str | None, schema: Schema, *,
+                 include_dir: Path | None = None) -> tuple[Any, str, list[Problem]]:
+    """Read (:func:`read_source`), :func:`load` and :func:`check` one file against *schema*.
+
+    Returns ``(value, filename, problems)``; *value* is :data:`INVALID` when
+    the file cannot be read, does not parse, or does not fit the schema.
+    """
+    text, name, problems = read_source(text_or_path, filename)
+    if text is None:
+        return INVALID, name, problems
+    node, problems = load(text, name, include_dir=include_dir)
+    if any(p.severity == "error" for p in problems):
+        return INVALID, name, problems
+    value, more = check(node, schema, name)
+    return value, name, problems + more
 
 
 def plain(node: Node | None) -> Any:

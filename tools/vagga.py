@@ -46,10 +46,8 @@ from tools.quire import (
     Str,
     Struct,
     Tagged,
-    check,
     dump,
-    load,
-    read_source,
+    read_checked,
 )
 
 HASH8_RE = re.compile(r"^[0-9a-f]{8}$")
@@ -353,15 +351,9 @@ def _step_targets(container: Record) -> list[tuple[str, int]]:
 def parse_vagga(text_or_path: str | Path, filename: str | None = None
                 ) -> tuple[Record | None, list[Problem]]:
     """Parse and check a vagga.yaml; the record is None when it is invalid."""
-    text, name, problems = read_source(text_or_path, filename)
-    if text is None:
-        return None, problems
     include_dir = text_or_path.parent if isinstance(text_or_path, Path) else None
-    node, problems = load(text, name, include_dir=include_dir)
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    record, more = check(node, VAGGA_SCHEMA, name)
-    problems += more
+    record, name, problems = read_checked(text_or_path, filename, VAGGA_SCHEMA,
+                                          include_dir=include_dir)
     if record is INVALID:
         return None, problems
     problems += _cross_checks(record, name, include_dir)

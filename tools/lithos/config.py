@@ -52,9 +52,7 @@ from tools.quire import (
     Str,
     Struct,
     TagValue,
-    check,
-    load,
-    read_source,
+    read_checked,
 )
 
 __all__ = [
@@ -402,18 +400,6 @@ def in_ranges(ranges: list[tuple[int, int]], value: int) -> bool:
 # --------------------------------------------------------------------------- parsing
 
 
-def _load(text_or_path: str | Path, filename: str | None, schema: Schema
-          ) -> tuple[Any, str, list[Problem]]:
-    text, name, problems = read_source(text_or_path, filename)
-    if text is None:
-        return INVALID, name, problems
-    node, problems = load(text, name)
-    if any(p.severity == "error" for p in problems):
-        return INVALID, name, problems
-    value, more = check(node, schema, name)
-    return value, name, problems + more
-
-
 def _ranges(items: list[str]) -> list[tuple[int, int]]:
     return [r for r in (parse_range(i) for i in items) if r is not None]
 
@@ -421,7 +407,7 @@ def _ranges(items: list[str]) -> list[tuple[int, int]]:
 def parse_master(text_or_path: str | Path, filename: str | None = None
                  ) -> tuple[MasterConfig | None, list[Problem]]:
     """Parse and check a master config; the model is None when invalid."""
-    record, name, problems = _load(text_or_path, filename, MASTER_SCHEMA)
+    record, name, problems = read_checked(text_or_path, filename, MASTER_SCHEMA)
     if record is INVALID:
         return None, problems
     if not str(record["runtime-dir"]).startswith("/"):
@@ -444,7 +430,7 @@ def _sandbox_name(name: str) -> str:
 def parse_sandbox(text_or_path: str | Path, filename: str | None = None
                   ) -> tuple[SandboxConfig | None, list[Problem]]:
     """Parse and check a sandbox config; the model is None when invalid."""
-    record, name, problems = _load(text_or_path, filename, SANDBOX_SCHEMA)
+    record, name, problems = read_checked(text_or_path, filename, SANDBOX_SCHEMA)
     if record is INVALID:
         return None, problems
 
@@ -520,7 +506,7 @@ def _image_problem(image: str, levels: int | None) -> str | None:
 def parse_process(text_or_path: str | Path, filename: str | None = None
                   ) -> tuple[list[ProcessEntry] | None, list[Problem]]:
     """Parse and check a process config on its own (no sandbox)."""
-    record, name, problems = _load(text_or_path, filename, PROCESS_SCHEMA)
+    record, name, problems = read_checked(text_or_path, filename, PROCESS_SCHEMA)
     first_error = next((i for i, p in enumerate(problems) if p.severity == "error"), None)
     if first_error is not None:
         # lithos reads the whole file or nothing: say what that means, once
@@ -557,7 +543,7 @@ def _vars_in(text: str) -> list[str]:
 def parse_container(text_or_path: str | Path, filename: str | None = None
                     ) -> tuple[ContainerConfig | None, list[Problem]]:
     """Parse and check a container config on its own (no sandbox)."""
-    record, name, problems = _load(text_or_path, filename, CONTAINER_SCHEMA)
+    record, name, problems = read_checked(text_or_path, filename, CONTAINER_SCHEMA)
     if record is INVALID:
         return None, problems
 

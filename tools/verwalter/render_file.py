@@ -32,9 +32,7 @@ from tools.quire import (
     Str,
     Struct,
     TagValue,
-    check,
-    load,
-    read_source,
+    read_checked,
 )
 
 TEMPLATE_ENGINES = {
@@ -145,15 +143,7 @@ def read_render_file(text_or_path: str | Path, filename: str | None = None
     With a path, template files are looked up next to it. ``None`` when the
     YAML does not parse or the top is not a mapping.
     """
-    text, name, problems = read_source(text_or_path, filename)
-    if text is None:
-        return None, problems
-    node, more = load(text, name)
-    problems += more
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    record, more = check(node, RENDER_SCHEMA, name)
-    problems += more
+    record, name, problems = read_checked(text_or_path, filename, RENDER_SCHEMA)
     if record is INVALID:
         return None, problems
     path = text_or_path if isinstance(text_or_path, Path) else None

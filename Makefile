@@ -26,19 +26,31 @@ help:
 	@echo "make clean     remove build output"
 
 # Debian packages the lab and the tests drive for real (debootstrap builds
-# the node images, rsync pushes images, systemd-analyze checks units).
+# the node images, rsync pushes images, systemd-analyze checks units). The
+# tests also read the site in Debian's headless Chromium (browser tests).
 SYSTEM_PACKAGES := debootstrap rsync systemd
 SYSTEM_COMMANDS := /usr/sbin/debootstrap /usr/bin/rsync /usr/bin/systemd-analyze
+TEST_PACKAGES := $(SYSTEM_PACKAGES) chromium chromium-driver
+TEST_COMMANDS := $(SYSTEM_COMMANDS) /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: system-deps
-system-deps:
-	@missing=""; for c in $(SYSTEM_COMMANDS); do test -x $$c || missing=1; done; \
+# $(call install-missing,commands,packages): apt-get install the packages when a command is
+# missing (as root), else say what to install and stop.
+define install-missing
+	@missing=""; for c in $(1); do test -x $$c || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing $(SYSTEM_PACKAGES) from Debian"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
-	  else echo "missing system packages: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 2; fi; \
+	    echo "installing $(2) from Debian"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
+	  else echo "missing system packages: sudo apt-get install $(2)" >&2; exit 2; fi; \
 	fi
+endef
+
+.PHONY: system-deps test-deps
+system-deps:
+	$(call install-missing,$(SYSTEM_COMMANDS),$(SYSTEM_PACKAGES))
+
+test-deps:
+	$(call install-missing,$(TEST_COMMANDS),$(TEST_PACKAGES))
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,7 +76,7 @@ accept: $(STAMP) system-deps
 	DEPLOYDOCS_TOOLS_DIR=$(TOOLS_DIR) \
 	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/verify
 
-test: $(STAMP) system-deps
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -10,6 +10,7 @@ written. Under it, a badge: *verified* (date, lab fingerprint), *failed*,
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,7 @@ def describe_fingerprint(fp: Mapping[str, Any] | None) -> str:
     >>> describe_fingerprint({"backend": "docker", "nodes": {"node1": {
     ...     "os": "Debian GNU/Linux 12", "tools": {"lithos_tree": "0.18.4"}}},
     ...     "images": {"id": "sha256:0123456789abcdef0123"}})
-    'docker lab · Debian GNU/Linux 12 · lithos_tree 0.18.4 · image sha256:0123456789ab'
+    'docker lab · Debian GNU/Linux 12 · lithos 0.18.4 · image sha256:0123456789ab'
     """
     if not fp:
         return "unknown lab"
@@ -61,11 +62,36 @@ def describe_fingerprint(fp: Mapping[str, Any] | None) -> str:
         tools.update({str(k): str(v) for k, v in fp["tools"].items()})
     if systems:
         parts.append(", ".join(sorted(systems)))
-    parts.append(", ".join(f"{k} {v}" for k, v in sorted(tools.items())) or "no real tools")
+    parts.append(describe_tools(tools))
     images = fp.get("images")
     if isinstance(images, Mapping) and images.get("id"):
         parts.append(f"image {str(images['id'])[:19]}")
     return " · ".join(parts)
+
+
+def describe_tools(tools: Mapping[str, str]) -> str:
+    """Real tools by family (``lithos_check`` → lithos) with the versions they report.
+
+    A tool that prints no version (``present at …``) adds its family without one; the
+    full versions stay in the fingerprint the badge's tooltip shows.
+
+    >>> describe_tools({"lithos_check": "0.18.4", "lithos_crypt": "lithos_crypt 0.18.4",
+    ...                 "lithos_knot": "present at /usr/local/bin/lithos_knot",
+    ...                 "cantal-agent": "cantal-agent v0.6.10"})
+    'cantal-agent 0.6.10 · lithos 0.18.4'
+    >>> describe_tools({})
+    'no real tools'
+    """
+    families: dict[str, set[str]] = {}
+    for tool, version in tools.items():
+        found = re.search(r"\d+(?:\.\d+)+", str(version))
+        versions = families.setdefault(tool.split("_")[0], set())
+        if found:
+            versions.add(found.group(0))
+    if not families:
+        return "no real tools"
+    return " · ".join(f"{family} {', '.join(sorted(versions))}" if versions else family
+                      for family, versions in sorted(families.items()))
 
 
 def badge(view: View, what: str = "") -> nodes.paragraph:

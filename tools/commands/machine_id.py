@@ -52,7 +52,8 @@ def _backend_options(func):  # type: ignore[no-untyped-def]
                         help="SSH inventory (TOML) for --backend ssh.")(func)
     return click.option("--backend", type=click.Choice(["docker", "ssh", "qemu"]),
                         default="docker", show_default=True,
-                        help="Where the nodes are.")(func)
+                        envvar="DEPLOYDOCS_LAB_BACKEND",
+                        help="Where the nodes are (default from $DEPLOYDOCS_LAB_BACKEND).")(func)
 
 
 @click.group("machine-id")

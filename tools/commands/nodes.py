@@ -26,7 +26,8 @@ def node_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--backend``, ``--inventory``, ``--node`` (repeatable) and ``--json``."""
     options = [
         click.option("--backend", type=click.Choice(["docker", "ssh", "qemu"]),
-                     default="docker", show_default=True, help="Where the nodes are."),
+                     default="docker", show_default=True, envvar="DEPLOYDOCS_LAB_BACKEND",
+                     help="Where the nodes are (default from $DEPLOYDOCS_LAB_BACKEND)."),
         click.option("--inventory", type=click.Path(exists=True, dir_okay=False,
                                                     path_type=Path)),
         click.option("--node", "nodes", multiple=True, help="Only these nodes (repeatable)."),

@@ -138,10 +138,14 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
     :param nodes: for docker, how many nodes ``up`` makes (default: as many as the lab has,
         else three).
     """
+    # The qemu lab's nodes are reached by name from the workstation too (the ssh backend's
+    # would need an inventory there: its commands are given one explicitly).
+    station_backend = "qemu" if backend == "qemu" else "docker"
     if name == LAB_LABEL:
-        workstation = Workstation()
+        workstation = Workstation(backend=station_backend)
     else:  # a scratch directory of its own, so two labs' builds never share files
-        workstation = Workstation(DEFAULT_SCRATCH.parent / name / "workstation", lab_name=name)
+        workstation = Workstation(DEFAULT_SCRATCH.parent / name / "workstation", lab_name=name,
+                                  backend=station_backend)
     if backend == "docker":
         from tools.lab.docker import DockerLab, LabError
 

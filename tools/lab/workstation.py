@@ -42,12 +42,17 @@ class Workstation:
 
     name = "workstation"
 
-    def __init__(self, scratch: Path = DEFAULT_SCRATCH, lab_name: str = "") -> None:
+    def __init__(self, scratch: Path = DEFAULT_SCRATCH, lab_name: str = "",
+                 backend: str = "docker") -> None:
         self.scratch = Path(scratch).resolve()
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.lab_name = lab_name
         """The docker lab this workstation drives, when not the default one: exported as
         ``DEPLOYDOCS_LAB_NAME`` so ``python3 -m tools`` commands on it reach that lab."""
+        self.backend = backend
+        """The backend of the lab's nodes; when not docker it is exported as
+        ``DEPLOYDOCS_LAB_BACKEND``, the default of the commands' ``--backend`` option,
+        so the tutorial's ``python3 -m tools images push`` reaches the VMs of a qemu lab."""
 
     def environment(self) -> dict[str, str]:
         """The whole environment commands get."""
@@ -57,6 +62,8 @@ class Workstation:
         env = {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb"}
         if self.lab_name:
             env["DEPLOYDOCS_LAB_NAME"] = self.lab_name
+        if self.backend != "docker":
+            env["DEPLOYDOCS_LAB_BACKEND"] = self.backend
         return env
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:

@@ -402,16 +402,20 @@ class QemuLab:
 
     def _payload(self, lithos_bin: str | None, tools_dir: Path | None
                  ) -> tuple[Path, list[str]]:
-        """A tree with what every VM gets: ``tools/``, lithos, ``--tools-dir`` executables."""
+        """A tree with what every VM gets: ``tools/``, lithos, ``--tools-dir`` executables.
+
+        lithos goes to ``/usr/bin``, where the tutorial tells its reader to copy it and
+        where its systemd unit (``ExecStart=/usr/bin/lithos_tree``) looks for it; the
+        ``--tools-dir`` executables go to ``/usr/local/bin``.
+        """
         payload = Path(tempfile.mkdtemp(prefix="deploydocs.lab-payload-"))
         payload.chmod(0o755)
-        bins = payload / "usr" / "local" / "bin"
-        bins.mkdir(parents=True)
         extra: list[str] = []
-        sources = [(Path(lithos_bin), False)] if lithos_bin else []
+        sources = [(Path(lithos_bin), payload / "usr" / "bin", False)] if lithos_bin else []
         if tools_dir is not None:
-            sources.append((Path(tools_dir), True))
-        for directory, is_extra in sources:
+            sources.append((Path(tools_dir), payload / "usr" / "local" / "bin", True))
+        for directory, bins, is_extra in sources:
+            bins.mkdir(parents=True, exist_ok=True)
             for item in sorted(directory.iterdir()):
                 if item.is_file() and os.access(item, os.X_OK):
                     shutil.copy2(item, bins / item.name)

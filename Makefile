@@ -30,6 +30,11 @@ help:
 # tests also read the site in Debian's headless Chromium (browser tests).
 SYSTEM_PACKAGES := debootstrap rsync systemd
 SYSTEM_COMMANDS := /usr/sbin/debootstrap /usr/bin/rsync /usr/bin/systemd-analyze
+# The qemu lab (LAB=qemu) also runs qemu and makes its copy-on-write disks with qemu-img.
+ifeq ($(LAB),qemu)
+SYSTEM_PACKAGES += qemu-system-x86 qemu-utils
+SYSTEM_COMMANDS += /usr/bin/qemu-system-x86_64 /usr/bin/qemu-img
+endif
 TEST_PACKAGES := $(SYSTEM_PACKAGES) chromium chromium-driver
 TEST_COMMANDS := $(SYSTEM_COMMANDS) /usr/bin/chromium /usr/bin/chromedriver
 

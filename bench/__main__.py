@@ -3,7 +3,8 @@
 Names: ``session`` (per-command cost: persistent session, one ``docker exec`` per command,
 one ``ssh`` per command), ``render`` (render build cold and with nothing changed), ``labup``
 (``lab up`` with the base image cached; ``--cold`` also from nothing cached), ``verify`` (full
-tutorial verify on a fresh lab, then again with nothing changed), ``validators`` (files per
+tutorial verify on a fresh lab, then again with nothing changed; ``--lab qemu`` on the qemu
+VMs instead of the docker nodes), ``validators`` (files per
 second against a plain YAML parse). No name runs them all. Each benchmark measures both sides
 in the same run and reports their ratio. Labs used here are named ``deploydocs.lab-bench*`` so
 they never disturb a lab someone else is using.
@@ -127,9 +128,9 @@ def _lab_up(name: str, nodes: int = 3) -> float:
     return _timed(lambda: subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True))
 
 
-def _lab_down(name: str) -> None:
-    subprocess.run([sys.executable, "-m", "tools", "lab", "down", "--name", name],
-                   cwd=ROOT, capture_output=True, check=True)
+def _lab_down(name: str, backend: str = "docker") -> None:
+    subprocess.run([sys.executable, "-m", "tools", "lab", "down", "--backend", backend,
+                    "--name", name], cwd=ROOT, capture_output=True, check=True)
 
 
 def bench_labup(cold: bool) -> None:
@@ -173,9 +174,11 @@ def _copy_site(dest: Path) -> Path:
     return dest
 
 
-def _verify(src: Path, out: Path, lab_name: str) -> tuple[float, str, int]:
+def _verify(src: Path, out: Path, lab_name: str, backend: str = "docker"
+            ) -> tuple[float, str, int]:
     env = {**os.environ, "DEPLOYDOCS_MODE": "verify",
            "DEPLOYDOCS_LAB": "bench.lablink:open_bench_lab", "DEPLOYDOCS_BENCH_LAB": lab_name,
+           "DEPLOYDOCS_BENCH_BACKEND": backend,
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(src), str(out / "html"),
            "-d", str(out / "doctrees")]
@@ -188,20 +191,35 @@ def _verify(src: Path, out: Path, lab_name: str) -> tuple[float, str, int]:
     return elapsed, summary.replace(f"{src}/", ""), proc.returncode
 
 
-def bench_verify() -> None:
-    """The full tutorial verified on a fresh lab, then again with nothing changed."""
-    name = f"{BENCH_LAB}-verify"
-    _lab_down(name)
+def bench_verify(backend: str = "docker") -> None:
+    """The full tutorial verified on a fresh lab, then again with nothing changed.
+
+    *backend* ``qemu`` verifies on the VMs of a qemu lab (its own name, so no lab of
+    someone else is touched); the row then says which acceleration the VMs had.
+    """
+    name = f"{BENCH_LAB}-verify" + ("" if backend == "docker" else f"-{backend}")
+    _lab_down(name, backend)
     with tempfile.TemporaryDirectory() as tmp:
         src = _copy_site(Path(tmp) / "src")
         out = Path(tmp) / "out"
-        first, first_summary, first_rc = _verify(src, out, name)
-        second, second_summary, second_rc = _verify(src, out, name)
-    _lab_down(name)
-    record(f"tutorial verify: fresh lab (lab up included) {first:.1f} s, exit {first_rc}, "
+        first, first_summary, first_rc = _verify(src, out, name, backend)
+        where = _lab_description(name, backend)
+        second, second_summary, second_rc = _verify(src, out, name, backend)
+    _lab_down(name, backend)
+    record(f"tutorial verify{where}: fresh lab (lab up included) {first:.1f} s, exit {first_rc}, "
            f"summary: {first_summary}; nothing changed {second:.1f} s, exit {second_rc}, "
            f"blocks re-run: {blocks_rerun(second_summary)}, summary: {second_summary} "
            f"(ratio {first / second:.1f}x)")
+
+
+def _lab_description(name: str, backend: str) -> str:
+    """`` on qemu VMs (<accel>, ...)`` for a qemu lab, empty for docker."""
+    if backend != "qemu":
+        return ""
+    from tools.lab.qemu import MEMORY_MB, QemuLab
+
+    accel = QemuLab(name).record().get("accel", "unknown acceleration")
+    return f" on qemu VMs (3 VMs, {accel}, 1 vCPU / {MEMORY_MB} MiB each)"
 
 
 def blocks_rerun(summary: str) -> int | str:
@@ -293,6 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold", action="store_true",
                         help="labup: also from nothing cached (debootstrap, ~4 minutes)")
     parser.add_argument("--count", type=int, default=200, help="session: commands per side")
+    parser.add_argument("--lab", choices=("docker", "qemu"), default="docker",
+                        help="verify: the lab backend the tutorial runs on (default docker)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in NAMES]
     if unknown:
@@ -306,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "labup":
             bench_labup(args.cold)
         elif name == "verify":
-            bench_verify()
+            bench_verify(args.lab)
         elif name == "validators":
             bench_validators()
     if "session" in chosen:

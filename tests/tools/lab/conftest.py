@@ -42,15 +42,3 @@ def lab_record(lab: Lab) -> dict[str, object]:
 
     return state.read_record(TEST_LAB)
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the qemu lab's tests (``@pytest.mark.qemu``) unless ``LAB=qemu`` is set:
-    they boot three VMs, which takes minutes without KVM."""
-    import os
-
-    if os.environ.get("LAB") == "qemu":
-        return
-    qemu = [item for item in items if item.get_closest_marker("qemu")]
-    if qemu:
-        config.hook.pytest_deselected(items=qemu)
-        items[:] = [item for item in items if not item.get_closest_marker("qemu")]

@@ -248,6 +248,31 @@ def test_cli_pack_push_list_prune(tmp_path: Path) -> None:
     assert missing.exit_code == 2
 
 
+def test_cli_push_goes_to_every_node_at_once_and_reports_in_node_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each push waits at a barrier that only opens when all three have started."""
+    from tools.commands import images as images_command
+
+    root = make_tree(tmp_path / "root")
+    targets = [images.PushTarget.local(f"node{index}") for index in (1, 2, 3)]
+    monkeypatch.setattr(images_command, "_targets", lambda *_args: targets)
+    barrier = threading.Barrier(3, timeout=60)  # sequential pushes break it after 60 s
+
+    def push(source, target, image_dir, name):
+        barrier.wait()
+        if target.name == "node2":
+            raise images.ImageError("node2: rsync exited 12: connection lost")
+        return images.PushResult(target.name, name, "pushed", 0.1)
+
+    monkeypatch.setattr(images, "push_image", push)
+    result = CliRunner().invoke(main, ["images", "push", str(root), "--name", "app.1",
+                                       "--image-dir", str(tmp_path / "images")])
+    assert result.exit_code == 1, result.output
+    assert [line for line in result.output.splitlines() if line.startswith("node")] == [
+        "node1: pushed app.1", "node2: FAILED node2: rsync exited 12: connection lost",
+        "node3: pushed app.1"]
+
+
 @pytest.mark.slow
 def test_image_build_stand_in_makes_a_runnable_deploy_root(tmp_path: Path) -> None:
     """The real build: debootstrap (cached), pip install of the app's pins, vagga's layout."""

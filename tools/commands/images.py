@@ -102,25 +102,38 @@ def pack(root: Path, output: Path, compression: str) -> None:
 @_where_options
 def push(root: Path, image_name: str, image_dir: str, local: bool, backend: str,
          inventory: Path | None, nodes: tuple[str, ...], as_json: bool) -> None:
-    """Push image ROOT to every node: rsync to <name>.tmp, then rename to <name>."""
+    """Push image ROOT to every node: rsync to <name>.tmp, then rename to <name>.
+
+    The nodes are pushed to at the same time; one line per node, in node order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     if not root.is_dir():
         raise click.UsageError(f"{root}: no such directory")
     targets = _targets(local, backend, inventory, nodes)
+
+    def push_one(target: images.PushTarget) -> images.PushResult | images.ImageError:
+        try:
+            return images.push_image(root, target, image_dir, image_name)
+        except images.ImageError as exc:
+            return exc
+
+    names = ", ".join(target.name for target in targets)
+    with Console(stderr=True).status(f"pushing {image_name} to {names}"), \
+            ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
+        outcomes = list(pool.map(push_one, targets))
     results: dict[str, Any] = {}
     failed = False
-    console = Console(stderr=True)
-    for target in targets:
-        with console.status(f"pushing {image_name} to {target.name}"):
-            try:
-                done = images.push_image(root, target, image_dir, image_name)
-                results[target.name] = {"status": done.status, "seconds": round(done.duration, 2)}
-                line = f"{target.name}: {done.status} {image_name}"
-            except images.ImageError as exc:
-                if "usable image name" in str(exc):
-                    raise click.UsageError(str(exc)) from exc
-                failed = True
-                results[target.name] = {"status": "failed", "error": str(exc)}
-                line = f"{target.name}: FAILED {exc}"
+    for target, done in zip(targets, outcomes, strict=True):
+        if isinstance(done, images.ImageError):
+            if "usable image name" in str(done):
+                raise click.UsageError(str(done)) from done
+            failed = True
+            results[target.name] = {"status": "failed", "error": str(done)}
+            line = f"{target.name}: FAILED {done}"
+        else:
+            results[target.name] = {"status": done.status, "seconds": round(done.duration, 2)}
+            line = f"{target.name}: {done.status} {image_name}"
         if not as_json:
             click.echo(line)
     if as_json:

@@ -91,10 +91,10 @@ lab-up: $(STAMP) system-deps
 	$(BIN)/python -m tools lab up --backend $(LAB) $(if $(TOOLS_DIR),--tools-dir $(TOOLS_DIR)) $(if $(INVENTORY),--inventory $(INVENTORY))
 
 lab-status: $(STAMP)
-	$(BIN)/python -m tools lab status
+	$(BIN)/python -m tools lab status $(if $(filter qemu,$(LAB)),--backend qemu) $(if $(INVENTORY),--inventory $(INVENTORY))
 
 lab-down: $(STAMP)
-	$(BIN)/python -m tools lab down
+	$(BIN)/python -m tools lab down $(if $(filter qemu,$(LAB)),--backend qemu)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,8 +20,9 @@ from tests.tutorial.qemu_lab import LAB_NAME
 from tools.lab.probe import REAL_TOOLS
 
 REPO = Path(__file__).resolve().parents[2]
-SUMMARY_RE = re.compile(r"^deploydocs verify: (\d+) passed, (\d+) failed, (\d+) not run"
-                        r"(?: \((.*)\))?$")
+SUMMARY_RE = re.compile(r"^(?:deploydocs verify: )?(\d+) passed(?: \(\d+ from cache\))?, "
+                        r"(\d+) failed, (\d+) not run(?: \((.*)\))?$")
+"""A verify summary, as in ``summary.txt`` or (with its prefix) at the end of the build."""
 
 
 def _copy_site(dest: Path) -> Path:
@@ -41,6 +42,18 @@ def not_run_tools(reasons: str) -> list[str]:
             raise ValueError(f"not a missing real tool: {reason!r}")
         tools += match.group(1).split(", ")
     return tools
+
+
+def test_the_summary_of_a_verify_is_parsed_with_or_without_its_prefix() -> None:
+    line = ("91 passed, 0 failed, 27 not run (cantal-agent absent: 11 blocks; vagga absent: "
+            "9 blocks; verwalter, cantal-agent absent: 5 blocks; verwalter absent: 2 blocks)")
+    for text in (line, f"deploydocs verify: {line}"):
+        match = SUMMARY_RE.match(text)
+        assert match and match.groups()[:3] == ("91", "0", "27"), text
+        assert not_run_tools(match.group(4)) == [
+            "cantal-agent", "vagga", "verwalter", "cantal-agent", "verwalter"]
+    assert SUMMARY_RE.match("3 passed (3 from cache), 1 failed, 0 not run").groups() == (
+        "3", "1", "0", None)
 
 
 def test_not_run_reasons_are_read_as_missing_tools_or_refused() -> None:

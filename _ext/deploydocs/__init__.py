@@ -52,6 +52,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("deploydocs_tools_dir", "", "", types=(str,))
     app.add_config_value("deploydocs_strict", False, "", types=(bool,))
     app.add_config_value("deploydocs_cache", True, "", types=(bool,))
+    # Blocks marked :needs-internet: run only where the lab reaches the internet.
+    app.add_config_value("deploydocs_internet", False, "", types=(bool,))
     app.add_config_value("deploydocs_hosts", ["node1", "node2", "node3", "workstation"], "",
                          types=(list, tuple))
     app.add_config_value("deploydocs_secret_patterns", [], "", types=(list, tuple))

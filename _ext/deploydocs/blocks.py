@@ -56,6 +56,10 @@ class Options:
     normalize: tuple[str, ...] = ()
     unordered: bool = False
     stand_in: str = ""
+    instead_of: tuple[str, ...] = ()
+    """Real tools this (stand-in) block replaces: it is skipped when they did the job."""
+    needs_internet: str = ""
+    """What the block downloads; it is not run unless the lab reaches the internet."""
     # lab-file
     owner: str = "root:root"
     mode: int = 0o644

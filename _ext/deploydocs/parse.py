@@ -18,10 +18,10 @@ FAULT_ACTION = re.compile(r"^(stop|isolate|kill:.+)$")
 
 OPTION_NAMES: dict[Kind, tuple[str, ...]] = {
     Kind.RUN: ("session", "timeout", "exit", "wait-until", "capture", "requires", "hide",
-               "normalize", "unordered", "stand-in"),
+               "normalize", "unordered", "stand-in", "instead-of", "needs-internet"),
     Kind.FILE: ("hosts", "owner", "mode", "validate", "language", "requires", "hide",
-                "stand-in"),
-    Kind.CHECK: ("session", "timeout", "wait-until", "requires", "stand-in"),
+                "stand-in", "instead-of"),
+    Kind.CHECK: ("session", "timeout", "wait-until", "requires", "stand-in", "instead-of"),
     Kind.FAULT: ("action", "requires"),
     Kind.HEAL: ("action",),
 }
@@ -158,6 +158,17 @@ def parse_options(kind: Kind, raw: Mapping[str, str | None]) -> Options:
             values["captures"] = _captures(text)
         elif key in ("requires", "normalize"):
             values[key] = tuple(text.replace(",", " ").split())
+        elif key == "instead-of":
+            tools = tuple(text.replace(",", " ").split())
+            if not tools:
+                raise BlockSyntaxError("instead-of needs the real tool(s) the block stands in "
+                                       "for, e.g. verwalter", key=key)
+            values["instead_of"] = tools
+        elif key == "needs-internet":
+            if not text:
+                raise BlockSyntaxError("needs-internet needs to say what the block downloads",
+                                       key=key)
+            values["needs_internet"] = text
         elif key in ("hide", "unordered"):
             values[key] = True
         elif key == "stand-in":
@@ -177,6 +188,9 @@ def parse_options(kind: Kind, raw: Mapping[str, str | None]) -> Options:
             values["action"] = text
         elif key in ("owner", "validate", "language"):
             values[key] = text
+    if "instead_of" in values and "stand_in" not in values:
+        raise BlockSyntaxError("instead-of goes with stand-in: only a stand-in block runs "
+                               "instead of a real tool", key="instead-of")
     if kind is Kind.FAULT and "action" not in values:
         raise BlockSyntaxError("lab-fault needs :action: (stop, isolate, kill:<pattern>)",
                                key="action")

@@ -34,7 +34,7 @@ from deploydocs.records import (
     record_path,
     save_record,
 )
-from deploydocs.render import View, block_nodes, report_table
+from deploydocs.render import View, block_nodes, report_nodes
 from deploydocs.report import (
     failure_line,
     failure_message,
@@ -193,7 +193,8 @@ def _execute(app: Sphinx, env: Any, blocks: dict[str, list[Block]], st: BuildSta
         masker = Masker.from_config(cfg.deploydocs_secret_patterns, cfg.deploydocs_secret_env)
         runner = Runner(lab, block_id=lookup, previous=previous, masker=masker,
                         progress=lambda line: logger.info(f"deploydocs: {line}"),
-                        accept=st.mode is Mode.ACCEPT, use_cache=cfg.deploydocs_cache)
+                        accept=st.mode is Mode.ACCEPT, use_cache=cfg.deploydocs_cache,
+                        internet=cfg.deploydocs_internet)
         st.result = runner.run(st.plan)
         st.ran = True
     finally:
@@ -252,10 +253,11 @@ def _save_records(app: Sphinx, blocks: dict[str, list[Block]], st: BuildState,
 def doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Fill the placeholders of one document."""
     st = state(app)
+    lab_nodes = [h for h in app.config.deploydocs_hosts if h != "workstation"]
     for node in list(doctree.findall(lab_block)):
         block: Block = node["block"]
         view = view_of(app, docname, block, node["index"])
-        node.replace_self(block_nodes(block, view))
+        node.replace_self(block_nodes(block, view, lab_nodes))
     for node in list(doctree.findall(lab_report)):
         rows = []
         for doc in st.order or sorted(blocks_of(app.env)):
@@ -276,7 +278,7 @@ def doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None
         def link(target: str, docname: str = docname) -> str:
             return app.builder.get_relative_uri(docname, target)
 
-        content.append(report_table(rows, link))
+        content.extend(report_nodes(rows, link, html=app.builder.format == "html"))
         node.replace_self(content)
 
 

@@ -136,6 +136,10 @@ def describe(plan: Plan, relpath: Mapping[str, str] | None = None) -> list[str]:
             head += f" (requires {' '.join(block.options.requires)})"
         if block.options.stand_in:
             head += f" (stand-in {block.options.stand_in})"
+        if block.options.instead_of:
+            head += f" (skipped where real {' '.join(block.options.instead_of)} ran)"
+        if block.options.needs_internet:
+            head += f" (needs the internet: {block.options.needs_internet})"
         lines.append(head)
         if block.kind is Kind.RUN:
             lines.extend(f"       $ {c.text}" for c in block.commands)

@@ -122,6 +122,7 @@ class Runner:
         progress: Callable[[str], None] = lambda line: None,
         accept: bool = False,
         use_cache: bool = True,
+        internet: bool = False,
     ) -> None:
         self.lab = lab
         self.block_id = block_id
@@ -130,6 +131,11 @@ class Runner:
         self.progress = progress
         self.accept = accept
         self.use_cache = use_cache and not accept
+        self.internet = internet
+        """Whether the lab reaches the internet; blocks marked ``:needs-internet:`` run only
+        then (the docker and qemu labs never do)."""
+        self.real_runs: dict[tuple[str, str], BlockRecord] = {}
+        """(docname, tool) → the record of the page's latest block that requires *tool*."""
         self.captures: dict[str, str] = {}
         self.session_keys: dict[tuple[str, str], str] = {}
         self.stopped: dict[tuple[str, str, str], Block] = {}
@@ -268,6 +274,20 @@ class Runner:
                     absent.append(tool)
         return ", ".join(absent) + " absent" if absent else ""
 
+    def _done_by_real_tool(self, step: Step) -> str:
+        """Why a stand-in block is not needed ('' when it is): every real tool it stands in
+        for passed the latest block on this page that requires it."""
+        tools = step.block.options.instead_of
+        if not tools:
+            return ""
+        where = []
+        for tool in tools:
+            latest = self.real_runs.get((step.block.docname, tool))
+            if latest is None or latest.status != Status.PASSED:
+                return ""
+            where.append(f"{tool} at line {latest.lineno}")
+        return f"real {', '.join(tools)} ran instead ({'; '.join(where)})"
+
     def _run_block(self, step: Step) -> None:
         block = step.block
         sessions = [(h, block.session) for h in step.hosts]
@@ -279,9 +299,18 @@ class Runner:
             self._store(step, BlockRecord(**base, status=Status.NOT_RUN,
                                           reason=f"earlier block failed ({stopper.location})"))
             return
+        replaced_by = self._done_by_real_tool(step)
+        if replaced_by:
+            self._store(step, BlockRecord(**base, status=Status.SKIPPED, reason=replaced_by))
+            return
         missing = self._missing_tools(step)
         if missing:
             self._store(step, BlockRecord(**base, status=Status.NOT_RUN, reason=missing))
+            return
+        if block.options.needs_internet and not self.internet:
+            self._store(step, BlockRecord(
+                **base, status=Status.NOT_RUN,
+                reason=f"needs the internet: {block.options.needs_internet}"))
             return
         text, unknown = substitute("\n".join(block.content), self.captures)
         if unknown:
@@ -494,6 +523,8 @@ class Runner:
     def _store(self, step: Step, record: BlockRecord, quiet: bool = False) -> None:
         block = step.block
         self.result.records[(block.docname, record.block_id)] = record
+        for tool in block.options.requires:
+            self.real_runs[(block.docname, tool)] = record
         if quiet:
             return
         label = f"{record.status}{' (cached)' if record.cached else ''}"

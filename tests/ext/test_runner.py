@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import pytest
 from deploydocs.blocks import Block, Kind
-from deploydocs.parse import parse_block
+from deploydocs.parse import BlockSyntaxError, parse_block
 from deploydocs.plan import make_plan
-from deploydocs.records import cache_key
+from deploydocs.records import Status, cache_key
 from deploydocs.runner import Runner, substitute
 
 from tools.lab.base import CommandResult
@@ -183,3 +183,45 @@ def test_sigterm_during_a_run_still_heals(tmp_path: object) -> None:
         run([block(1, Kind.FAULT, "node2", action="isolate"), block(5)], lab, use_cache=False)
     assert lab.events[-1] == "heal node2 isolate"
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_stand_in_is_skipped_where_the_real_tool_did_the_job_and_runs_where_not() -> None:
+    real = block(1, requires="verwalter")
+    stand_in = block(5, **{"stand-in": "render-preview", "instead-of": "verwalter"})
+    with_tool = run([real, stand_in], ScriptedLab(tools_present={"verwalter": "v0.13.4"}),
+                    use_cache=False)
+    statuses = [r.status for r in with_tool.result.records.values()]
+    assert statuses == [Status.PASSED, Status.SKIPPED]
+    skipped = list(with_tool.result.records.values())[1]
+    assert skipped.reason == "real verwalter ran instead (verwalter at line 1)"
+    without = run([real, stand_in], ScriptedLab(), use_cache=False)
+    assert [r.status for r in without.result.records.values()] == [Status.NOT_RUN,
+                                                                   Status.PASSED]
+
+
+def test_a_stand_in_with_no_real_block_before_it_on_its_page_runs() -> None:
+    stand_in = block(5, **{"stand-in": "render-preview", "instead-of": "verwalter"})
+    runner = run([stand_in], ScriptedLab(tools_present={"verwalter": "v0.13.4"}),
+                 use_cache=False)
+    assert [r.status for r in runner.result.records.values()] == [Status.PASSED]
+
+
+def test_a_block_that_needs_the_internet_is_not_run_offline_with_what_it_downloads() -> None:
+    online_only = block(1, requires="vagga", **{"needs-internet": "the Ubuntu base image"})
+    lab = ScriptedLab(tools_present={"vagga": "v0.8.1"})
+    offline = run([online_only], lab, use_cache=False)
+    record = next(iter(offline.result.records.values()))
+    assert (record.status, record.reason) == (Status.NOT_RUN,
+                                              "needs the internet: the Ubuntu base image")
+    assert not [e for e in lab.events if e.startswith("session")]
+    online = run([online_only], ScriptedLab(tools_present={"vagga": "v0.8.1"}),
+                 use_cache=False, internet=True)
+    assert next(iter(online.result.records.values())).status == Status.PASSED
+    absent = run([online_only], ScriptedLab(), use_cache=False)
+    assert next(iter(absent.result.records.values())).reason == "vagga absent"
+
+
+def test_instead_of_without_stand_in_is_refused() -> None:
+    with pytest.raises(BlockSyntaxError) as error:
+        block(1, **{"instead-of": "verwalter"})
+    assert error.value.key == "instead-of"

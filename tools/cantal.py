@@ -4,7 +4,7 @@ Three jobs, all plain data in and out:
 
 * :class:`AgentOptions` → the ``cantal-agent`` argv (long flags only: the
   short ones collide upstream) and a systemd unit.
-* A small HTTP client (:func:`add_host`, :func:`all_peers`, :func:`all_metrics`,
+* A small HTTP client (:func:`add_host`, :func:`all_peers`, :func:`agent_metrics`,
   :func:`status`, :func:`wait_for_peers`) over :mod:`urllib`.
 * A reader of the metrics files an application writes under ``CANTAL_PATH``
   (``<path>.meta`` + ``<path>.values``, the format of cantal's "mmap
@@ -18,9 +18,11 @@ Three jobs, all plain data in and out:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import shlex
+import socket
 import struct
 import time
 import urllib.error
@@ -28,6 +30,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import cbor2
 
 from tools.problems import Problem
 
@@ -137,17 +141,47 @@ def _request(url: str, body: dict[str, Any] | None = None, timeout: float = 5) -
         raise CantalError(f"{url}: not JSON: {payload[:200]!r}") from exc
 
 
-def add_host(addr: str, agent: str = DEFAULT_URL, timeout: float = 5) -> None:
-    """Tell the agent at *agent* about a peer at *addr* (``ip:port``) so gossip joins them.
+def peer_address(peer: str, port: int = DEFAULT_PORT) -> str:
+    """``ip:port`` for *peer* (``name``, ``name:port``, ``ip`` or ``ip:port``).
 
-    The agent answers ``{"ok": true}`` without checking the peer answers;
-    use :func:`wait_for_peers` to see the join happen.
+    The agent takes only an IP address: given a host *name*, cantal-agent 0.6.10 drops the
+    connection without an answer. So names are looked up here (IPv4, as the agents gossip).
+
+    >>> peer_address("127.0.0.1")
+    '127.0.0.1:22682'
+    >>> peer_address("localhost:1234")
+    '127.0.0.1:1234'
     """
-    if ":" not in addr:
-        addr = f"{addr}:{DEFAULT_PORT}"
+    name, sep, port_text = peer.rpartition(":")
+    if not sep:
+        name, port_text = peer, str(port)
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise CantalError(f"{peer}: {port_text!r} is not a port")
+    try:
+        ipaddress.IPv4Address(name)
+        return f"{name}:{port_text}"
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(name, int(port_text), socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError as exc:
+        raise CantalError(f"{name}: cannot look up its address ({exc})") from exc
+    return f"{found[0][4][0]}:{port_text}"
+
+
+def add_host(addr: str, agent: str = DEFAULT_URL, timeout: float = 5) -> str:
+    """Tell the agent at *agent* about a peer at *addr* so gossip joins them.
+
+    *addr* is a host name or IP, with an optional ``:port``; a name is looked up first
+    (:func:`peer_address`). Returns the ``ip:port`` sent. The agent answers
+    ``{"ok": true}`` without checking the peer answers; use :func:`wait_for_peers` to see
+    the join happen.
+    """
+    addr = peer_address(addr)
     answer = _request(f"{agent.rstrip('/')}/add_host.json", {"addr": addr}, timeout)
     if not (isinstance(answer, dict) and answer.get("ok") is True):
         raise CantalError(f"add_host {addr}: unexpected answer {answer!r}")
+    return addr
 
 
 def all_peers(agent: str = DEFAULT_URL, timeout: float = 5) -> list[dict[str, Any]]:
@@ -158,9 +192,66 @@ def all_peers(agent: str = DEFAULT_URL, timeout: float = 5) -> list[dict[str, An
     return answer["peers"]
 
 
-def all_metrics(agent: str = DEFAULT_URL, timeout: float = 5) -> Any:
-    """Every local metric the agent collected (processes, cgroups, apps)."""
-    return _request(f"{agent.rstrip('/')}/all_metrics.json", timeout=timeout)
+@dataclass(frozen=True)
+class AgentMetric:
+    """One metric as the agent serves it: its key (labels), when it was read, its value."""
+
+    labels: dict[str, str]
+    timestamp_ms: int
+    kind: str
+    value: int | float | str | None
+
+    def as_dict(self) -> dict[str, object]:
+        """The metric as plain data, for ``--json``."""
+        return {"labels": self.labels, "timestamp_ms": self.timestamp_ms, "kind": self.kind,
+                "value": self.value}
+
+
+_VALUE_KINDS = {0: "state", 1: "counter", 2: "level", 3: "level"}
+"""cantal's value tags in ``all_metrics`` (``[tag, value]``), as 0.6.10 sends them: a state
+(``[timestamp, text]``), a counter, a signed integer level and a float level."""
+
+
+def decode_agent_metrics(payload: bytes) -> list[AgentMetric]:
+    """Decode ``/all_metrics.json``: despite its name cantal-agent 0.6.10 sends CBOR.
+
+    The answer is ``{"metrics": [[key, timestamp, [tag, value]], ...]}`` where each key is
+    itself a CBOR-encoded map of labels (``{"metric": "memory.MemTotal"}``, or the app's
+    labels plus ``pid`` for application metrics).
+
+    >>> import cbor2
+    >>> key = cbor2.dumps({"metric": "requests", "group": "http"})
+    >>> decode_agent_metrics(cbor2.dumps({"metrics": [[key, 5, [1, 3]]]}))[0].value
+    3
+    """
+    try:
+        data = cbor2.loads(payload)
+    except (cbor2.CBORDecodeError, ValueError, EOFError) as exc:
+        raise CantalError(f"all_metrics: not CBOR: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("metrics"), list):
+        raise CantalError(f"all_metrics: unexpected answer {str(data)[:200]}")
+    found = []
+    for item in data["metrics"]:
+        key, stamp, value = item
+        labels = cbor2.loads(key) if isinstance(key, bytes) else key
+        tag, raw = (value[0], value[1]) if isinstance(value, list) and len(value) > 1 else (
+            None, value)
+        if isinstance(raw, list):  # a state: [timestamp, text]
+            raw = raw[-1] if raw else None
+        found.append(AgentMetric({str(k): str(v) for k, v in dict(labels).items()},
+                                 int(stamp), _VALUE_KINDS.get(tag, f"type {tag}"), raw))
+    return found
+
+
+def agent_metrics(agent: str = DEFAULT_URL, timeout: float = 5) -> list[AgentMetric]:
+    """Every metric the agent collected (the node's, its processes' and the apps')."""
+    url = f"{agent.rstrip('/')}/all_metrics.json"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            payload = response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise CantalError(f"{url}: {exc}") from exc
+    return decode_agent_metrics(payload)
 
 
 def status(agent: str = DEFAULT_URL, timeout: float = 5) -> dict[str, Any]:

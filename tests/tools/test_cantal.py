@@ -8,6 +8,7 @@ stand-in for the agent.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cantal as cantal_py
+import cbor2
 import pytest
 from click.testing import CliRunner
 
@@ -162,6 +164,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/all_peers.json":
             self._send({"peers": self.peers})
+        elif self.path == "/all_metrics.json":
+            # As cantal-agent 0.6.10 serves it: CBOR, whatever the suffix says.
+            key = cbor2.dumps({"group": "http", "metric": "requests", "pid": "7"})
+            payload = cbor2.dumps({"metrics": [
+                [cbor2.dumps({"metric": "memory.MemTotal"}), 1000, [2, 1 << 30]],
+                [key, 1000, [1, 3]],
+                [cbor2.dumps({"state": "phase", "pid": "7"}), 1000, [0, [999, "serving"]]]]})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/cbor")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
         elif self.path == "/status.json":
             self._send({"version": "test", "num_peers": len(self.peers)})
         else:
@@ -170,7 +184,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.added.append(body)
-        self.peers.append({"id": "ab" * 16, "hostname": body["addr"].split(":")[0]})
+        ip = body["addr"].split(":")[0]
+        try:
+            ipaddress.IPv4Address(ip)
+        except ValueError:
+            # As real cantal-agent 0.6.10 does for a host name: no answer at all.
+            self.close_connection = True
+            return
+        self.peers.append({"id": "ab" * 16, "hostname": {"127.0.0.1": "localhost"}.get(ip, ip)})
         self._send({"ok": True})
 
     def _send(self, data: object) -> None:
@@ -198,10 +219,20 @@ def peers_api() -> Iterator[tuple[str, type[_Handler]]]:
 def test_add_host_posts_the_address_and_peers_show_up(
         peers_api: tuple[str, type[_Handler]]) -> None:
     url, handler = peers_api
-    cantal.add_host("node2", agent=url)
-    assert handler.added == [{"addr": "node2:22682"}]
-    assert cantal.peer_hostnames(cantal.wait_for_peers({"node2"}, agent=url, deadline=5)) == [
-        "node2"]
+    assert cantal.add_host("localhost", agent=url) == "127.0.0.1:22682"
+    assert handler.added == [{"addr": "127.0.0.1:22682"}]
+    assert cantal.peer_hostnames(cantal.wait_for_peers({"localhost"}, agent=url,
+                                                       deadline=5)) == ["localhost"]
+
+
+def test_a_peer_name_that_does_not_resolve_is_a_clear_error_and_nothing_is_sent(
+        peers_api: tuple[str, type[_Handler]]) -> None:
+    url, handler = peers_api
+    with pytest.raises(cantal.CantalError, match=r"no-such-node\.invalid: cannot look up"):
+        cantal.add_host("no-such-node.invalid", agent=url)
+    with pytest.raises(cantal.CantalError, match="is not a port"):
+        cantal.add_host("127.0.0.1:http", agent=url)
+    assert handler.added == []
 
 
 def test_wait_for_peers_names_what_is_missing_at_the_deadline(
@@ -234,10 +265,36 @@ def test_cli_argv_unit_and_metrics(tmp_path: Path, peers_api: tuple[str, type[_H
     active.close()  # type: ignore[attr-defined]
     assert runner.invoke(main, ["cantal", "metrics", str(tmp_path / "gone")]).exit_code == 2
     url, _ = peers_api
-    assert runner.invoke(main, ["cantal", "join", "node3", "--agent", url]).exit_code == 0
-    peers = runner.invoke(main, ["cantal", "peers", "--agent", url, "--expect", "node3"])
+    joined = runner.invoke(main, ["cantal", "join", "localhost", "--agent", url])
+    assert (joined.exit_code, joined.output) == (0, "added localhost (127.0.0.1:22682)\n")
+    peers = runner.invoke(main, ["cantal", "peers", "--agent", url, "--expect", "localhost"])
     assert peers.exit_code == 0, peers.output
-    assert "node3" in peers.output
+    assert "localhost" in peers.output
     missing = runner.invoke(main, ["cantal", "peers", "--agent", url, "--expect", "node9",
                                    "--wait", "0.2"])
     assert missing.exit_code == 1
+
+
+def test_agent_metrics_decode_the_cbor_the_agent_sends_and_filter_by_label(
+        peers_api: tuple[str, type[_Handler]]) -> None:
+    url, _ = peers_api
+    found = {m.labels.get("metric") or m.labels.get("state"): m
+             for m in cantal.agent_metrics(url)}
+    assert (found["requests"].kind, found["requests"].value) == ("counter", 3)
+    assert (found["memory.MemTotal"].kind, found["memory.MemTotal"].value) == ("level", 1 << 30)
+    assert (found["phase"].kind, found["phase"].value) == ("state", "serving")
+    runner = CliRunner()
+    shown = runner.invoke(main, ["cantal", "agent-metrics", "--agent", url,
+                                 "--label", "metric=requests"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output == '{"group": "http", "metric": "requests", "pid": "7"}\tcounter\t3\n'
+    none = runner.invoke(main, ["cantal", "agent-metrics", "--agent", url,
+                                "--label", "metric=nothing"])
+    assert (none.exit_code, none.output) == (1, "")
+    bad = runner.invoke(main, ["cantal", "agent-metrics", "--agent", url, "--label", "x"])
+    assert bad.exit_code == 2
+
+
+def test_an_answer_that_is_not_cbor_is_a_clear_error() -> None:
+    with pytest.raises(cantal.CantalError, match="all_metrics: not CBOR"):
+        cantal.decode_agent_metrics(b"\xff\xfe")

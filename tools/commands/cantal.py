@@ -71,13 +71,18 @@ def unit(binary: str, **kwargs: object) -> None:
 @click.option("--agent", default=cantal.DEFAULT_URL, show_default=True,
               help="The agent to tell (any node of the cluster).")
 def join(addresses: tuple[str, ...], agent: str) -> None:
-    """Tell one agent about peers (ADDRESS is host or host:port) so gossip joins them."""
+    """Tell one agent about peers (ADDRESS is a name or IP, optionally :port).
+
+    Names are looked up here: the agent itself only takes an IP address.
+    """
     for addr in addresses:
         try:
-            cantal.add_host(addr, agent)
+            sent = cantal.add_host(addr, agent)
         except cantal.CantalError as exc:
-            raise click.UsageError(str(exc)) from exc
-        click.echo(f"added {addr}")
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(2) from exc
+        click.echo(f"added {addr} ({sent})" if sent.split(":")[0] != addr.split(":")[0]
+                   else f"added {sent}")
 
 
 @cli.command("peers")
@@ -102,6 +107,39 @@ def peers(agent: str, expect: tuple[str, ...], wait: float, as_json: bool) -> No
         for peer in sorted(found, key=lambda p: str(p.get("hostname"))):
             click.echo(f"{peer.get('hostname')}\t{peer.get('primary_addr', '')}\t"
                        f"{peer.get('id')}")
+
+
+@cli.command("agent-metrics")
+@click.option("--agent", default=cantal.DEFAULT_URL, show_default=True)
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+              help="Only metrics with this label (repeatable), e.g. metric=requests.")
+@click.option("--json", "as_json", is_flag=True)
+def agent_metrics(agent: str, labels: tuple[str, ...], as_json: bool) -> None:
+    """The metrics an agent collected (its /all_metrics.json, which is CBOR), decoded.
+
+    Exit 1 when --label matches nothing.
+    """
+    wanted: dict[str, str] = {}
+    for item in labels:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            click.echo(f"error: --label {item!r}: expected KEY=VALUE", err=True)
+            raise SystemExit(2)
+        wanted[key] = value
+    try:
+        found = cantal.agent_metrics(agent)
+    except cantal.CantalError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from exc
+    found = [m for m in found if wanted.items() <= m.labels.items()]
+    found.sort(key=lambda m: json.dumps(m.labels, sort_keys=True))
+    if as_json:
+        click.echo(json.dumps([m.as_dict() for m in found], indent=2, sort_keys=True))
+    else:
+        for metric in found:
+            click.echo(f"{json.dumps(metric.labels, sort_keys=True)}\t{metric.kind}\t"
+                       f"{metric.value}")
+    raise SystemExit(0 if found else 1)
 
 
 @cli.command("metrics")

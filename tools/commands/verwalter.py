@@ -50,7 +50,14 @@ def cli() -> None:
 
 @cli.command("schedule-preview")
 @click.argument("tree", type=click.Path(path_type=Path))
-@click.option("--current-host", required=True, help="The node the scheduler runs on.")
+@click.option("--current-host", default=None,
+              help="The node the scheduler runs on (required unless --input is given).")
+@click.option("--input", "input_file", type=click.Path(path_type=Path),
+              help="JSON: a whole scheduler input, e.g. a real leader's /v1/scheduler_input; "
+                   "replaces --current-host, --peers, --parents, --actions, --now and runtime/.")
+@click.option("--compare", type=click.Path(path_type=Path),
+              help="JSON: a schedule to compare with, e.g. a real leader's /v1/schedule; "
+                   "exit 1 when they differ.")
 @click.option("--peers", default="", help="Other nodes' hostnames, comma separated.")
 @click.option("--peers-file", type=click.Path(path_type=Path),
               help="cantal's /all_peers.json output to take the peers from.")
@@ -63,12 +70,70 @@ def cli() -> None:
 @click.option("--output", type=click.Path(path_type=Path),
               help="Also write the schedule JSON here (for `verwalter render`).")
 @click.option("--json", "as_json", is_flag=True, help="Print schedule, log and problems as JSON.")
-def schedule_preview(tree: Path, current_host: str, peers: str, peers_file: Path | None,
+def schedule_preview(tree: Path, current_host: str | None, input_file: Path | None,
+                     compare: Path | None, peers: str, peers_file: Path | None,
                      parents: Path | None, actions: Path | None, now_ms: int | None,
                      timeout: float, output: Path | None, as_json: bool) -> None:
     """Schedule preview: run TREE/scheduler/v1/main.lua in Lua 5.3 and check its output."""
     if not (tree / "scheduler" / "v1" / "main.lua").is_file():
         raise click.UsageError(f"{tree}/scheduler/v1/main.lua:0: scheduler: no such file")
+    if input_file is not None:
+        recorded = read_json_file(input_file, "input")
+        if not isinstance(recorded, dict):
+            raise click.UsageError(f"{input_file}:1: input: expected a JSON object")
+        try:
+            result = sched.preview_input(tree, recorded, timeout)
+        except sched.SchedulerError as exc:
+            raise click.UsageError(f"{input_file}:1: input: {exc}") from exc
+    elif current_host is None:
+        raise click.UsageError("give --current-host (or a whole --input)")
+    else:
+        result = _preview_from_options(tree, current_host, peers, peers_file, parents,
+                                       actions, now_ms, timeout)
+    if output is not None and result.schedule is not None:
+        write_atomically(output, json.dumps(result.schedule, indent=2, sort_keys=True) + "\n")
+    differs = _compare_schedule(result.schedule, compare) if compare is not None else None
+    if as_json:
+        data = result.as_dict()
+        if differs is not None:
+            data["compared_with"] = {"file": str(compare), "same": not differs,
+                                     "differences": differs}
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        click.echo("schedule preview (stand-in for the verwalter leader's scheduler run)")
+        if result.error:
+            click.echo(f"error: {result.error}")
+        for host, roles in sorted(result.assignments().items()):
+            click.echo(f"{host}: {', '.join(roles) or '(no roles)'}")
+        for change in (result.schedule or {}).get("changes") or []:
+            click.echo(f"change: {change}")
+        for problem in result.problems:
+            click.echo(str(problem))
+        if differs is not None:
+            if differs:
+                click.echo(f"differs from {compare}:")
+                for line in differs:
+                    click.echo(f"  {line}")
+            else:
+                click.echo(f"same schedule as {compare}")
+    raise SystemExit(0 if result.ok and not differs else 1)
+
+
+def _compare_schedule(schedule: Any, compare: Path) -> list[str]:
+    """Where *schedule* differs from the one in *compare* ([] when they are equal).
+
+    *compare* may hold a bare schedule or verwalter's ``/v1/schedule`` answer, whose
+    ``data`` is the schedule.
+    """
+    other = read_json_file(compare, "compare")
+    if isinstance(other, dict) and {"data", "hash"} <= set(other):
+        other = other["data"]
+    return sched.schedule_differences(schedule, other)
+
+
+def _preview_from_options(tree: Path, current_host: str, peers: str, peers_file: Path | None,
+                          parents: Path | None, actions: Path | None, now_ms: int | None,
+                          timeout: float) -> sched.Preview:
     stamp = now_ms if now_ms is not None else sched.make_input(runtime={},
                                                                current_host="")["now"]
     peer_map = sched.peers_from_hostnames([p for p in peers.split(",") if p], stamp)
@@ -86,24 +151,9 @@ def schedule_preview(tree: Path, current_host: str, peers: str, peers_file: Path
     action_map = read_json_file(actions, "actions") if actions is not None else {}
     if not isinstance(action_map, dict):
         raise click.UsageError(f"{actions}:1: actions: expected an object")
-    result = sched.preview(tree, current_host=current_host, peers=peer_map,
-                           parents=parent_list, actions=action_map, now_ms=stamp,
-                           timeout=timeout)
-    if output is not None and result.schedule is not None:
-        write_atomically(output, json.dumps(result.schedule, indent=2, sort_keys=True) + "\n")
-    if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True))
-    else:
-        click.echo("schedule preview (stand-in for the verwalter leader's scheduler run)")
-        if result.error:
-            click.echo(f"error: {result.error}")
-        for host, roles in sorted(result.assignments().items()):
-            click.echo(f"{host}: {', '.join(roles) or '(no roles)'}")
-        for change in (result.schedule or {}).get("changes") or []:
-            click.echo(f"change: {change}")
-        for problem in result.problems:
-            click.echo(str(problem))
-    raise SystemExit(0 if result.ok else 1)
+    return sched.preview(tree, current_host=current_host, peers=peer_map,
+                         parents=parent_list, actions=action_map, now_ms=stamp,
+                         timeout=timeout)
 
 
 def _lithos_validator(sandbox: Path | None) -> Any:

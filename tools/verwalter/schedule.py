@@ -331,6 +331,29 @@ def _shadowed(schedule: Mapping[str, Any], host: str, role: str, file: str) -> l
     return problems
 
 
+def schedule_differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
+    """Every place where two schedules differ, as ``path: ours != theirs`` lines.
+
+    >>> schedule_differences({"nodes": {"a": 1, "b": 2}}, {"nodes": {"a": 1, "c": 2}})
+    ['nodes.b: 2 != (missing)', 'nodes.c: (missing) != 2']
+    """
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        found: list[str] = []
+        for key in sorted(set(ours) | set(theirs), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in theirs:
+                found.append(f"{where}: {json.dumps(ours[key], sort_keys=True)} != (missing)")
+            elif key not in ours:
+                found.append(f"{where}: (missing) != {json.dumps(theirs[key], sort_keys=True)}")
+            else:
+                found += schedule_differences(ours[key], theirs[key], where)
+        return found
+    if ours != theirs:
+        return [f"{path or '(top)'}: {json.dumps(ours, sort_keys=True)} != "
+                f"{json.dumps(theirs, sort_keys=True)}"]
+    return []
+
+
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
             type(None): "null"}.get(type(value), "a number")
@@ -365,6 +388,31 @@ class Preview:
         nodes = (self.schedule or {}).get("nodes") or {}
         return {host: sorted((node or {}).get("roles") or {}) for host, node in nodes.items()
                 if isinstance(node, dict)}
+
+
+def preview_input(tree: Path, scheduler_input: Mapping[str, Any],
+                  timeout: float = DEFAULT_TIMEOUT) -> Preview:
+    """Run the tree's scheduler on a whole recorded input, as verwalter gave it.
+
+    *scheduler_input* is what a real leader serves at ``/v1/scheduler_input``
+    (runtime, peers, parents and all), so the result can be compared with the
+    schedule that leader made (``/v1/schedule``'s ``data``).
+    """
+    data = dict(scheduler_input)
+    missing = [key for key in ("current_host", "runtime", "peers") if key not in data]
+    if missing:
+        raise SchedulerError(f"the scheduler input lacks {', '.join(missing)}")
+    result = Preview(input=data)
+    try:
+        run = run_scheduler(tree / "scheduler" / "v1", data, timeout)
+    except SchedulerError as exc:
+        result.error = str(exc)
+        return result
+    result.schedule, result.log = run.schedule, run.log
+    current = str(data["current_host"])
+    hosts = {current} | {str(p.get("hostname")) for p in (data["peers"] or {}).values()}
+    result.problems += check_schedule(run.schedule, tree, hosts, current)
+    return result
 
 
 def preview(tree: Path, *, current_host: str, peers: Mapping[str, Any] | None = None,

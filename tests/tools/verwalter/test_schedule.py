@@ -217,3 +217,33 @@ def test_cli_schedule_preview(tmp_path: Path) -> None:
     assert "parents.json:1:" in usage.output
     assert runner.invoke(main, ["verwalter", "schedule-preview", str(tmp_path / "none"),
                                 "--current-host", "n"]).exit_code == 2
+
+
+def test_a_recorded_input_gives_the_schedule_and_a_comparison_names_each_difference(
+        tmp_path: Path) -> None:
+    recorded = sched.make_input(runtime=sched.load_runtime(FIXTURE / "runtime")[0],
+                                current_host="node1", peers=PEERS, now_ms=5000)
+    (tmp_path / "input.json").write_text(json.dumps(recorded))
+    expected = sched.preview_input(FIXTURE, recorded).schedule
+    # As a real leader serves it: /v1/schedule wraps the schedule in "data".
+    (tmp_path / "same.json").write_text(json.dumps({"data": expected, "hash": "x",
+                                                    "timestamp": 1, "origin": "y"}))
+    other = json.loads(json.dumps(expected))
+    other["nodes"]["node3"]["roles"]["django"]["daemons"]["web"]["instances"] = 7
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    runner = CliRunner()
+    base = ["verwalter", "schedule-preview", str(FIXTURE), "--input", str(tmp_path / "input.json")]
+    same = runner.invoke(main, [*base, "--compare", str(tmp_path / "same.json")])
+    assert same.exit_code == 0, same.output
+    assert f"same schedule as {tmp_path / 'same.json'}" in same.output
+    differs = runner.invoke(main, [*base, "--compare", str(tmp_path / "other.json")])
+    assert differs.exit_code == 1
+    assert "nodes.node3.roles.django.daemons.web.instances: 2 != 7" in differs.output
+
+
+def test_a_recorded_input_without_peers_is_refused_with_the_file_named(tmp_path: Path) -> None:
+    (tmp_path / "input.json").write_text(json.dumps({"current_host": "node1"}))
+    result = CliRunner().invoke(main, ["verwalter", "schedule-preview", str(FIXTURE),
+                                       "--input", str(tmp_path / "input.json")])
+    assert result.exit_code == 2
+    assert "input.json:1: input: the scheduler input lacks runtime, peers" in result.output

@@ -1,15 +1,19 @@
 """Fill the placeholders: each block shows its output and a provenance badge.
 
-What the reader sees for a ``lab-run`` block: the commands with ``$``
-prompts and, when the block's record is valid and passed, the output
-observed on the lab (raw, never normalized); otherwise the output as
-written. Under it, a badge: *verified* (date, lab fingerprint), *failed*,
-*not run* (reason) or *never verified* (no record, or the block changed).
+What the reader sees for a ``lab-run`` block: a label naming the machine(s)
+it runs on, the commands with ``$`` prompts and, when the block's record is
+valid and passed, the output observed on the lab (raw, never normalized);
+otherwise the output as written. Under it, a badge: *verified* (date, lab
+fingerprint), *failed*, *not run* (hosts, reason) or *never verified* (no
+record, or the block changed). The badge's tooltip lists every real tool of
+the lab with its version and the start of its binary's sha256.
+
+The report page gets a chart (:mod:`deploydocs.chart`), a *Lab* section and
+the table of every block.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +22,16 @@ from typing import Any
 from docutils import nodes
 
 from deploydocs.blocks import Block, Kind
-from deploydocs.records import BlockRecord, Status
+from deploydocs.chart import chart_html, chart_summary, tally
+from deploydocs.records import BlockRecord, Status, fingerprint_id
+from deploydocs.report import lab_lines
 
 BADGE_CLASS = "deploydocs-badge"
+HOST_CLASS = "deploydocs-host"
+DEFAULT_NODES = ("node1", "node2", "node3")
+"""The lab's nodes when a block has no record to tell (the default ``deploydocs_hosts``)."""
+WORKSTATION = "workstation"
+SKIPPED = getattr(Status, "SKIPPED", "skipped")
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,9 @@ def describe_fingerprint(fp: Mapping[str, Any] | None) -> str:
         systems.add(str(fp["os"]))
     if isinstance(fp.get("tools"), Mapping):
         tools.update({str(k): str(v) for k, v in fp["tools"].items()})
+    workstation = fp.get("workstation")
+    if isinstance(workstation, Mapping) and isinstance(workstation.get("tools"), Mapping):
+        tools.update({str(k): str(v) for k, v in workstation["tools"].items()})
     if systems:
         parts.append(", ".join(sorted(systems)))
     parts.append(describe_tools(tools))
@@ -67,6 +81,67 @@ def describe_fingerprint(fp: Mapping[str, Any] | None) -> str:
     if isinstance(images, Mapping) and images.get("id"):
         parts.append(f"image {str(images['id'])[:19]}")
     return " · ".join(parts)
+
+
+def fingerprint_tooltip(fp: Mapping[str, Any] | None) -> str:
+    """The badge's tooltip: the lab line by line, each real tool with version and sha256.
+
+    >>> print(fingerprint_tooltip({"backend": "docker", "nodes": {
+    ...     "node1": {"os": "Debian", "tools": {"cantal-agent": "v0.6.10"},
+    ...               "sha256": {"cantal-agent": "1a2b3c4d5e6f" + "9" * 52}},
+    ...     "node2": {"os": "Debian", "tools": {"cantal-agent": "v0.6.10"},
+    ...               "sha256": {"cantal-agent": "1a2b3c4d5e6f" + "9" * 52}}}}))
+    docker lab: Debian on node1 node2
+    cantal-agent 0.6.10 (sha256 1a2b3c4d5e6f) on node1 node2
+    fingerprint b352d5afada1
+    """
+    if not fp:
+        return "unknown lab: no fingerprint recorded"
+    return "\n".join([*lab_lines(fp), f"fingerprint {fingerprint_id(fp)}"])
+
+
+def describe_hosts(hosts: Sequence[str], lab_nodes: Sequence[str] = DEFAULT_NODES) -> str:
+    """Where a block runs, for its label: ``on node1``, ``on every node (…)``.
+
+    *hosts* may hold ``all`` (every one of *lab_nodes*); naming every node
+    counts the same.
+
+    >>> describe_hosts(["node1"])
+    'on node1'
+    >>> describe_hosts(["all"])
+    'on every node (node1 node2 node3)'
+    >>> describe_hosts(["workstation"])
+    'on the workstation'
+    >>> describe_hosts(["node2", "node1"], ["node1", "node2"])
+    'on every node (node1 node2)'
+    >>> describe_hosts(["node1", "node3", "workstation"])
+    'on node1, node3 and the workstation'
+    """
+    named = [h for h in hosts if h not in ("all", WORKSTATION)]
+    parts: list[str] = []
+    if "all" in hosts or (lab_nodes and len(named) > 1 and set(named) == set(lab_nodes)):
+        parts.append(f"every node ({' '.join(lab_nodes)})")
+        named = [h for h in named if h not in lab_nodes]
+    parts.extend(dict.fromkeys(named))
+    if WORKSTATION in hosts:
+        parts.append(f"the {WORKSTATION}")
+    if not parts:
+        return "on no host"
+    if len(parts) == 1:
+        return f"on {parts[0]}"
+    return f"on {', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def host_label(block: Block, record: BlockRecord | None,
+               lab_nodes: Sequence[str] = DEFAULT_NODES) -> nodes.paragraph:
+    """The small caption above a block naming its machine(s).
+
+    ``all`` is spelt out with the nodes the record ran on when there is a
+    record, else with *lab_nodes*.
+    """
+    ran_on = [h for h in record.hosts if h != WORKSTATION] if record else []
+    text = describe_hosts(block.hosts, ran_on or lab_nodes)
+    return nodes.paragraph(text, text, classes=[HOST_CLASS])
 
 
 def describe_tools(tools: Mapping[str, str]) -> str:
@@ -111,12 +186,14 @@ def badge(view: View, what: str = "") -> nodes.paragraph:
         head = f"✔{what} verified {date} on {where} ({record.duration:.1f}s) against "
     elif status == Status.FAILED:
         head = f"✘{what} failed {date} on {where}: {record.reason} — lab: "
+    elif status == SKIPPED:
+        head = f"↷{what} skipped {date} on {where}: {record.reason} — lab: "
     else:
-        head = f"◌{what} not run {date}: {record.reason} — lab: "
+        head = f"◌{what} not run {date} on {where}: {record.reason} — lab: "
     para += nodes.inline(head, head)
     summary = describe_fingerprint(view.fingerprint)
-    full = json.dumps(view.fingerprint or {}, sort_keys=True, default=str)
-    para += nodes.abbreviation(summary, summary, explanation=full)
+    para += nodes.abbreviation(summary, summary,
+                               explanation=fingerprint_tooltip(view.fingerprint))
     if record.stand_in:
         extra = f" · stand-in: {record.stand_in}"
         para += nodes.inline(extra, extra)
@@ -143,8 +220,13 @@ def run_text(block: Block, outputs: Sequence[str] | None) -> str:
     return "\n".join(lines)
 
 
-def block_nodes(block: Block, view: View) -> list[nodes.Node]:
-    """The nodes that replace one block's placeholder."""
+def block_nodes(block: Block, view: View,
+                lab_nodes: Sequence[str] = DEFAULT_NODES) -> list[nodes.Node]:
+    """The nodes that replace one block's placeholder.
+
+    *lab_nodes* are the lab's nodes, which ``all`` stands for in a block's
+    label when its record does not say.
+    """
     if block.options.hide:
         return []
     if block.kind is Kind.CHECK:
@@ -153,6 +235,8 @@ def block_nodes(block: Block, view: View) -> list[nodes.Node]:
         return [badge(view, f"{count} state check{'s' * (count != 1)}")]
     record = view.record
     result: list[nodes.Node] = []
+    if block.kind in (Kind.RUN, Kind.FILE):
+        result.append(host_label(block, record, lab_nodes))
     if block.kind is Kind.RUN:
         outputs = None
         if record is not None and record.status == Status.PASSED and record.outputs:
@@ -165,12 +249,11 @@ def block_nodes(block: Block, view: View) -> list[nodes.Node]:
                                               sorted(record.captures.items()))
             result.append(nodes.paragraph(text, text, classes=["deploydocs-captures"]))
     elif block.kind is Kind.FILE:
-        hosts = " ".join(block.hosts)
-        caption = f"{block.argument} on {hosts} ({block.options.owner}, {block.options.mode:04o})"
-        result.append(nodes.paragraph(caption, "", nodes.literal(block.argument, block.argument),
-                                      nodes.Text(f" on {hosts} ({block.options.owner}, "
-                                                 f"{block.options.mode:04o})"),
-                                      classes=["deploydocs-file"]))
+        # The host label above names the machines; this line says what the file is.
+        rights = f" ({block.options.owner}, {block.options.mode:04o})"
+        result.append(nodes.paragraph(block.argument + rights, "",
+                                      nodes.literal(block.argument, block.argument),
+                                      nodes.Text(rights), classes=["deploydocs-file"]))
         text = "\n".join(block.content)
         literal = nodes.literal_block(text, text)
         literal["language"] = block.options.language or "text"
@@ -186,6 +269,62 @@ def block_nodes(block: Block, view: View) -> list[nodes.Node]:
 
 
 Row = tuple[str, Block, View]
+
+
+def report_nodes(rows: Sequence[Row], link: Callable[[str], str], *,
+                 html: bool = True) -> list[nodes.Node]:
+    """What the ``lab-report`` shows after its summary: the chart, the lab, the table.
+
+    With *html* the chart is inline SVG (a raw HTML node); other builders get
+    its summary in words.
+    """
+    return [chart_node(rows, html=html), lab_section(rows), report_table(rows, link)]
+
+
+def chart_node(rows: Sequence[Row], *, html: bool = True) -> nodes.Node:
+    """The per-page chart of *rows*: raw SVG for HTML, a paragraph of text otherwise."""
+    data = tally((doc, view.status, (view.record.reason if view.record else view.note))
+                 for doc, _, view in rows)
+    if html:
+        return nodes.raw("", chart_html(data), format="html")
+    text = chart_summary(data)
+    return nodes.paragraph(text, text, classes=["deploydocs-chart"])
+
+
+def lab_section(rows: Sequence[Row]) -> nodes.container:
+    """The *Lab* part of the report: every lab the shown records ran against, tool by tool.
+
+    One entry per fingerprint (most blocks first), each naming the backend, the
+    systems, the image and one line per real tool: version, sha256 (first 12
+    hex digits) and the hosts holding that binary.
+    """
+    box = nodes.container(classes=["deploydocs-lab"])
+    box += nodes.rubric("Lab", "Lab")
+    labs: dict[str, tuple[Mapping[str, Any], list[BlockRecord]]] = {}
+    for _, _, view in rows:
+        if view.record is None:
+            continue
+        fp = view.fingerprint or {}
+        labs.setdefault(fingerprint_id(fp) if fp else "", (fp, []))[1].append(view.record)
+    if not labs:
+        text = "No verify run is recorded, so there is no lab to describe."
+        box += nodes.paragraph(text, text)
+        return box
+    for fp_id, (fp, records) in sorted(labs.items(), key=lambda kv: -len(kv[1][1])):
+        dates = sorted(r.verified_at[:10] for r in records if r.verified_at)
+        when = (f" on {dates[0]}" if dates and dates[0] == dates[-1]
+                else f" from {dates[0]} to {dates[-1]}" if dates else "")
+        count = len(records)
+        intro = (f"{count} block{'s' * (count != 1)} recorded{when} against "
+                 + (f"lab fingerprint {fp_id}:" if fp_id else "an unrecorded lab:"))
+        box += nodes.paragraph(intro, intro)
+        items = nodes.bullet_list(classes=["deploydocs-lab-tools"])
+        for line in lab_lines(fp):
+            item = nodes.list_item()
+            item += nodes.paragraph(line, line)
+            items += item
+        box += items
+    return box
 
 
 def report_table(rows: Sequence[Row], link: Callable[[str], str]) -> nodes.table:
@@ -207,7 +346,9 @@ def report_table(rows: Sequence[Row], link: Callable[[str], str]) -> nodes.table
         reason = (record.reason if record else view.note) or ""
         if record and record.cached:
             reason = (reason + " (from cache)").strip()
-        duration = f"{record.duration:.1f}s" if record and record.status != Status.NOT_RUN else ""
+        duration = (f"{record.duration:.1f}s" if record and record.status not in (Status.NOT_RUN,
+                                                                               SKIPPED)
+                    else "")
         body += _row([
             ref, nodes.Text(str(block.lineno)), nodes.Text(block.kind.value),
             nodes.Text(" ".join(block.hosts)),

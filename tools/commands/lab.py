@@ -59,7 +59,7 @@ def cli() -> None:
 @_name_option
 @click.option("--tools-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Directory of real tool binaries (vagga, cantal-agent, verwalter...) "
-                   "installed into every node's /usr/local/bin.")
+                   "installed into every node's /usr/bin and put on the workstation's PATH.")
 @click.option("--no-lithos", is_flag=True,
               help="Do not build or install lithos (it is then reported absent).")
 @click.option("--nodes", type=click.IntRange(1, 32), default=None,
@@ -124,20 +124,25 @@ def _open(lab_name: str, inventory: Path | None):
 
 
 def _status_data(lab) -> list[dict[str, object]]:
+    """One row per node: ``state`` (``up`` or ``down``), and for a node that is up what its
+    probe says (address, machine id, OS, real tools with version and ``sha256``)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from tools.lab.probe import REAL_TOOLS
 
+    def row(node: str) -> dict[str, object]:
+        if not lab.is_running(node):  # a stopped node is not probed: nothing answers there
+            return {"node": node, "state": "down", "address": "", "machine_id": "", "os": "",
+                    "tools": {}, "sha256": {}, "absent": []}
+        info = lab.hosts[node].info()
+        return {
+            "node": info.name, "state": "up", "address": info.address,
+            "machine_id": info.machine_id, "os": info.os, "tools": info.tools,
+            "sha256": info.sha256, "absent": [t for t in REAL_TOOLS if t not in info.tools],
+        }
+
     with ThreadPoolExecutor(max_workers=len(lab.nodes)) as pool:
-        infos = list(pool.map(lambda n: lab.hosts[n].info(), lab.nodes))
-    rows = []
-    for info in infos:
-        rows.append({
-            "node": info.name, "address": info.address, "machine_id": info.machine_id,
-            "os": info.os, "tools": info.tools,
-            "absent": [t for t in REAL_TOOLS if t not in info.tools],
-        })
-    return rows
+        return list(pool.map(row, lab.nodes))
 
 
 def _short_version(text: str) -> str:
@@ -148,24 +153,61 @@ def _short_version(text: str) -> str:
     return match.group(0) if match else ""
 
 
+def _describe_tools(tools: dict[str, str], sha256: dict[str, str]) -> str:
+    """``tool version (sha256 first 12 hex)`` for each real tool, comma-separated.
+
+    >>> _describe_tools({"lithos_tree": "lithos_tree 0.18.4", "lithos_knot": "present at /x"},
+    ...                 {"lithos_tree": "ab" * 32})
+    'lithos_tree 0.18.4 (abababababab), lithos_knot'
+    """
+    parts = []
+    for name, version in tools.items():
+        text = f"{name} {_short_version(version)}".strip()
+        if sha256.get(name):
+            text += f" ({sha256[name][:12]})"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def _start_hint(lab, node: str) -> str:
+    """The command that powers *node* of *lab* on again."""
+    options = "" if lab.backend == "docker" else f" --backend {lab.backend}"
+    name = lab._docker_lab.name if lab._docker_lab is not None else "deploydocs.lab"
+    if name != "deploydocs.lab":
+        options += f" --name {name}"
+    return f"python -m tools lab start {node}{options}"
+
+
 def _print_status(lab) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"lab ({lab.backend})")
     table.add_column("node", no_wrap=True)
+    table.add_column("state", no_wrap=True)
     table.add_column("address", no_wrap=True)
     table.add_column("machine id", no_wrap=True)
     table.add_column("os")
-    table.add_column("real tools (version)")
+    table.add_column("real tools (version, sha256)")
     table.add_column("absent")
     for row in _status_data(lab):
-        tools = ", ".join(f"{name} {_short_version(version)}".strip()
-                          for name, version in row["tools"].items())
-        table.add_row(row["node"], row["address"], row["machine_id"], row["os"],
+        if row["state"] == "down":
+            table.add_row(row["node"], "down", "-", "-", "-",
+                          f"not probed: the node is stopped ({_start_hint(lab, row['node'])})",
+                          "-")
+            continue
+        tools = _describe_tools(row["tools"], row["sha256"])
+        table.add_row(row["node"], "up", row["address"], row["machine_id"], row["os"],
                       tools or "none", ", ".join(row["absent"]) or "-")
     console = Console(width=max(140, Console().width))
     console.print(table)
+    station = lab.hosts.get("workstation")
+    if station is not None:
+        info = station.info()
+        where = (f" (--tools-dir {station.tools_dir} on its PATH)"
+                 if getattr(station, "tools_dir", None) else "")
+        console.print(f"workstation{where}: real tools: "
+                      f"{_describe_tools(info.tools, info.sha256) or 'none'}")
     if lab.backend == "docker":
         from tools.lab import state
 
@@ -185,7 +227,8 @@ def _print_status(lab) -> None:
 @_inventory_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(lab_name: str, inventory: Path | None, as_json: bool) -> None:
-    """Nodes, addresses, machine ids, and which real tools each has."""
+    """Nodes (up or down), addresses, machine ids, and which real tools each has: their
+    versions and the SHA-256 of their binaries (the first 12 hex digits; --json: all)."""
     lab = _open(lab_name, inventory)
     if as_json:
         click.echo(json.dumps(_status_data(lab), indent=2))
@@ -202,12 +245,18 @@ def status(lab_name: str, inventory: Path | None, as_json: bool) -> None:
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(lab_name: str, inventory: Path | None, timeout: float | None, node: str,
           command: tuple[str, ...]) -> None:
-    """Run COMMAND (after `--`) on NODE; its exit status becomes ours."""
+    """Run COMMAND (after `--`) on NODE; its exit status becomes ours.
+
+    Exit status 255 (as ssh's when it cannot reach a machine) without running anything
+    when NODE is down (stopped: `lab start NODE` powers it on); 2 when there is no such
+    host.
+    """
     import shlex
 
     lab = _open(lab_name, inventory)
     if node not in lab.hosts:
         _fail(f"no host {node!r} (hosts: {', '.join(lab.hosts)})", 2)
+    _refuse_down_node(lab, node)
     text = command[0] if len(command) == 1 else shlex.join(command)
     result = lab.hosts[node].run(text, timeout=timeout)
     sys.stdout.write(result.stdout)
@@ -221,11 +270,12 @@ def exec_(lab_name: str, inventory: Path | None, timeout: float | None, node: st
 @_inventory_option
 @click.argument("node")
 def shell(lab_name: str, inventory: Path | None, node: str) -> None:
-    """An interactive login shell on NODE."""
+    """An interactive login shell on NODE (exit status 255 when NODE is down)."""
     lab = _open(lab_name, inventory)
     host = lab.hosts.get(node)
     if host is None or node == "workstation":
         _fail(f"no node {node!r} (nodes: {', '.join(lab.nodes)})", 2)
+    _refuse_down_node(lab, node)
     if lab.backend == "docker":
         argv = ["docker", "exec", "-it", host.container_name, "bash", "-l"]
     else:
@@ -233,10 +283,78 @@ def shell(lab_name: str, inventory: Path | None, node: str) -> None:
     os.execvp(argv[0], argv)
 
 
+DOWN_NODE_STATUS = 255
+"""Exit status of ``lab exec`` and ``lab shell`` on a node that is down (ssh's for a machine
+it cannot reach): the command did not run."""
+
+
+def _refuse_down_node(lab, node: str) -> None:
+    """Stop with a clear message (exit :data:`DOWN_NODE_STATUS`) if node *node* is down."""
+    if node in lab.nodes and not lab.is_running(node):
+        lab.close()
+        _fail(f"{node} is down (stopped): start it with `{_start_hint(lab, node)}`",
+              DOWN_NODE_STATUS)
+
+
+def _node_of(lab, node: str) -> None:
+    if node not in lab.nodes:
+        _fail(f"no node {node!r} (nodes: {', '.join(lab.nodes)})", 2)
+
+
+@cli.command("stop")
+@_name_option
+@click.argument("node")
+def stop(lab_name: str, node: str) -> None:
+    """Power NODE off, as the tutorial's `stop` fault does (its other nodes stay up).
+
+    `lab start NODE` powers it on again; until then `lab status` lists it as down.
+    """
+    from tools.lab.docker import LabError
+
+    lab = _open(lab_name, None)
+    _node_of(lab, node)
+    try:
+        lab.fault(node, "stop")
+    except (LabError, ValueError) as err:
+        _fail(str(err))
+    lab.close()
+    click.echo(f"{node} is down; `{_start_hint(lab, node)}` starts it again")
+
+
+@cli.command("start")
+@_name_option
+@click.argument("node")
+def start(lab_name: str, node: str) -> None:
+    """Power NODE on again (after `lab stop` or the `stop` fault) and wait until it answers.
+
+    The wait has a deadline (a docker node: 60 s; a qemu VM: its boot timeout). A node that
+    is up already is left alone.
+    """
+    from tools.lab.docker import LabError
+
+    lab = _open(lab_name, None)
+    _node_of(lab, node)
+    if lab.is_running(node):
+        lab.close()
+        click.echo(f"{node} is up already")
+        return
+    started = time.monotonic()
+    try:
+        lab.heal(node, "stop")
+    except (LabError, ValueError) as err:
+        _fail(str(err))
+    answer = lab.hosts[node].run("hostname", timeout=30)
+    lab.close()
+    if not answer.ok:
+        _fail(f"{node} was started but does not answer: {answer.stderr.strip()}")
+    click.echo(f"{node} is up (answered after {time.monotonic() - started:.1f} s)")
+
+
 @cli.command("down")
 @_name_option
 def down(lab_name: str) -> None:
-    """Remove every container, network and volume of the lab (images stay cached)."""
+    """Remove every container, network and volume of the lab, and its workstation's files
+    (images stay cached)."""
     from tools.lab.docker import DockerLab, LabError
     from tools.lab.qemu import QemuLab
 

@@ -44,6 +44,8 @@ class HostInfo:
     os: str = ""
     tools: dict[str, str] = field(default_factory=dict)
     """Real tool name → version string, for the tools present on the host."""
+    sha256: dict[str, str] = field(default_factory=dict)
+    """Real tool name → SHA-256 (hex) of its binary, for the tools present on the host."""
 
 
 @runtime_checkable

@@ -18,8 +18,16 @@ Privilege: lithos needs to create namespaces, mount, pivot_root and write
 cgroups. The nodes get ``CAP_SYS_ADMIN``, no seccomp filter (``unshare``
 and ``mount`` flags lithos uses are filtered by Docker's default profile),
 AppArmor unconfined, and a private cgroup namespace whose cgroup v1
-hierarchies the node's init remounts writable. They are *not* privileged:
-no host devices, the other default capabilities only.
+hierarchies the node's init remounts writable. The nodes also get
+``CAP_SYS_PTRACE``, for real cantal-agent (0.6.10): it learns which
+processes run by reading every process's ``/proc/PID/io`` (and, for the
+processes in lithos containers, ``/proc/PID/stat`` and ``/proc/PID/environ``,
+where it finds their ``CANTAL_PATH``). The kernel guards those files with a
+ptrace access check; in a container, root without ``CAP_SYS_PTRACE`` fails
+it for processes of other users, so the app's metrics would never reach
+cantal. They are *not* privileged: no host devices, the other default
+capabilities only. A node whose container was made with other capabilities
+is made afresh by the next ``lab up``.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from docker.models.containers import Container
 from tools.lab import state
 from tools.lab.base import LAB_LABEL, CommandResult, HostInfo, atomic_write_script
 from tools.lab.image import NodeImage, ensure_node_image, tools_archive
-from tools.lab.probe import parse_probe, probe_script
+from tools.lab.probe import probe_info, probe_script
 from tools.machine_id import generate_machine_id
 
 DEFAULT_NODE_COUNT = 3
@@ -64,7 +72,7 @@ NODE_NAMES = node_names()
 RUN_LABEL = f"{LAB_LABEL}.run"
 NODE_LABEL = f"{LAB_LABEL}.node"
 NODE_SECURITY = {
-    "cap_add": ["SYS_ADMIN"],
+    "cap_add": ["SYS_ADMIN", "SYS_PTRACE"],
     "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
     "cgroupns": "private",
 }
@@ -150,10 +158,15 @@ class DockerHost:
 
     def info(self) -> HostInfo:
         """Address, machine id, OS and real tools of the node."""
-        probe = self.run(probe_script(), timeout=60)
-        facts = parse_probe(probe.stdout)
-        return HostInfo(self.name, self.address(), str(facts["machine_id"]), str(facts["os"]),
-                        dict(facts["tools"]))  # type: ignore[arg-type]
+        return probe_info(self.name, self.address(), self.run(probe_script(), timeout=60).stdout)
+
+
+def _capabilities(container: Container | None) -> set[str]:
+    """The capabilities added to *container* (None: the ones :data:`NODE_SECURITY` adds),
+    without the ``CAP_`` prefix Docker may or may not keep."""
+    added = (NODE_SECURITY["cap_add"] if container is None
+             else container.attrs["HostConfig"].get("CapAdd") or [])
+    return {str(cap).upper().removeprefix("CAP_") for cap in added}
 
 
 def network_name(lab_name: str) -> str:
@@ -218,6 +231,7 @@ class DockerLab:
         """
         from tools.lab.reap import reap_lab
 
+        tools = state.tools_dir_entry(tools_dir)
         with state.up_lock(self.name):
             try:
                 removed = reap_lab(self.client, self.name)
@@ -227,6 +241,7 @@ class DockerLab:
                                           with_lithos=with_lithos, progress=progress)
                 network = self._ensure_network()
                 record = self._ensure_nodes(image, network, progress)
+                record["tools_dir"] = tools
             except BaseException:
                 self._remove_this_run()
                 raise
@@ -283,6 +298,7 @@ class DockerLab:
             container = self.client.containers.get(name)
         if container is not None and (
             container.attrs["Image"] != image.image_id or container.id != previous.get("id")
+            or _capabilities(container) != _capabilities(None)
         ):
             container.remove(force=True)
             container = None
@@ -411,18 +427,28 @@ class DockerLab:
     # -- down -------------------------------------------------------------------------------
 
     def down(self) -> list[str]:
-        """Remove every container, network and volume of this lab; keep the image cache."""
+        """Remove every container, network and volume of this lab, its state and its
+        workstation's scratch directory; keep the image cache. Return what went.
+
+        A qemu lab of the same name shares the state directory (its VMs' files, the
+        client key) and the scratch directory: while it has a record, both stay, and
+        only this lab's record goes.
+        """
         from tools.lab.reap import remove_labelled
+        from tools.lab.workstation import remove_scratch
 
         removed = remove_labelled(self.client, {LAB_LABEL: self.name})
+        if (state.state_root() / self.name / "qemu" / "qemu.json").exists():
+            state.forget_record(self.name)
+            return removed
         state.forget_lab(self.name)
-        return removed
+        return removed + remove_scratch(self.name)
 
     # -- faults -----------------------------------------------------------------------------
 
     def fault(self, node: str, action: str) -> None:
-        """Break *node*: ``stop``, ``isolate`` or ``kill:<pgrep -f pattern>``."""
-        container = self.client.containers.get(f"{self.name}-{node}")
+        """Break *node*: ``stop``, ``isolate`` or ``kill:<pgrep -f pattern>`` (idempotent)."""
+        container = self._node_container(node)
         if action == "stop":
             container.stop(timeout=5)
         elif action == "isolate":
@@ -435,7 +461,7 @@ class DockerLab:
 
     def heal(self, node: str, action: str) -> None:
         """Undo :meth:`fault` (idempotent); wait until the node answers again."""
-        container = self.client.containers.get(f"{self.name}-{node}")
+        container = self._node_container(node)
         if action == "stop":
             if container.status != "running":
                 container.start()
@@ -457,16 +483,39 @@ class DockerLab:
     # -- inspection -------------------------------------------------------------------------
 
     def is_up(self) -> bool:
-        """Whether every node container of the record exists and runs."""
+        """Whether the lab is there: its record lists its nodes, and its network and at
+        least one of its node containers exist.
+
+        A node that is stopped (the ``stop`` fault, ``lab stop``) leaves the lab up: its
+        other nodes still work, and ``lab start`` powers it on again.
+        """
         record = state.read_record(self.name)
         nodes = record.get("nodes") or {}
         if set(nodes) != set(self.node_names):  # type: ignore[arg-type]
             return False
-        for node in self.node_names:
-            try:
-                container = self.client.containers.get(f"{self.name}-{node}")
-            except docker.errors.NotFound:
-                return False
-            if container.status != "running":
-                return False
-        return True
+        name = network_name(self.name)
+        if not any(net.name == name for net in self.client.networks.list(names=[name])):
+            return False
+        return any(self._find_container(node) is not None for node in self.node_names)
+
+    def node_running(self, node: str) -> bool:
+        """Whether *node*'s container exists and runs."""
+        container = self._find_container(node)
+        return container is not None and container.status == "running"
+
+    def _find_container(self, node: str) -> Container | None:
+        try:
+            return self.client.containers.get(f"{self.name}-{node}")
+        except docker.errors.NotFound:
+            return None
+
+    def _node_container(self, node: str) -> Container:
+        """*node*'s container, or a :class:`LabError` saying how to make it again."""
+        if node not in self.node_names:
+            raise LabError(f"lab {self.name!r} has no node {node!r} "
+                           f"(nodes: {', '.join(self.node_names)})")
+        container = self._find_container(node)
+        if container is None:
+            raise LabError(f"{node}: its container {self.name}-{node} does not exist: "
+                           "run `python -m tools lab up` to make it again")
+        return container

@@ -7,7 +7,10 @@ No image can be pulled, so the lab makes its own:
   with ``docker import``; its tag carries the hash of the recipe
   (``deploydocs.lab/base:<hash12>``), so a second ``lab up`` builds nothing;
 * the **node image** adds, on top of the base, the real lithos binaries
-  (when available), the executables of ``--tools-dir``, a ``.pth`` file
+  (when available) and the executables of ``--tools-dir``, both in
+  ``/usr/bin`` (where the tutorial installs them and its systemd units
+  start them: ``ExecStart=/usr/bin/lithos_tree``, ``/usr/bin/cantal-agent``,
+  ``/usr/bin/verwalter``), a ``.pth`` file
   that makes ``/opt/deploydocs/tools`` importable by the node's python3, and
   the node's init script; its tag carries the hash of all of that content.
   The ``tools/`` package itself is copied into each node by every ``lab up``
@@ -71,6 +74,8 @@ RECIPE_VERSION = 2
 
 TOOLS_PACKAGE = Path(__file__).resolve().parent.parent
 """The ``tools/`` package copied into every node."""
+TOOLS_BIN_DIR = "/usr/bin"
+"""Where a node gets lithos and the ``--tools-dir`` executables (as the tutorial's units say)."""
 
 NODE_INIT_SCRIPT = """\
 #!/bin/bash
@@ -301,10 +306,16 @@ def _lithos_progress(progress: Progress) -> Progress:
 def _fill_context(
     context: Path, base: str, lithos_bin: Path | None, tools_dir: Path | None
 ) -> list[str]:
-    """Write the node image's build context; return the names of the --tools-dir executables."""
+    """Write the node image's build context; return the names of the --tools-dir executables.
+
+    lithos and the ``--tools-dir`` executables go to ``/usr/bin``, the directory the
+    tutorial's units name; a ``--tools-dir`` executable replaces a lithos one of the same
+    name.
+    """
     lines = [f"FROM {base}"]
     bins = context / "bin"
     bins.mkdir()
+    bins.chmod(0o755)  # COPY may give /usr/bin the mode of its source directory
     if lithos_bin is not None:
         for item in sorted(lithos_bin.iterdir()):
             if item.is_file() and os.access(item, os.X_OK):
@@ -315,7 +326,7 @@ def _fill_context(
             if item.is_file() and os.access(item, os.X_OK):
                 shutil.copy2(item, bins / item.name)
                 extra.append(item.name)
-    lines.append("COPY bin/ /usr/local/bin/")
+    lines.append(f"COPY bin/ {TOOLS_BIN_DIR}/")
     (context / "deploydocs.pth").write_text("/opt/deploydocs\n")
     lines.append("COPY deploydocs.pth /usr/lib/python3/dist-packages/deploydocs.pth")
     init = context / "deploydocs-lab-init"

@@ -16,10 +16,11 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
+from tools.lab import state
 from tools.lab.base import LAB_LABEL, Host
 from tools.lab.probe import REAL_TOOLS
 from tools.lab.session import Session
-from tools.lab.workstation import DEFAULT_SCRATCH, Workstation
+from tools.lab.workstation import Workstation, scratch_dir
 
 BACKENDS = ("docker", "ssh", "qemu")
 
@@ -61,20 +62,40 @@ class Lab:
         present = self.tools(host)
         return [tool for tool in REAL_TOOLS if tool not in present]
 
+    def is_running(self, node: str) -> bool:
+        """Whether *node* is powered on (False after a ``stop`` fault or ``lab stop``).
+
+        The ssh backend cannot tell: its machines count as running.
+        """
+        self._host(node)
+        if node not in self.nodes:
+            raise ValueError(f"{node!r} is not a node of the lab (nodes: {', '.join(self.nodes)})")
+        if self.backend in ("docker", "qemu"):
+            return bool(self._docker_lab.node_running(node))  # type: ignore[union-attr]
+        return True
+
     def fingerprint(self) -> dict[str, object]:
-        """What a verification ran against: backend, node OS, machine ids, tool versions, images."""
-        nodes = {}
+        """What a verification ran against: backend, node OS, machine ids, tool versions and
+        the SHA-256 of each real tool's binary, on every node and on the workstation (where
+        vagga runs), and the images."""
+        nodes: dict[str, object] = {}
         for name in self.nodes:
+            if not self.is_running(name):
+                nodes[name] = {"state": "down"}
+                continue
             info = self._host(name).info()
             self._tools[name] = dict(info.tools)
             # The machine id is made when a node is created: it tells a recreated lab
             # from the one a cached result came from, although OS and tools are alike.
-            nodes[name] = {"os": info.os, "tools": dict(info.tools),
+            nodes[name] = {"os": info.os, "tools": dict(info.tools), "sha256": dict(info.sha256),
                            "machine_id": info.machine_id}
         result: dict[str, object] = {"backend": self.backend, "nodes": nodes}
+        if "workstation" in self.hosts:
+            station = self.hosts["workstation"].info()
+            self._tools["workstation"] = dict(station.tools)
+            result["workstation"] = {"os": station.os, "tools": dict(station.tools),
+                                     "sha256": dict(station.sha256)}
         if self.backend == "docker":
-            from tools.lab import state
-
             record = state.read_record(self._docker_lab.name)  # type: ignore[union-attr]
             result["images"] = record.get("image", {})
             result["lithos"] = record.get("lithos", {})
@@ -99,6 +120,8 @@ class Lab:
             for key in [k for k in self._sessions if k[0] == host]:
                 self._sessions.pop(key).close()
         if action.startswith("kill:"):
+            if not action[5:]:  # pkill -f '' would end every process of the node
+                raise ValueError("fault 'kill:' needs a pattern: kill:<pgrep -f pattern>")
             if not heal:
                 # The pattern travels base64-encoded, so that the shells running pkill do
                 # not carry it in their own command lines (pkill -f would match them).
@@ -130,10 +153,13 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
              nodes: int | None = None) -> Lab:
     """Open the lab: bring the docker lab up (*start*) or attach to it, or read an inventory.
 
-    :param backend: ``docker`` or ``ssh``.
+    :param backend: ``docker``, ``ssh`` or ``qemu``.
     :param inventory: the ssh backend's TOML inventory.
-    :param tools_dir: a directory of real tool binaries installed on every docker node.
-    :param start: for docker, run ``up`` (idempotent); otherwise the lab must already be up.
+    :param tools_dir: a directory of real tool binaries, installed on every docker or qemu
+        node, and put on the workstation's PATH (for vagga). When attaching to a lab
+        (*start* false) without it, the lab's record gives the one its ``up`` had.
+    :param start: for docker and qemu, run ``up`` (idempotent); otherwise the lab must
+        already be up (a lab with some of its nodes stopped is still up).
     :param name: the docker lab's name (prefix of its resources), default ``deploydocs.lab``.
     :param nodes: for docker, how many nodes ``up`` makes (default: as many as the lab has,
         else three).
@@ -141,11 +167,13 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
     # The qemu lab's nodes are reached by name from the workstation too (the ssh backend's
     # would need an inventory there: its commands are given one explicitly).
     station_backend = "qemu" if backend == "qemu" else "docker"
-    if name == LAB_LABEL:
-        workstation = Workstation(backend=station_backend)
-    else:  # a scratch directory of its own, so two labs' builds never share files
-        workstation = Workstation(DEFAULT_SCRATCH.parent / name / "workstation", lab_name=name,
-                                  backend=station_backend)
+
+    def workstation(recorded_tools_dir: Path | None) -> Workstation:
+        # A named lab has a scratch directory of its own, so two labs' builds never share
+        # files; it is exported to the commands there (DEPLOYDOCS_LAB_NAME).
+        return Workstation(scratch_dir(name), lab_name="" if name == LAB_LABEL else name,
+                           backend=station_backend, tools_dir=tools_dir or recorded_tools_dir)
+
     if backend == "docker":
         from tools.lab.docker import DockerLab, LabError
 
@@ -156,7 +184,7 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
             raise LabError(f"lab {name!r} is not up: run `python -m tools lab up`")
         hosts: dict[str, Host] = dict(docker_lab.hosts())
         nodes = list(hosts)
-        hosts["workstation"] = workstation
+        hosts["workstation"] = workstation(state.recorded_tools_dir(state.read_record(name)))
         return Lab("docker", hosts, nodes, docker_lab)
     if backend == "ssh":
         from tools.lab.inventory import load_inventory
@@ -168,13 +196,14 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
         nodes = list(hosts)
         if "workstation" in hosts:
             raise ValueError(f"{inventory}: 'workstation' is reserved for the build machine")
-        hosts["workstation"] = workstation
+        hosts["workstation"] = workstation(None)
         return Lab("ssh", hosts, nodes)
     if backend == "qemu":  # VMs of tools.lab.qemu (reached with the ssh backend)
         from tools.lab.qemu import open_qemu_lab
 
         qemu_lab, vm_hosts = open_qemu_lab(name, start=start, tools_dir=tools_dir,
                                            with_lithos=with_lithos, progress=progress)
-        hosts = {**vm_hosts, "workstation": workstation}
+        hosts = {**vm_hosts,
+                 "workstation": workstation(state.recorded_tools_dir(qemu_lab.record()))}
         return Lab("qemu", hosts, list(vm_hosts), qemu_lab)
     raise ValueError(f"unknown lab backend {backend!r} (known: {', '.join(BACKENDS)})")

@@ -2,12 +2,25 @@
 
 The same script runs over every transport (``docker exec``, ssh, the
 workstation's local shell); :func:`parse_probe` turns its output into data.
+For each real tool it finds, the script reports the first line of its
+``--version`` and the SHA-256 of its binary, so a verification record says
+which build of a tool it ran against, even when two builds print the same
+version (or a tool prints none, like ``verwalter_render``).
 
 >>> parse_probe("machine-id=ab\\nos=Debian\\ntool=vagga\\tvagga 0.8.1\\nmissing=verwalter\\n")
-{'machine_id': 'ab', 'os': 'Debian', 'tools': {'vagga': 'vagga 0.8.1'}, 'absent': ['verwalter']}
+... # doctest: +NORMALIZE_WHITESPACE
+{'machine_id': 'ab', 'os': 'Debian', 'tools': {'vagga': 'vagga 0.8.1'}, 'absent': ['verwalter'],
+ 'sha256': {}}
+>>> facts = parse_probe("tool=vagga\\tvagga 0.8.1\\nsha256=vagga\\t" + "0f" * 32 + "\\n")
+>>> facts["sha256"] == {"vagga": "0f" * 32}
+True
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tools.lab.base import HostInfo
 
 REAL_TOOLS = (
     "vagga",
@@ -33,12 +46,17 @@ lithos_mkdev (a shell script) would take ``--version`` as the directory to creat
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def probe_script() -> str:
-    """The bash script that prints ``key=value`` lines about the host."""
-    names = " ".join(REAL_TOOLS)
+def probe_script(tools: Sequence[str] | None = None) -> str:
+    """The bash script that prints ``key=value`` lines about the host.
+
+    *tools* are the names looked for (default :data:`REAL_TOOLS`). The system's usual
+    directories are searched after the host's own ``PATH``, so the probe reports the
+    binary a command on the host would run (on the workstation: ``--tools-dir`` first).
+    """
+    names = " ".join(REAL_TOOLS if tools is None else tools)
     quiet = " ".join(NO_VERSION_FLAG)
     return f"""\
-export PATH="{PATH}:$PATH"
+export PATH="${{PATH:+$PATH:}}{PATH}"
 printf 'machine-id=%s\\n' "$(cat /etc/machine-id 2>/dev/null)"
 printf 'os=%s\\n' "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 for tool in {names}; do
@@ -49,15 +67,19 @@ for tool in {names}; do
             && version=$out ;;
     esac
     printf 'tool=%s\\t%s\\n' "$tool" "$version"
+    sum=$(sha256sum -- "$where" 2>/dev/null) && printf 'sha256=%s\\t%s\\n' "$tool" "${{sum%% *}}"
 done
 """
 
 
 def parse_probe(output: str) -> dict[str, object]:
-    """Turn the probe script's output into ``machine_id``, ``os``, ``tools``, ``absent``."""
-    facts: dict[str, object] = {"machine_id": "", "os": "", "tools": {}, "absent": []}
+    """Turn the probe script's output into ``machine_id``, ``os``, ``tools``, ``absent``,
+    and ``sha256`` (tool → hex digest of its binary, for the tools present)."""
+    facts: dict[str, object] = {"machine_id": "", "os": "", "tools": {}, "absent": [],
+                                "sha256": {}}
     tools: dict[str, str] = facts["tools"]  # type: ignore[assignment]
     absent: list[str] = facts["absent"]  # type: ignore[assignment]
+    sums: dict[str, str] = facts["sha256"]  # type: ignore[assignment]
     for line in output.splitlines():
         key, _, value = line.partition("=")
         if key == "machine-id":
@@ -67,6 +89,17 @@ def parse_probe(output: str) -> dict[str, object]:
         elif key == "tool":
             name, _, version = value.partition("\t")
             tools[name] = version.strip()
+        elif key == "sha256":
+            name, _, digest = value.partition("\t")
+            if len(digest.strip()) == 64:
+                sums[name] = digest.strip()
         elif key == "missing":
             absent.append(value.strip())
     return facts
+
+
+def probe_info(name: str, address: str, output: str) -> HostInfo:
+    """The :class:`HostInfo` of host *name* at *address*, from its probe script's *output*."""
+    facts = parse_probe(output)
+    return HostInfo(name, address, str(facts["machine_id"]), str(facts["os"]),
+                    dict(facts["tools"]), dict(facts["sha256"]))  # type: ignore[call-overload]

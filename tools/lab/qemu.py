@@ -332,13 +332,33 @@ class QemuLab:
     # -- up -------------------------------------------------------------------------------
 
     def is_up(self) -> bool:
-        """Whether every VM of the record is running."""
+        """Whether the lab is there: its record lists its VMs and at least one of them runs.
+
+        A VM that is stopped (the ``stop`` fault, ``lab stop``) leaves the lab up: the
+        others still work, and ``lab start`` boots it again from its overlay.
+        """
         nodes = self.record().get("nodes") or {}
         if set(nodes) != set(NODE_NAMES):  # type: ignore[arg-type]
             return False
+        return bool(self._running_nodes())
+
+    def node_running(self, node: str) -> bool:
+        """Whether *node*'s VM (the qemu process the record names) runs."""
+        return node in self._running_nodes()
+
+    def _running_nodes(self) -> set[str]:
+        nodes = self.record().get("nodes") or {}
         running = lab_vms()
-        return all(running.get(int(info["pid"])) == (self.name, node)  # type: ignore[index]
-                   for node, info in nodes.items())  # type: ignore[union-attr]
+        return {node for node, info in nodes.items()  # type: ignore[union-attr]
+                if running.get(int(info["pid"])) == (self.name, node)}  # type: ignore[index]
+
+    def _check_node(self, node: str) -> None:
+        if node not in NODE_NAMES:
+            raise QemuLabError(f"lab {self.name!r} (qemu) has no node {node!r} "
+                               f"(nodes: {', '.join(NODE_NAMES)})")
+        if set(self.record().get("nodes") or {}) != set(NODE_NAMES):  # type: ignore[arg-type]
+            raise QemuLabError(f"lab {self.name!r} (qemu) is not up: run "
+                               "`python -m tools lab up --backend qemu`")
 
     def up(self, *, tools_dir: Path | None = None, with_lithos: bool = True,
            progress: Progress = print, boot_timeout: float | None = None) -> dict[str, object]:
@@ -346,8 +366,13 @@ class QemuLab:
 
         On any failure or interrupt, the VMs and files of this run are removed.
         """
+        tools = state.tools_dir_entry(tools_dir)
         with _up_lock(self.directory):
             if self.is_up():
+                for node in NODE_NAMES:
+                    if not self.node_running(node):
+                        progress(f"{node} is stopped: booting it again")
+                        self.heal(node, "stop")
                 progress(f"lab {self.name} (qemu) is already up")
                 return self.record()
             for item in self._remove_everything():
@@ -381,6 +406,7 @@ class QemuLab:
                               "kernel": (image.directory / "kernel-version").read_text().strip()},
                     "lithos": lithos,
                     "extra_tools": extra,
+                    "tools_dir": tools,
                     "memory_mb": MEMORY_MB,
                     "timings": timings,
                     "nodes": {
@@ -406,16 +432,18 @@ class QemuLab:
                  ) -> tuple[Path, list[str]]:
         """A tree with what every VM gets: ``tools/``, lithos, ``--tools-dir`` executables.
 
-        lithos goes to ``/usr/bin``, where the tutorial tells its reader to copy it and
-        where its systemd unit (``ExecStart=/usr/bin/lithos_tree``) looks for it; the
-        ``--tools-dir`` executables go to ``/usr/local/bin``.
+        lithos and the ``--tools-dir`` executables go to ``/usr/bin``, where the tutorial
+        tells its reader to copy them and where its systemd units look for them
+        (``ExecStart=/usr/bin/lithos_tree``, ``/usr/bin/cantal-agent``,
+        ``/usr/bin/verwalter``); a ``--tools-dir`` executable replaces a lithos one of the
+        same name.
         """
         payload = Path(tempfile.mkdtemp(prefix="deploydocs.lab-payload-"))
         payload.chmod(0o755)
         extra: list[str] = []
         sources = [(Path(lithos_bin), payload / "usr" / "bin", False)] if lithos_bin else []
         if tools_dir is not None:
-            sources.append((Path(tools_dir), payload / "usr" / "local" / "bin", True))
+            sources.append((Path(tools_dir), payload / "usr" / "bin", True))
         for directory, bins, is_extra in sources:
             bins.mkdir(parents=True, exist_ok=True)
             for item in sorted(directory.iterdir()):
@@ -575,8 +603,10 @@ class QemuLab:
         """``stop``: shut the VM down; ``isolate``: unplug its lab network link.
 
         ``stop`` presses the ACPI power button and, if systemd has not powered the VM
-        off within :data:`POWERDOWN_SECONDS`, ends qemu (a power cut).
+        off within :data:`POWERDOWN_SECONDS`, ends qemu (a power cut). Stopping a stopped
+        VM does nothing.
         """
+        self._check_node(node)
         if action == "stop":
             pid = self._pid(node)
             if pid is not None:
@@ -588,12 +618,15 @@ class QemuLab:
                     pause.wait(0.2)
                 kill_vm(pid)
         elif action == "isolate":
+            self._require_running(node)
             self._qmp(node, {"execute": "set_link", "arguments": {"name": "labnic", "up": False}})
         else:
             raise ValueError(f"unknown fault {action!r} for a qemu VM: use stop or isolate")
 
     def heal(self, node: str, action: str) -> None:
-        """Undo :meth:`fault` (idempotent): boot the VM again from its overlay, or replug."""
+        """Undo :meth:`fault` (idempotent): boot the VM again from its overlay and wait,
+        up to :data:`BOOT_TIMEOUT`, until it answers over ssh; or replug its lab link."""
+        self._check_node(node)
         if action == "stop":
             if self._pid(node) is None:
                 record = self.record()
@@ -609,9 +642,16 @@ class QemuLab:
                 deadline = time.monotonic() + BOOT_TIMEOUT[str(record["accel"])]
                 self._wait_for_ssh(self.hosts([spec]), [proc], [spec], deadline, lambda _: None)
         elif action == "isolate":
+            self._require_running(node)
             self._qmp(node, {"execute": "set_link", "arguments": {"name": "labnic", "up": True}})
         else:
             raise ValueError(f"unknown fault {action!r} for a qemu VM: use stop or isolate")
+
+    def _require_running(self, node: str) -> None:
+        if self._pid(node) is None:
+            raise QemuLabError(f"{node} is stopped: start it first with "
+                               f"`python -m tools lab start {node} --backend qemu "
+                               f"--name {self.name}`")
 
     def _pid(self, node: str) -> int | None:
         for pid, owner in lab_vms().items():
@@ -641,9 +681,16 @@ class QemuLab:
     # -- down -------------------------------------------------------------------------------
 
     def down(self) -> list[str]:
-        """Stop every VM of the lab and remove overlays, seed disks and pid files."""
+        """Stop every VM of the lab, remove overlays, seed disks and pid files, and the
+        workstation's scratch directory (kept while a docker lab of the same name, which
+        shares it, has a record). Return what went."""
+        from tools.lab.workstation import remove_scratch
+
         with _up_lock(self.directory):
-            return self._remove_everything()
+            removed = self._remove_everything()
+        if state.read_record(self.name).get("nodes"):
+            return removed
+        return removed + remove_scratch(self.name)
 
     def _remove_everything(self) -> list[str]:
         removed: list[str] = []

@@ -118,8 +118,10 @@ def reap_lab(client: docker.DockerClient, lab_name: str) -> list[str]:
     """Remove the leftovers of lab *lab_name* (unless a live ``lab up`` of it is running).
 
     A per-process test lab (``deploydocs.lab-t<pid>``) whose process is gone is a leftover
-    as a whole, even when it was complete.
+    as a whole, even when it was complete: its workstation's scratch directory goes too.
     """
+    from tools.lab.workstation import remove_scratch
+
     holder = state.lock_holder(lab_name)
     if holder is not None and holder != _own_pid():
         return []
@@ -127,7 +129,7 @@ def reap_lab(client: docker.DockerClient, lab_name: str) -> list[str]:
     if owner is not None and not _alive(owner):
         removed = remove_labelled(client, {LAB_LABEL: lab_name})
         state.forget_lab(lab_name)
-        return removed
+        return removed + remove_scratch(lab_name)
     return remove_labelled(client, {LAB_LABEL: lab_name}, keep_ids=recorded_ids(lab_name))
 
 

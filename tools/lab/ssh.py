@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tools.lab.base import CommandResult, HostInfo, atomic_write_script
 from tools.lab.inventory import InventoryHost
-from tools.lab.probe import parse_probe, probe_script
+from tools.lab.probe import probe_info, probe_script
 from tools.lab.state import write_atomically
 
 CONTROL_PERSIST = "120s"
@@ -135,9 +135,8 @@ class SshHost:
 
     def info(self) -> HostInfo:
         """Address, machine id, OS and real tools of the machine."""
-        facts = parse_probe(self.run(probe_script(), timeout=60).stdout)
-        return HostInfo(self.name, self.entry.address, str(facts["machine_id"]),
-                        str(facts["os"]), dict(facts["tools"]))  # type: ignore[arg-type]
+        return probe_info(self.name, self.entry.address,
+                          self.run(probe_script(), timeout=60).stdout)
 
     def close(self) -> None:
         """Stop the shared connection (if one is open)."""

@@ -9,7 +9,10 @@ leftovers and removed it.
 
 * ``lab.json`` — the resources of the last *complete* ``lab up`` (written
   atomically at its very end); labelled resources not listed there are
-  leftovers of an interrupted run, and ``lab reap`` removes them;
+  leftovers of an interrupted run, and ``lab reap`` removes them. It also
+  holds the absolute ``--tools-dir`` of that ``up`` (``tools_dir``, null
+  when none was given), so a later command that attaches to the lab puts
+  the same real tools on the workstation's ``PATH`` as on the nodes;
 * ``up.lock`` — the pid of a ``lab up`` in progress, so that a concurrent
   ``reap`` leaves its resources alone and a concurrent ``up`` waits;
 * ``id_ed25519`` (+ ``.pub``) — the lab's own client key for root logins on
@@ -26,7 +29,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from tools.lab.base import LAB_LABEL
@@ -87,6 +90,28 @@ def read_record(name: str) -> dict[str, object]:
         return json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
+
+
+def tools_dir_entry(tools_dir: Path | str | None) -> str | None:
+    """What a record holds for *tools_dir*: its absolute path (None stays None).
+
+    Raises :class:`ValueError` when *tools_dir* is not a directory.
+    """
+    if tools_dir is None:
+        return None
+    path = Path(tools_dir).expanduser().resolve()
+    if not path.is_dir():
+        raise ValueError(f"tools dir {tools_dir}: not a directory")
+    return str(path)
+
+
+def recorded_tools_dir(record: Mapping[str, object]) -> Path | None:
+    """The ``--tools-dir`` a record names, or None (none given, or no longer a directory)."""
+    entry = record.get("tools_dir")
+    if not isinstance(entry, str) or not entry:
+        return None
+    path = Path(entry)
+    return path if path.is_absolute() and path.is_dir() else None
 
 
 def write_record(name: str, record: dict[str, object]) -> None:

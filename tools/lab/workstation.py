@@ -1,9 +1,14 @@
 """The ``workstation`` host: the build machine, confined to a scratch directory.
 
 Commands run with ``bash`` in the scratch directory (default
-``<project>/_build/lab/workstation``), with ``HOME`` set to it and a clean
+``<project>/_build/lab/workstation``; ``<project>/_build/lab/<lab name>/workstation``
+for a named lab, see :func:`scratch_dir`), with ``HOME`` set to it and a clean
 environment (``PATH``, ``LANG``, ``TERM`` and nothing else), so a tutorial
-step cannot read or change the maintainer's own files by accident.
+step cannot read or change the maintainer's own files by accident. ``PATH``
+is the lab's Python first (so ``python3 -m tools`` is this project's), then
+the lab's ``--tools-dir`` when it has one (so a real ``vagga`` there builds
+the images), then the system's directories. ``lab down`` removes the scratch
+directory (:func:`remove_scratch`).
 
 The workstation is where images are built; :meth:`Workstation.push` sends a
 directory to a node with ``rsync`` (over ``docker exec -i`` for docker
@@ -12,6 +17,7 @@ nodes, over ssh for ssh nodes).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -20,11 +26,75 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from tools.lab.base import CommandResult, HostInfo
-from tools.lab.probe import PATH, parse_probe, probe_script
-from tools.lab.state import PROJECT_ROOT, write_atomically
+from tools.lab.base import LAB_LABEL, CommandResult, HostInfo
+from tools.lab.probe import PATH, probe_info, probe_script
+from tools.lab.state import PROJECT_ROOT, validate_lab_name, write_atomically
 
 DEFAULT_SCRATCH = PROJECT_ROOT / "_build" / "lab" / "workstation"
+"""The default lab's scratch directory."""
+
+
+def scratch_dir(lab_name: str = LAB_LABEL) -> Path:
+    """The scratch directory of lab *lab_name*'s workstation.
+
+    The default lab has :data:`DEFAULT_SCRATCH`; any other lab one of its own
+    (``_build/lab/<lab name>/workstation``), so two labs' builds never share files.
+    """
+    if validate_lab_name(lab_name) == LAB_LABEL:
+        return DEFAULT_SCRATCH
+    return DEFAULT_SCRATCH.parent / lab_name / "workstation"
+
+
+def remove_scratch(lab_name: str = LAB_LABEL) -> list[str]:
+    """Delete lab *lab_name*'s workstation scratch directory; return what was removed.
+
+    Only that directory goes (and a named lab's then empty parent, ``_build/lab/<name>``).
+    Anything mounted below it is unmounted first, never deleted through, and a scratch
+    path that is a symbolic link loses the link, not what it points to.
+    """
+    from tools.lab.image import ImageBuildError, remove_tree
+
+    path = scratch_dir(lab_name)
+    if path.is_symlink():
+        path.unlink()
+        return [f"workstation files {path} (a symbolic link)"]
+    if not path.exists():
+        return []
+    if not path.is_dir():
+        raise ValueError(f"{path}: the workstation's scratch path is not a directory")
+    _make_writable(path)
+    try:
+        remove_tree(path)
+    except ImageBuildError as err:
+        raise OSError(str(err)) from err
+    if path.exists():
+        raise OSError(f"{path}: could not remove the workstation's files")
+    if path != DEFAULT_SCRATCH:
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only when empty
+    return [f"workstation files {path}"]
+
+
+def _make_writable(root: Path) -> None:
+    """Give the owner write and search permission on every directory below *root*
+    (image trees have read-only ones, which would stop a non-root delete).
+
+    Symbolic links and mount points are neither changed nor descended into.
+    """
+    if os.geteuid() == 0:
+        return  # root deletes regardless of the directories' modes
+    for directory, subdirs, _files in os.walk(root):
+        keep = []
+        for name in subdirs:
+            sub = Path(directory) / name
+            if sub.is_symlink() or os.path.ismount(sub):
+                continue
+            keep.append(name)
+            with contextlib.suppress(OSError):
+                mode = sub.lstat().st_mode
+                if mode & 0o700 != 0o700:
+                    sub.chmod(mode | 0o700)
+        subdirs[:] = keep
 
 
 class RsyncTarget(Protocol):
@@ -43,8 +113,12 @@ class Workstation:
     name = "workstation"
 
     def __init__(self, scratch: Path = DEFAULT_SCRATCH, lab_name: str = "",
-                 backend: str = "docker") -> None:
+                 backend: str = "docker", tools_dir: Path | None = None) -> None:
         self.scratch = Path(scratch).resolve()
+        self.tools_dir = None if tools_dir is None else Path(tools_dir).expanduser().resolve()
+        """The lab's ``--tools-dir`` (real vagga & co.), searched before the system's PATH."""
+        if self.tools_dir is not None and not self.tools_dir.is_dir():
+            raise ValueError(f"tools dir {tools_dir}: not a directory")
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.lab_name = lab_name
         """The docker lab this workstation drives, when not the default one: exported as
@@ -57,8 +131,11 @@ class Workstation:
     def environment(self) -> dict[str, str]:
         """The whole environment commands get."""
         # The Python that runs the lab comes first, so ``python3 -m tools``
-        # on the workstation is the project's own tools package.
-        path = f"{Path(sys.executable).parent}:{PATH}"
+        # on the workstation is the project's own tools package; then the real tools.
+        dirs = [str(Path(sys.executable).parent)]
+        if self.tools_dir is not None:
+            dirs.append(str(self.tools_dir))
+        path = ":".join([*dirs, PATH])
         env = {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb"}
         if self.lab_name:
             env["DEPLOYDOCS_LAB_NAME"] = self.lab_name
@@ -110,9 +187,7 @@ class Workstation:
 
     def info(self) -> HostInfo:
         """Machine id, OS and real tools of the build machine."""
-        facts = parse_probe(self.run(probe_script(), timeout=60).stdout)
-        return HostInfo(self.name, "127.0.0.1", str(facts["machine_id"]), str(facts["os"]),
-                        dict(facts["tools"]))  # type: ignore[arg-type]
+        return probe_info(self.name, "127.0.0.1", self.run(probe_script(), timeout=60).stdout)
 
     def push(self, source: str, host: RsyncTarget, destination: str,
              timeout: float = 600) -> CommandResult:

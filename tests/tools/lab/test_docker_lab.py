@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from tools.lab.lab import Lab, open_lab
+from tools.lab.state import PROJECT_ROOT
 from tools.machine_id import is_valid_machine_id
 
 from .conftest import TEST_LAB
@@ -218,3 +225,121 @@ def test_a_lab_grows_and_shrinks_to_the_node_count_it_is_given() -> None:
         DockerLab(name).down()
     with pytest.raises(ValueError, match="1 to 32 nodes"):
         node_names(0)
+
+
+# -- what real cantal, lithos and the provenance record need ------------------------------
+
+
+def test_nodes_read_proc_files_of_other_users_processes_as_cantal_does(
+    lab: Lab, lab_record: dict[str, object]
+) -> None:
+    """cantal-agent reads /proc/PID/io (and stat, environ) of every process: CAP_SYS_PTRACE."""
+    assert lab_record["security"]["cap_add"] == ["SYS_ADMIN", "SYS_PTRACE"]  # type: ignore[index]
+    node = lab.hosts["node2"]
+    started = node.run("setsid setpriv --reuid=65534 --regid=65534 --clear-groups "
+                       "sleep 4343 </dev/null >/dev/null 2>&1 &")
+    assert started.ok, started.stderr
+    _wait_until(lambda: node.run("pgrep -u 65534 -f 'sleep 4343'").ok, 10, "sleep 4343 started")
+    pid = node.run("pgrep -u 65534 -f 'sleep 4343'").stdout.split()[0]
+    try:
+        read = node.run(f"cat /proc/{pid}/io && tr '\\0' '\\n' < /proc/{pid}/environ "
+                        f"&& cut -d' ' -f1-3 /proc/{pid}/stat")
+        assert read.ok, read.stderr
+        assert "read_bytes:" in read.stdout and f"{pid} (sleep)" in read.stdout
+        # The same read without the capability is refused: it is what makes it work.
+        denied = node.run("setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace "
+                          f"cat /proc/{pid}/io")
+        assert not denied.ok and "Permission denied" in denied.stderr, denied
+    finally:
+        node.run(f"kill {pid}")
+
+
+def test_lithos_is_in_usr_bin_as_the_tutorials_units_say(
+    lab: Lab, lab_record: dict[str, object]
+) -> None:
+    result = lab.hosts["node1"].run("command -v lithos_tree lithos_knot; ls /usr/local/bin")
+    if "absent" in lab_record["lithos"]:  # type: ignore[operator]
+        assert "lithos_tree" not in result.stdout
+    else:
+        assert result.stdout.split() == ["/usr/bin/lithos_tree", "/usr/bin/lithos_knot"]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_fingerprint_has_the_sha256_of_every_real_binary_and_the_workstation(
+    lab: Lab, lab_record: dict[str, object]
+) -> None:
+    fingerprint = lab.fingerprint()
+    lithos = lab_record["lithos"]
+    for facts in fingerprint["nodes"].values():  # type: ignore[union-attr]
+        assert set(facts["sha256"]) == set(facts["tools"])
+        if "bin_dir" in lithos:  # type: ignore[operator]
+            built = Path(lithos["bin_dir"])  # type: ignore[index]
+            for tool in ("lithos_tree", "lithos_knot", "lithos_check"):
+                assert facts["sha256"][tool] == _sha256(built / tool), tool
+        else:
+            assert facts["sha256"] == {}
+    station = fingerprint["workstation"]  # type: ignore[index]
+    assert set(station) == {"os", "tools", "sha256"}
+    assert station["os"] and set(station["sha256"]) == set(station["tools"])
+
+
+# -- a lab with a node down ----------------------------------------------------------------
+
+
+def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    command, *rest = args
+    # A wide terminal, so that `lab status` prints each table row on one line.
+    return subprocess.run([sys.executable, "-m", "tools", "lab", command, "--name", TEST_LAB,
+                           *rest], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "COLUMNS": "1000"})
+
+
+def test_a_stopped_node_is_down_while_the_lab_stays_usable(
+    lab: Lab, lab_record: dict[str, object]
+) -> None:
+    try:
+        stopped = _cli("stop", "node3")
+        assert stopped.returncode == 0, stopped.stderr
+        assert "node3 is down" in stopped.stdout
+        assert not lab.is_running("node3") and lab.is_running("node1")
+        from tools.lab.docker import DockerLab
+
+        assert DockerLab(TEST_LAB).is_up()
+
+        status = _cli("status", "--json")
+        assert status.returncode == 0, status.stderr
+        rows = {row["node"]: row for row in json.loads(status.stdout)}
+        assert rows["node3"]["state"] == "down" and rows["node3"]["tools"] == {}
+        assert rows["node1"]["state"] == "up" and rows["node1"]["os"].startswith("Debian")
+        assert set(rows["node1"]["sha256"]) == set(rows["node1"]["tools"])
+        table = _cli("status")
+        assert table.returncode == 0, table.stderr
+        assert re.search(r"node3\s*│\s*down\s*│", table.stdout), table.stdout
+        if "bin_dir" in lab_record["lithos"]:  # type: ignore[operator]
+            expected = _sha256(Path(lab_record["lithos"]["bin_dir"]) / "lithos_tree")  # type: ignore[index]
+            assert rows["node1"]["sha256"]["lithos_tree"] == expected
+            assert f"lithos_tree 0.18.4 ({expected[:12]})" in table.stdout
+
+        down = _cli("exec", "node3", "--", "hostname")
+        assert down.returncode == 255, down
+        assert "node3 is down" in down.stderr
+        assert f"python -m tools lab start node3 --name {TEST_LAB}" in down.stderr
+        up = _cli("exec", "node1", "--", "hostname")
+        assert (up.returncode, up.stdout) == (0, "node1\n"), up.stderr
+        assert lab.fingerprint()["nodes"]["node3"] == {"state": "down"}  # type: ignore[index]
+
+        started = _cli("start", "node3")
+        assert started.returncode == 0, started.stderr
+        assert "node3 is up" in started.stdout
+        back = _cli("exec", "node3", "--", "hostname")
+        assert (back.returncode, back.stdout) == (0, "node3\n"), back.stderr
+        assert "default" not in lab.hosts["node3"].run("ip route").stdout
+        assert "up already" in _cli("start", "node3").stdout
+        for bad in ("workstation", "node9"):
+            refused = _cli("stop", bad)
+            assert refused.returncode == 2 and f"no node {bad!r}" in refused.stderr
+    finally:
+        lab.heal("node3", "stop")  # also drops the shared lab's sessions on node3

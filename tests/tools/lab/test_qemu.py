@@ -194,3 +194,61 @@ def test_base_image_recipe_hash_changes_with_the_package_list(monkeypatch) -> No
     before = qemu_image.recipe_hash(qemu_image.base_recipe())
     monkeypatch.setattr(qemu_image, "VM_PACKAGES", (*qemu_image.VM_PACKAGES, "less"))
     assert qemu_image.recipe_hash(qemu_image.base_recipe()) != before
+
+
+def test_lithos_and_tools_dir_executables_go_to_usr_bin_on_the_vms(tmp_path: Path) -> None:
+    import shutil
+
+    lithos, tools = tmp_path / "lithos", tmp_path / "tools"
+    for directory, name in ((lithos, "lithos_tree"), (tools, "deploydocs-lab-extra")):
+        directory.mkdir()
+        (directory / name).write_text("#!/bin/sh\nexit 0\n")
+        (directory / name).chmod(0o755)
+    (tools / "notes.txt").write_text("not executable\n")
+    payload, extra = QemuLab(TEST_LAB)._payload(str(lithos), tools)
+    try:
+        assert extra == ["deploydocs-lab-extra"]
+        assert sorted(p.name for p in (payload / "usr" / "bin").iterdir()) == [
+            "deploydocs-lab-extra", "lithos_tree"]
+        assert not (payload / "usr" / "local").exists()
+    finally:
+        shutil.rmtree(payload)
+
+
+@pytest.fixture
+def qemu_state(tmp_path: Path, monkeypatch) -> Path:
+    """A state root and a scratch root of this test's own (no VM is started)."""
+    from tools.lab import workstation
+
+    monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
+    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
+    return tmp_path
+
+
+def test_a_qemu_lab_without_a_record_is_not_up_and_its_nodes_are_checked(qemu_state) -> None:
+    from tools.lab.qemu import QemuLabError
+
+    lab = QemuLab("deploydocs.lab-qemunone")
+    assert not lab.is_up()
+    assert not lab.node_running("node1")
+    with pytest.raises(QemuLabError, match="has no node 'node9'"):
+        lab.fault("node9", "stop")
+    with pytest.raises(QemuLabError, match="is not up"):
+        lab.heal("node1", "stop")
+
+
+def test_qemu_down_removes_the_workstation_files_unless_a_docker_lab_shares_them(
+    qemu_state,
+) -> None:
+    from tools.lab import state
+    from tools.lab.workstation import scratch_dir
+
+    name = "deploydocs.lab-qemudown"
+    scratch = scratch_dir(name)
+    (scratch / "build").mkdir(parents=True)
+    state.write_record(name, {"nodes": {"node1": {}}})  # a docker lab of the same name
+    assert not any(item.startswith("workstation files") for item in QemuLab(name).down())
+    assert (scratch / "build").is_dir()
+    state.forget_record(name)
+    assert QemuLab(name).down() == [f"workstation files {scratch}"]
+    assert not scratch.exists()

@@ -12,10 +12,13 @@ from pathlib import Path
 import docker
 import pytest
 
+from tools.lab import state
 from tools.lab.base import LAB_LABEL
 from tools.lab.docker import DockerLab
+from tools.lab.lab import open_lab
 from tools.lab.reap import labelled, reap
 from tools.lab.state import PROJECT_ROOT
+from tools.lab.workstation import scratch_dir
 
 from .conftest import TEST_LAB
 
@@ -61,15 +64,31 @@ def test_tools_dir_is_installed_and_down_removes_every_labelled_resource(
     try:
         record = doomed.up(tools_dir=tools_dir, with_lithos=False, progress=lambda _line: None)
         assert record["extra_tools"] == ["deploydocs-lab-extra"]
+        assert record["tools_dir"] == str(tools_dir.resolve())
+        assert state.read_record(name)["tools_dir"] == str(tools_dir.resolve())
         assert len(labelled(doomed.client, {LAB_LABEL: name})["container"]) == 3
         for host in doomed.hosts().values():
-            ran = host.run("deploydocs-lab-extra; ls /usr/local/bin/notes.txt 2>&1")
-            assert ran.stdout.splitlines()[0] == "extra-ran"
+            # /usr/bin, where the tutorial's units start the real tools from
+            ran = host.run("command -v deploydocs-lab-extra; deploydocs-lab-extra; "
+                           "ls /usr/bin/notes.txt 2>&1")
+            assert ran.stdout.splitlines()[:2] == ["/usr/bin/deploydocs-lab-extra", "extra-ran"]
             assert "No such file" in ran.stdout
             assert "lithos_tree" not in host.info().tools
+        # A command attaching to the lab later gets the same tools dir on the workstation.
+        attached = open_lab("docker", name=name, start=False)
+        station = attached.hosts["workstation"]
+        scratch = station.scratch  # type: ignore[attr-defined]
+        assert scratch == scratch_dir(name)
+        ran = station.run("command -v deploydocs-lab-extra && deploydocs-lab-extra && "
+                          "mkdir -p build && echo output > build/file")
+        assert ran.stdout.splitlines() == [str(tools_dir / "deploydocs-lab-extra"), "extra-ran"]
+        assert (scratch / "build" / "file").exists()
+        attached.close()
     finally:
         removed = doomed.down()
     assert any(item.startswith("network ") for item in removed)
+    assert f"workstation files {scratch}" in removed
+    assert not scratch.exists()
     assert _left(doomed.client, name) == []
 
 

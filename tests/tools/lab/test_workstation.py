@@ -49,3 +49,123 @@ def test_a_named_labs_workstation_checks_that_labs_machine_ids(lab: Lab) -> None
     for node in lab.nodes:
         machine_id = lab.hosts[node].run("cat /etc/machine-id").stdout.strip()
         assert f"{node}: {machine_id}" in result.stdout
+
+
+# -- the lab's --tools-dir on the workstation's PATH ---------------------------------------
+
+EXTRA = "deploydocs-lab-ws-extra"
+"""An executable name no real tool has (real vagga & co. are never imitated)."""
+
+
+def _tools_dir(tmp_path: Path) -> Path:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    tool = tools / EXTRA
+    tool.write_text("#!/bin/sh\necho 'ws-extra 1.2.3'\n")
+    tool.chmod(0o755)
+    return tools
+
+
+def test_the_tools_dir_comes_after_python_and_before_the_system_path(tmp_path: Path) -> None:
+    import sys
+
+    from tools.lab.probe import PATH
+
+    tools = _tools_dir(tmp_path)
+    env = Workstation(tmp_path / "scratch", tools_dir=tools).environment()
+    assert env["PATH"].split(":") == [str(Path(sys.executable).parent), str(tools.resolve()),
+                                      *PATH.split(":")]
+    assert str(tools) not in Workstation(tmp_path / "scratch").environment()["PATH"]
+
+
+def test_a_relative_tools_dir_is_made_absolute_and_a_missing_one_refused(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import pytest
+
+    tools = _tools_dir(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert Workstation(tmp_path / "scratch", tools_dir=Path("tools")).tools_dir == tools
+    with pytest.raises(ValueError, match="not a directory"):
+        Workstation(tmp_path / "scratch", tools_dir=tmp_path / "nowhere")
+
+
+def test_a_tool_in_the_tools_dir_runs_on_the_workstation_and_its_probe_finds_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import hashlib
+
+    from tools.lab import probe
+
+    tools = _tools_dir(tmp_path)
+    station = Workstation(tmp_path / "scratch", tools_dir=tools)
+    ran = station.run(f"command -v {EXTRA} && {EXTRA}")
+    assert ran.stdout.splitlines() == [str(tools / EXTRA), "ws-extra 1.2.3"], ran.stderr
+    # info() probes the real tools; pointed at this name, it reports it like vagga.
+    monkeypatch.setattr(probe, "REAL_TOOLS", (*probe.REAL_TOOLS, EXTRA))
+    info = station.info()
+    assert info.tools[EXTRA] == "ws-extra 1.2.3"
+    assert info.sha256[EXTRA] == hashlib.sha256((tools / EXTRA).read_bytes()).hexdigest()
+    assert EXTRA not in Workstation(tmp_path / "scratch").info().tools
+
+
+# -- where the scratch directory is, and removing exactly it -------------------------------
+
+
+def test_each_lab_has_its_own_scratch_dir(monkeypatch, tmp_path: Path) -> None:
+    import pytest
+
+    from tools.lab import workstation
+
+    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
+    assert workstation.scratch_dir() == tmp_path / "lab" / "workstation"
+    assert workstation.scratch_dir("deploydocs.lab-x") == (
+        tmp_path / "lab" / "deploydocs.lab-x" / "workstation")
+    for bad in ("../deploydocs.lab", "other", "deploydocs.lab/../../etc"):
+        with pytest.raises(ValueError):
+            workstation.scratch_dir(bad)
+
+
+def test_remove_scratch_removes_that_dir_and_nothing_beside_it(monkeypatch, tmp_path: Path) -> None:
+    from tools.lab import workstation
+
+    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
+    mine = workstation.scratch_dir("deploydocs.lab-mine")
+    other = workstation.scratch_dir("deploydocs.lab-other")
+    default = workstation.scratch_dir()
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep\n")
+    for scratch in (mine, other, default):
+        (scratch / "images" / "app").mkdir(parents=True)
+        (scratch / "images" / "app" / "file").write_text("x\n")
+    (mine / "link-out").symlink_to(outside)  # must not be followed
+    locked = mine / "images" / "locked"
+    locked.mkdir()
+    (locked / "f").write_text("x\n")
+    locked.chmod(0o500)  # read-only directory, as image trees have
+    assert workstation.remove_scratch("deploydocs.lab-mine") == [f"workstation files {mine}"]
+    assert not mine.exists() and not mine.parent.exists()
+    assert (outside / "keep.txt").read_text() == "keep\n"
+    assert (other / "images" / "app" / "file").exists()
+    assert (default / "images" / "app" / "file").exists()
+    assert workstation.remove_scratch("deploydocs.lab-mine") == []  # nothing left: no-op
+    assert workstation.remove_scratch() == [f"workstation files {default}"]
+    assert not default.exists() and (other / "images").exists()
+    assert (tmp_path / "lab").is_dir()  # the default's parent holds the other labs: it stays
+
+
+def test_remove_scratch_drops_a_symlinked_scratch_dir_but_not_its_target(
+    monkeypatch, tmp_path: Path
+) -> None:
+    from tools.lab import workstation
+
+    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
+    target = tmp_path / "elsewhere"
+    (target / "sub").mkdir(parents=True)
+    scratch = workstation.scratch_dir("deploydocs.lab-linked")
+    scratch.parent.mkdir(parents=True)
+    scratch.symlink_to(target)
+    removed = workstation.remove_scratch("deploydocs.lab-linked")
+    assert removed == [f"workstation files {scratch} (a symbolic link)"]
+    assert not scratch.is_symlink() and (target / "sub").is_dir()

@@ -99,7 +99,8 @@ def parse_probe(output: str) -> dict[str, object]:
 
 
 def probe_info(name: str, address: str, output: str) -> HostInfo:
-    """The :class:`HostInfo` of host *name* at *address*, from its probe script's *output*."""
+    """The :class:`~tools.lab.base.HostInfo` of host *name* at *address*, from its probe
+    script's *output*."""
     facts = parse_probe(output)
     return HostInfo(name, address, str(facts["machine_id"]), str(facts["os"]),
                     dict(facts["tools"]), dict(facts["sha256"]))  # type: ignore[call-overload]

@@ -270,11 +270,22 @@ def exec_(lab_name: str, inventory: Path | None, timeout: float | None, node: st
 @_inventory_option
 @click.argument("node")
 def shell(lab_name: str, inventory: Path | None, node: str) -> None:
-    """An interactive login shell on NODE (exit status 255 when NODE is down)."""
+    """An interactive login shell on NODE (exit status 255 when NODE is down).
+
+    NODE may be ``workstation``: a shell in the lab workstation's scratch directory with the
+    environment the tutorial's workstation blocks get (its HOME, the project's Python and
+    the lab's --tools-dir first on PATH), so ``cd ~/hello`` and ``python3 -m tools`` work
+    as the pages show.
+    """
     lab = _open(lab_name, inventory)
     host = lab.hosts.get(node)
-    if host is None or node == "workstation":
-        _fail(f"no node {node!r} (nodes: {', '.join(lab.nodes)})", 2)
+    if node == "workstation" and host is not None:
+        env = host.environment()
+        lab.close()
+        os.chdir(host.scratch)
+        os.execvpe("bash", ["bash", "--noprofile", "--norc", "-i"], env)
+    if host is None:
+        _fail(f"no node {node!r} (nodes: {', '.join(lab.nodes)}, workstation)", 2)
     _refuse_down_node(lab, node)
     if lab.backend == "docker":
         argv = ["docker", "exec", "-it", host.container_name, "bash", "-l"]

@@ -130,6 +130,23 @@ def test_workstation_is_confined_to_its_scratch_dir(lab: Lab, monkeypatch) -> No
         station.put_file("../outside.txt", b"no")
 
 
+def test_lab_shell_workstation_opens_a_shell_where_the_workstation_blocks_run(
+        lab: Lab) -> None:
+    import subprocess
+    import sys
+
+    from tests.tools.lab.conftest import TEST_LAB
+
+    station = lab.hosts["workstation"]
+    typed = "pwd; echo home=$HOME; python3 -c 'import tools; print(\"tools ok\")'; exit 7\n"
+    shell = subprocess.run([sys.executable, "-m", "tools", "lab", "shell", "workstation",
+                            "--name", TEST_LAB], input=typed, capture_output=True, text=True,
+                           timeout=60, check=False)
+    scratch = str(station.scratch)  # type: ignore[attr-defined]
+    assert shell.returncode == 7, shell.stderr
+    assert shell.stdout.splitlines() == [scratch, f"home={scratch}", "tools ok"]
+
+
 def test_workstation_pushes_a_tree_to_a_node_with_rsync(lab: Lab) -> None:
     station = lab.hosts["workstation"]
     station.put_file("push-test/tree/a.txt", b"alpha\n")

@@ -17,12 +17,14 @@ def repo_root() -> Path:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the qemu lab's tests (``@pytest.mark.qemu``, anywhere under tests/) unless
-    ``LAB=qemu`` is set: they boot three VMs, which takes minutes without KVM."""
+    ``LAB=qemu`` is set: they boot three VMs, which takes minutes without KVM. Deselect the
+    ``@pytest.mark.real_tools`` tests unless ``TOOLS_DIR`` (real binaries) is set."""
     import os
 
-    if os.environ.get("LAB") == "qemu":
-        return
-    qemu = [item for item in items if item.get_closest_marker("qemu")]
-    if qemu:
-        config.hook.pytest_deselected(items=qemu)
-        items[:] = [item for item in items if not item.get_closest_marker("qemu")]
+    skip = {"qemu": os.environ.get("LAB") != "qemu",
+            "real_tools": not os.environ.get("TOOLS_DIR")}
+    dropped = [item for item in items
+               if any(on and item.get_closest_marker(name) for name, on in skip.items())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]

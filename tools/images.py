@@ -8,7 +8,9 @@ pip-installed into ``/usr/local``, the code and lithos container configs
 copied in (like ``!Copy``), and every mount point created (like
 ``!EnsureDir``). The result lands in ``<out>/.roots/<container>.<hash8>/root``
 with a symlink ``<out>/<container>`` to it, like ``.vagga/``; the directory
-name is the image name lithos process configs refer to.
+name is the image name lithos process configs refer to. Where the app has a
+``vagga.yaml``, ``<hash8>`` is vagga's own version hash of the container
+(:mod:`tools.vagga_hash`), so the stand-in's image has the name vagga gives it.
 
 An image is pushed to a node by rsync into ``<image-dir>/<name>.tmp`` and
 then renamed to ``<image-dir>/<name>`` on the node, so a reader of the image
@@ -44,7 +46,10 @@ DEBOOTSTRAP = "/usr/sbin/debootstrap"
 MIRROR = "http://deb.debian.org/debian"
 DEFAULT_MOUNT_POINTS = ("/app", "/config", "/state", "/tmp", "/run", "/dev", "/proc", "/sys")
 """Directories lithos mounts over: they must exist in a read-only image."""
-_SKIP_NAMES = re.compile(r"^(\.git|\.vagga|\.venv|__pycache__|_build)$|\.pyc$|~$|\.bak$|^#.*#$")
+_SKIP_NAMES = re.compile(r"^\.(git|hg|svn|vagga)$|~$|\.bak$|\.orig$|^#.*#$")
+"""Names ``!Copy`` leaves out by default in vagga 0.8.1 (its ``ignore-regex``, applied here to
+each name): the stand-in copies what vagga would, so the name it takes from vagga's hash
+describes the content. Note that ``__pycache__`` is copied, as vagga does."""
 _IMAGE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 Progress = Callable[[str], None]
@@ -67,6 +72,9 @@ class ImageRecipe:
 
     container: str
     """The vagga container name, e.g. ``hello-deploy``; the image is ``<container>.<hash8>``."""
+    project_dir: Path | None = None
+    """The directory of the ``vagga.yaml`` defining *container*: when set, the image is named
+    by vagga's own version hash (:mod:`tools.vagga_hash`), as ``vagga _build`` names it."""
     requirements: Path | None = None
     """A pip requirements file, installed like ``!Py3Requirements``."""
     copies: tuple[tuple[Path, str], ...] = ()
@@ -102,7 +110,18 @@ class ImageRecipe:
         return digest.hexdigest()
 
     def image_name(self) -> str:
-        """``<container>.<hash8>``, the directory name lithos refers to."""
+        """``<container>.<hash8>``, the directory name lithos refers to.
+
+        With a *project_dir*, ``<hash8>`` is vagga's (what ``vagga _version_hash --short``
+        prints); otherwise the start of :meth:`version_hash`.
+        """
+        if self.project_dir is not None:
+            from tools import vagga_hash
+
+            try:
+                return vagga_hash.image_name(self.project_dir, self.container)
+            except vagga_hash.VersionHashError as exc:
+                raise ImageError(f"{self.project_dir}/vagga.yaml: {exc}") from exc
         return f"{self.container}.{self.version_hash()[:8]}"
 
 
@@ -561,6 +580,8 @@ def recipe_from_app(app_dir: Path, container: str, **overrides: Any) -> ImageRec
     if (app_dir / "config").is_dir():
         copies.append((app_dir / "config", "/config"))
     requirements = app_dir / "requirements.txt"
+    if (app_dir / "vagga.yaml").is_file():
+        overrides.setdefault("project_dir", app_dir)
     return ImageRecipe(container=container,
                        requirements=requirements if requirements.is_file() else None,
                        copies=tuple(copies), **overrides)

@@ -55,9 +55,9 @@ def test_the_image_name_follows_content_and_ignores_build_litter(tmp_path: Path)
     recipe = images.recipe_from_app(app, "hello-deploy")
     name = recipe.image_name()
     assert name.startswith("hello-deploy.") and len(name) == len("hello-deploy.") + 8
-    (app / "hello/__pycache__").mkdir()
-    (app / "hello/__pycache__/x.pyc").write_bytes(b"junk")
+    # vagga's !Copy leaves out editor backups and VCS directories, and so does the stand-in.
     (app / "hello/views.py~").write_text("backup")
+    (app / "hello/.git").mkdir()
     assert images.recipe_from_app(app, "hello-deploy").image_name() == name
     (app / "hello/__init__.py").write_text("VERSION = 2\n")
     assert images.recipe_from_app(app, "hello-deploy").image_name() != name
@@ -302,3 +302,11 @@ def test_image_build_stand_in_makes_a_runnable_deploy_root(tmp_path: Path) -> No
     assert check.stdout.strip() == "5.2.19"
     again = images.build_image(recipe, tmp_path / "out")
     assert again.cached and again.root == root
+
+
+def test_the_tutorial_image_is_named_by_vagga_s_own_version_hash() -> None:
+    from tools import vagga_hash
+
+    recipe = images.recipe_from_app(REPO / "tutorial/app", "hello-deploy")
+    assert recipe.project_dir == REPO / "tutorial/app"
+    assert recipe.image_name() == vagga_hash.image_name(REPO / "tutorial/app", "hello-deploy")

@@ -7,7 +7,6 @@ input (missing directory, bad name, unknown backend).
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,8 +65,6 @@ def build(app_dir: Path, container: str, out: Path, cache: Path, as_json: bool) 
     and config/ (copied to /config).
     """
     console = Console(stderr=True)
-    if shutil.which("vagga"):
-        console.print("note: vagga is installed; `vagga _build` builds the real image")
     recipe = images.recipe_from_app(app_dir, container)
     with console.status("image build stand-in") as status:
         try:

@@ -244,6 +244,49 @@ def render_command(tree: Path, schedule_file: Path, node: str, roles: tuple[str,
     raise SystemExit(0 if all(r.ok for r in results) else 1)
 
 
+@cli.command("render-check")
+@click.argument("tree", type=click.Path(path_type=Path))
+@click.option("--schedule", "schedule_file", required=True, type=click.Path(path_type=Path),
+              help="Schedule JSON (schedule-preview --output, or a leader's /v1/schedule).")
+@click.option("--node", required=True, help="Hostname to render for.")
+@click.option("--role", "roles", multiple=True,
+              help="Role(s) to check (default: all the node's roles).")
+@click.option("--verwalter-render", "binary", default="verwalter_render", show_default=True,
+              help="The real verwalter_render to compare with (run with --dry-run).")
+def render_check_command(tree: Path, schedule_file: Path, node: str, roles: tuple[str, ...],
+                         binary: str) -> None:
+    """Compare the render preview with the real verwalter_render, template by template.
+
+    verwalter_render runs with --dry-run: it renders, applies nothing and runs no command.
+    Exit 1 when a template differs.
+    """
+    from tools.verwalter import render_check
+
+    schedule = read_json_file(schedule_file, "schedule")
+    if isinstance(schedule, dict) and {"data", "hash"} <= set(schedule):
+        schedule = schedule["data"]
+    if not isinstance(schedule, dict):
+        raise click.UsageError(f"{schedule_file}:1: schedule: expected a JSON object")
+    node_roles = ((schedule.get("nodes") or {}).get(node) or {}).get("roles") or {}
+    wanted = list(roles) or sorted(node_roles)
+    if not wanted:
+        raise click.UsageError(f"{schedule_file}:1: nodes.{node}: no roles to render")
+    failed = False
+    for role in wanted:
+        try:
+            checked = render_check.check_role(tree, schedule, node, role, binary)
+        except render_check.RenderCheckError as exc:
+            click.echo(f"error: role {role}: {exc}", err=True)
+            raise SystemExit(2) from exc
+        for template in checked.same:
+            click.echo(f"role {role}: {template}: same text as verwalter_render")
+        for template, diff in checked.differences.items():
+            failed = True
+            click.echo(f"role {role}: {template}: differs from verwalter_render")
+            click.echo(diff.rstrip("\n"))
+    raise SystemExit(1 if failed else 0)
+
+
 @cli.command("scaffold")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the tree into (e.g. /etc/verwalter).")

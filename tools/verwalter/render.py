@@ -11,11 +11,13 @@ file). It follows verwalter 0.13.4:
 * templates: every ``*.render.yaml`` under ``templates/<template>/`` names its
   templates; **Handlebars** (``.hbs``/``.handlebars``) is rendered with
   :mod:`pybars` (pybars3), a Handlebars implementation close to the Rust
-  crate verwalter uses; **Tera** (``.tera``) is rendered with :mod:`jinja2` as
-  an *approximation* (Tera's syntax is Jinja-like; ``for k, v in map`` is
-  mapped to the items, undefined variables are errors as in Tera, but
-  filters and tests beyond the common ones differ). Trimmer templates are not
-  supported;
+  crate verwalter uses (with its whitespace rules: :func:`_handlebars_compiler`);
+  **Tera** (``.tera``) is rendered with :mod:`jinja2` as an *approximation*
+  (Tera's syntax is Jinja-like; ``for k, v in map`` is mapped to the items,
+  undefined variables are errors as in Tera, whitespace around block tags follows
+  what Tera 0.10 does (:func:`tera_whitespace`), but filters and tests beyond the
+  common ones differ). :mod:`tools.verwalter.render_check` compares both with the
+  real ``verwalter_render``. Trimmer templates are not supported;
 * command strings expand only ``{{ role }}`` and ``{{ files.<name> }}``;
   anything else becomes ``<< unknown variable: X >>`` as upstream.
 """
@@ -144,7 +146,39 @@ def _tera_environment() -> Any:
         return list(value.items()) if isinstance(value, Mapping) else value
 
     env.filters["_tera_pairs"] = pairs
+    env.filters["_tera_rstrip"] = lambda text: str(text).rstrip()
     return env
+
+
+_TERA_TAG = re.compile(r"\{%-?\s*(for|endfor|if|elif|else|endif)\b(.*?)-?%\}", re.S)
+
+
+def tera_whitespace(source: str) -> str:
+    """Rewrite Tera block tags so jinja2 treats whitespace as Tera 0.10 does.
+
+    Seen on the real ``verwalter_render`` 0.13.4 (Tera 0.10): whitespace right after an
+    opening ``{% for %}``, ``{% if %}``, ``{% elif %}`` or ``{% else %}`` is dropped
+    (each time the body renders); a branch of an ``if`` loses its trailing whitespace, and
+    so does a whole ``for`` loop's output (all iterations together, not each one). The
+    same in jinja2: ``-%}`` on the opening tags, ``{%-`` before ``elif``/``else``/``endif``,
+    and a filter that strips the end of the loop's output.
+
+    >>> tera_whitespace("{% for i in items %}{{ i }}\\n{% endfor %}")
+    '{% filter _tera_rstrip %}{% for i in items -%}{{ i }}\\n{% endfor %}{% endfilter %}'
+    """
+    def rewrite(match: re.Match[str]) -> str:
+        word, rest = match.group(1), match.group(2).rstrip()
+        if word == "for":
+            return f"{{% filter _tera_rstrip %}}{{% for{rest} -%}}"
+        if word == "endfor":
+            return "{% endfor %}{% endfilter %}"
+        if word == "if":
+            return f"{{% if{rest} -%}}"
+        if word in ("elif", "else"):
+            return f"{{%- {word}{rest} -%}}"
+        return "{%- endif %}"
+
+    return _TERA_TAG.sub(rewrite, source)
 
 
 _TERA_FOR_PAIR = re.compile(r"(\{%-?\s*for\s+\w+\s*,\s*\w+\s+in\s+)([^%]+?)(\s*-?%\})")
@@ -180,7 +214,7 @@ def render_template(path: Path, variables: Mapping[str, Any]) -> str:
         if path.suffix in (".hbs", ".handlebars"):
             return str(_handlebars_compiler().compile(source)(dict(variables)))
         if path.suffix == ".tera":
-            source = _TERA_FOR_PAIR.sub(r"\1(\2)|_tera_pairs\3", source)
+            source = tera_whitespace(_TERA_FOR_PAIR.sub(r"\1(\2)|_tera_pairs\3", source))
             return _tera_environment().from_string(source).render(**variables)
     except Exception as exc:
         line = getattr(exc, "lineno", None) or 0

@@ -87,8 +87,10 @@ def test_tera_templates_render_with_jinja2_including_map_loops(tmp_path: Path,
     })
     result = render.render_role(tree, schedule, "node1", "django")
     assert result.ok, result.failed
+    # Tera 0.10 (verwalter_render 0.13.4) strips the end of a whole for loop's output:
+    # seen on the real binary, and checked by test_render_check's real_tools tests.
     assert result.output("processes") == ("web:\n  image: django-deploy.5f1c2a9e\n"
-                                          "  instances: 2\n")
+                                          "  instances: 2")
 
 
 def test_undefined_variables_fail_in_tera_and_render_empty_in_handlebars(

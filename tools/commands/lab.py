@@ -146,11 +146,15 @@ def _status_data(lab) -> list[dict[str, object]]:
 
 
 def _short_version(text: str) -> str:
-    """The version number in a ``--version`` line ('' when the tool printed none)."""
+    """The version number in a ``--version`` line ('' when the tool printed none).
+
+    >>> [_short_version(t) for t in ("v0.8.1", "lithos_tree 0.18.4", "present at /usr/bin/x")]
+    ['0.8.1', '0.18.4', '']
+    """
     import re
 
-    match = re.search(r"\b\d+\.\d+(?:\.\d+)?\S*", text)
-    return match.group(0) if match else ""
+    match = re.search(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?\S*)", text)
+    return match.group(1) if match else ""
 
 
 def _describe_tools(tools: dict[str, str], sha256: dict[str, str]) -> str:
@@ -359,6 +363,41 @@ def start(lab_name: str, node: str) -> None:
     if not answer.ok:
         _fail(f"{node} was started but does not answer: {answer.stderr.strip()}")
     click.echo(f"{node} is up (answered after {time.monotonic() - started:.1f} s)")
+
+
+@cli.command("isolate")
+@_name_option
+@click.argument("node")
+def isolate(lab_name: str, node: str) -> None:
+    """Cut NODE off the lab's network, as the tutorial's `isolate` fault does.
+
+    NODE keeps running and `lab exec` / `lab shell` still reach it; it reaches no other
+    node and none reaches it until `lab reconnect NODE`.
+    """
+    _fault_command(lab_name, node, heal=False)
+    click.echo(f"{node} is cut off the network; `lab reconnect {node}` joins it again")
+
+
+@cli.command("reconnect")
+@_name_option
+@click.argument("node")
+def reconnect(lab_name: str, node: str) -> None:
+    """Join NODE to the lab's network again (after `lab isolate` or the `isolate` fault)."""
+    _fault_command(lab_name, node, heal=True)
+    click.echo(f"{node} is on the network again")
+
+
+def _fault_command(lab_name: str, node: str, *, heal: bool) -> None:
+    """Apply or undo the ``isolate`` fault on *node*, with the lab's own fault code."""
+    from tools.lab.docker import LabError
+
+    lab = _open(lab_name, None)
+    _node_of(lab, node)
+    try:
+        (lab.heal if heal else lab.fault)(node, "isolate")
+    except (LabError, ValueError, RuntimeError) as err:
+        _fail(str(err))
+    lab.close()
 
 
 @cli.command("down")

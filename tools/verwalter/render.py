@@ -11,7 +11,7 @@ file). It follows verwalter 0.13.4:
 * templates: every ``*.render.yaml`` under ``templates/<template>/`` names its
   templates; **Handlebars** (``.hbs``/``.handlebars``) is rendered with
   :mod:`pybars` (pybars3), a Handlebars implementation close to the Rust
-  crate verwalter uses (with its whitespace rules: :func:`_handlebars_compiler`);
+  crate verwalter uses (with its whitespace rules, see ``_handlebars_compiler``);
   **Tera** (``.tera``) is rendered with :mod:`jinja2` as an *approximation*
   (Tera's syntax is Jinja-like; ``for k, v in map`` is mapped to the items,
   undefined variables are errors as in Tera, whitespace around block tags follows

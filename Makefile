@@ -31,8 +31,10 @@ help:
 SYSTEM_PACKAGES := debootstrap rsync systemd
 SYSTEM_COMMANDS := /usr/sbin/debootstrap /usr/bin/rsync /usr/bin/systemd-analyze
 # The qemu lab (LAB=qemu) also runs qemu and makes its copy-on-write disks with qemu-img.
+# qemu-utils comes from bookworm itself: a newer backported qemu-utils (some machine images
+# ship one) refuses bookworm's qemu-system-x86, so apt may have to downgrade it.
 ifeq ($(LAB),qemu)
-SYSTEM_PACKAGES += qemu-system-x86 qemu-utils
+SYSTEM_PACKAGES += qemu-system-x86 qemu-utils/bookworm
 SYSTEM_COMMANDS += /usr/bin/qemu-system-x86_64 /usr/bin/qemu-img
 endif
 TEST_PACKAGES := $(SYSTEM_PACKAGES) chromium chromium-driver
@@ -45,7 +47,8 @@ define install-missing
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing $(2) from Debian"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --allow-downgrades $(2); \
 	  else echo "missing system packages: sudo apt-get install $(2)" >&2; exit 2; fi; \
 	fi
 endef
@@ -82,7 +85,7 @@ accept: $(STAMP) system-deps
 	$(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/verify
 
 test: $(STAMP) test-deps
-	$(BIN)/python -m pytest
+	TOOLS_DIR=$(TOOLS_DIR) $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

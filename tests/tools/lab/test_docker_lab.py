@@ -314,6 +314,22 @@ def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
                           timeout=timeout, env={**os.environ, "COLUMNS": "1000"})
 
 
+def test_a_node_cut_off_with_lab_isolate_reaches_no_other_until_reconnected(lab: Lab) -> None:
+    reach = "getent hosts node2 >/dev/null && ping -c 1 -W 2 node2 >/dev/null && echo reached"
+    try:
+        cut = _cli("isolate", "node2")
+        assert cut.returncode == 0, cut.stderr
+        assert "node2 is cut off the network" in cut.stdout
+        assert "reached" not in lab.hosts["node1"].run(reach, timeout=30).stdout
+        alive = _cli("exec", "node2", "--", "hostname")  # still running, still reachable by us
+        assert (alive.returncode, alive.stdout) == (0, "node2\n"), alive.stderr
+        back = _cli("reconnect", "node2")
+        assert back.returncode == 0, back.stderr
+        assert lab.hosts["node1"].run(reach, timeout=30).stdout.strip() == "reached"
+    finally:
+        lab.heal("node2", "isolate")
+
+
 def test_a_stopped_node_is_down_while_the_lab_stays_usable(
     lab: Lab, lab_record: dict[str, object]
 ) -> None:

@@ -31,7 +31,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from tools.lab.base import Host
 from tools.problems import Problem
@@ -106,6 +106,21 @@ class ClusterReport:
         }
 
 
+def problem_file(name: str, relative: str) -> str:
+    """How problems name the file *relative* (to the root) of the machine *name*.
+
+    The machine's name (its root directory, or its host name) followed by the
+    path, as one path without a ``:``, so that ``FILE:LINE:`` readers (editors,
+    CI annotations) split the problem line where they should:
+
+    >>> problem_file("/", ETC_MACHINE_ID), problem_file("/mnt/img", ETC_MACHINE_ID)
+    ('/etc/machine-id', '/mnt/img/etc/machine-id')
+    >>> problem_file("node1", DBUS_MACHINE_ID)
+    'node1/var/lib/dbus/machine-id'
+    """
+    return str(PurePosixPath(name or "/") / relative)
+
+
 def check_node(state: NodeState) -> list[Problem]:
     """Every problem with one machine's id files.
 
@@ -114,11 +129,11 @@ def check_node(state: NodeState) -> list[Problem]:
     newline, all zeros; the D-Bus copy holding a different id.
     A missing D-Bus copy is only a warning (neither cantal nor verwalter reads it).
     """
-    where = f"{state.name}:/{ETC_MACHINE_ID}"
+    where = problem_file(state.name, ETC_MACHINE_ID)
     problems: list[Problem] = []
     raw = state.machine_id
     if raw is None:
-        problems.append(Problem(where, 0, "machine-id", "missing (verwalter exits 3 without it)"))
+        problems.append(Problem(where, 1, "machine-id", "missing (verwalter exits 3 without it)"))
     elif raw == b"":
         problems.append(Problem(where, 1, "machine-id", "empty (systemd's first-boot marker)"))
     elif len(raw) not in (32, 33) or (len(raw) == 33 and not raw.endswith(b"\n")):
@@ -129,12 +144,12 @@ def check_node(state: NodeState) -> list[Problem]:
         problems.append(Problem(where, 1, "machine-id", "must be 32 lowercase hex digits"))
     elif state.id_text == _ZERO_ID:
         problems.append(Problem(where, 1, "machine-id", "all zeros is not an id"))
-    dbus_where = f"{state.name}:/{DBUS_MACHINE_ID}"
+    dbus_where = problem_file(state.name, DBUS_MACHINE_ID)
     if state.dbus_link is None and state.dbus_id is None:
-        problems.append(Problem(dbus_where, 0, "machine-id", "missing (D-Bus copy)",
+        problems.append(Problem(dbus_where, 1, "machine-id", "missing (D-Bus copy)",
                                 severity="warning"))
     elif state.dbus_id is None:
-        problems.append(Problem(dbus_where, 0, "machine-id",
+        problems.append(Problem(dbus_where, 1, "machine-id",
                                 f"dangling symlink to {state.dbus_link}"))
     elif raw is not None and _strip_newline(state.dbus_id) != _strip_newline(raw):
         problems.append(Problem(dbus_where, 1, "machine-id",
@@ -157,7 +172,7 @@ def check_cluster(states: Iterable[NodeState]) -> ClusterReport:
             for name in sorted(names):
                 others = ", ".join(n for n in sorted(names) if n != name)
                 report.problems.append(Problem(
-                    f"{name}:/{ETC_MACHINE_ID}", 1, "machine-id",
+                    problem_file(name, ETC_MACHINE_ID), 1, "machine-id",
                     f"{mid} is also the id of {others}"))
     return report
 

@@ -1,15 +1,20 @@
 """Problems found by validators: every one names its file, line and key.
 
 Validators return *all* problems at once, the way a compiler does, never
-the first exception.
+the first exception. A problem prints as ``FILE:LINE: KEY: message``, or
+``FILE:LINE:COLUMN: KEY: message`` when the column is known (YAML syntax
+errors, tags), the form compilers use and editors and CI annotators parse.
+Line 1 stands for "the whole file" when no better line exists.
 
 >>> str(Problem("sandboxes/app.yaml", 3, "allow-users", "must not be empty"))
 'sandboxes/app.yaml:3: allow-users: must not be empty'
+>>> str(Problem("vagga.yaml", 4, "containers.a", "unclosed list", column=12))
+'vagga.yaml:4:12: containers.a: unclosed list'
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
@@ -17,21 +22,35 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with one file: where, which key, and what."""
+    """One thing wrong with one file: where, which key, and what.
+
+    ``column`` is 1-based; 0 means unknown (only the line is known).
+    """
 
     file: str
     line: int
     key: str
     message: str
     severity: Severity = "error"
+    column: int = 0
+
+    @property
+    def location(self) -> str:
+        """``FILE:LINE`` or ``FILE:LINE:COLUMN``."""
+        where = f"{self.file}:{self.line}"
+        return f"{where}:{self.column}" if self.column else where
 
     def __str__(self) -> str:
-        text = f"{self.file}:{self.line}: {self.key}: {self.message}"
+        text = f"{self.location}: {self.key}: {self.message}"
         return text if self.severity == "error" else f"{text} (warning)"
 
     def as_dict(self) -> dict[str, object]:
-        """The problem as plain data, for ``--json`` output."""
-        return asdict(self)
+        """The problem as plain data, for ``--json`` output (``column`` only when known)."""
+        data: dict[str, object] = {"file": self.file, "line": self.line, "key": self.key,
+                                   "message": self.message, "severity": self.severity}
+        if self.column:
+            data["column"] = self.column
+        return data
 
 
 def errors(problems: list[Problem]) -> list[Problem]:

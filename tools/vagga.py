@@ -51,6 +51,9 @@ from tools.quire import (
 )
 
 HASH8_RE = re.compile(r"^[0-9a-f]{8}$")
+VAGGA_VERSION = "0.8.1"
+"""The vagga release whose rules the validator follows (``minimum-vagga`` above it fails)."""
+_PRE_RELEASE = ("a", "b", "c", "rc", "pre", "dev", "dirty")
 #: Directories vagga creates in every image, so they need no ``!EnsureDir``.
 IMAGE_BASE_DIRS = ("/dev", "/proc", "/run", "/sys", "/tmp", "/work")
 
@@ -336,15 +339,59 @@ VAGGA_SCHEMA = Struct({
 })
 
 
-def _step_targets(container: Record) -> list[tuple[str, int]]:
+def _version_parts(version: str) -> list[int | str]:
+    """A version split the way vagga 0.8.1 compares versions: a run of digits is a
+    number, a run of letters and digits starting with a letter is a word, anything
+    else separates them; a leading ``v`` is dropped."""
+    text = version[1:] if version.startswith("v") else version
+    return [int(part) if part.isdigit() else part
+            for part in re.findall(r"\d+|[^\W\d_][^\W_]*", text)]
+
+
+def version_newer(version: str, than: str) -> bool:
+    """Whether vagga 0.8.1 would find *version* newer than *than*.
+
+    Numbers compare as numbers; a number beats a word; a version with more
+    numbers is newer; a trailing pre-release word (``rc``, ``dev``...) or a git
+    revision (``g1a2b3c``) makes it older than the same version without one.
+
+    >>> version_newer("0.8.2", "0.8.1"), version_newer("v0.8.1", "0.8.1")
+    (True, False)
+    >>> version_newer("0.8.1-rc", "0.8.1"), version_newer("0.8.1-3-gabc", "0.8.1")
+    (False, True)
+    >>> version_newer("9999.0.0", "0.8.1"), version_newer("0.8", "0.8.1")
+    (True, False)
+    """
+    left, right = _version_parts(version), _version_parts(than)
+    for index in range(max(len(left), len(right))):
+        a = left[index] if index < len(left) else None
+        b = right[index] if index < len(right) else None
+        if a == b:
+            continue
+        if a is None:
+            return isinstance(b, str) and b in _PRE_RELEASE
+        if b is None:
+            return not (isinstance(a, str) and (a in _PRE_RELEASE or a.startswith("g")))
+        if isinstance(a, int) and isinstance(b, int):
+            return a > b
+        if isinstance(a, int) != isinstance(b, int):
+            return isinstance(a, int)
+        return str(a) > str(b)
+    return False
+
+
+def _step_targets(container: Record) -> list[tuple[str, int, int, str]]:
+    """``(target container, line, index in setup, tag)`` of every step using another
+    container's image."""
     targets = []
-    for step, line in zip(container["setup"], container["setup"].lines, strict=False):
+    setup = container["setup"]
+    for step, line, index in zip(setup, setup.lines, setup.indexes, strict=False):
         if step.tag == "Container":
-            targets.append((step.value, line))
+            targets.append((step.value, line, index, step.tag))
         elif step.tag == "Build":
-            targets.append((step.value["container"], line))
+            targets.append((step.value["container"], line, index, step.tag))
         elif step.tag == "SubConfig" and step.value["source"].tag == "Container":
-            targets.append((step.value["source"].value, line))
+            targets.append((step.value["source"].value, line, index, step.tag))
     return targets
 
 
@@ -357,11 +404,17 @@ def parse_vagga(text_or_path: str | Path, filename: str | None = None
     if record is INVALID:
         return None, problems
     problems += _cross_checks(record, name, include_dir)
-    return record, problems
+    return record, sorted(problems, key=lambda p: (p.file, p.line, p.column))
 
 
 def _cross_checks(record: Record, name: str, base: Path | None) -> list[Problem]:
     problems: list[Problem] = []
+    minimum = record["minimum-vagga"]
+    if minimum is not None and version_newer(str(minimum), VAGGA_VERSION):
+        problems.append(Problem(name, record.line_of("minimum-vagga"), "minimum-vagga",
+                                f"this file asks for vagga {minimum}, newer than the "
+                                f"{VAGGA_VERSION} these checks follow: vagga "
+                                f"{VAGGA_VERSION} refuses to read it"))
     containers: Record = record["containers"]
     for cname, container in containers.items():
         url = container["image-cache-url"]
@@ -369,27 +422,11 @@ def _cross_checks(record: Record, name: str, base: Path | None) -> list[Problem]
             problems.append(Problem(name, container.line_of("image-cache-url"),
                                     f"containers.{cname}.image-cache-url",
                                     "must contain ${short_hash}"))
-        for target, line in _step_targets(container):
-            if target not in containers:
-                problems.append(Problem(name, line, f"containers.{cname}.setup",
+        for target, line, index, _ in _step_targets(container):
+            if target not in containers and target not in containers.invalid:
+                problems.append(Problem(name, line, f"containers.{cname}.setup[{index}]",
                                         f"container {target!r} is not defined"))
-    # cycles
-    graph = {c: [t for t, _ in _step_targets(v) if t in containers]
-             for c, v in containers.items()}
-    reported: set[str] = set()
-    for start in graph:
-        stack = [(start, [start])]
-        while stack:
-            node, path = stack.pop()
-            for nxt in graph[node]:
-                if nxt == start:
-                    if start not in reported:
-                        reported.update(path)
-                        problems.append(Problem(
-                            name, containers.line_of(start), f"containers.{start}.setup",
-                            "cyclic dependency: " + " -> ".join([*path, start])))
-                elif nxt not in path:
-                    stack.append((nxt, [*path, nxt]))
+    problems += _cycles(containers, name)
     for cmd, command in record["commands"].items():
         value = command.value
         line = record["commands"].line_of(cmd)
@@ -401,7 +438,7 @@ def _cross_checks(record: Record, name: str, base: Path | None) -> list[Problem]
                 names.append((info.value["container"],
                               f"commands.{cmd}.children.{child}.container"))
         for target, key in names:
-            if target not in containers:
+            if target not in containers and target not in containers.invalid:
                 problems.append(Problem(name, line, key, f"container {target!r} is not "
                                         "defined (vagga fails only when the command runs)",
                                         "warning"))
@@ -410,6 +447,37 @@ def _cross_checks(record: Record, name: str, base: Path | None) -> list[Problem]
             problems.append(Problem(name, record["mixins"].lines[index], f"mixins[{index}]",
                                     f"mixin {mixin!r} not found (vagga only warns)",
                                     "warning"))
+    return problems
+
+
+def _cycles(containers: Record, name: str) -> list[Problem]:
+    """A container built on itself, directly or through others: one problem a cycle, at
+    the step that closes it (the first container in file order starts the walk)."""
+    graph = {c: [t for t in _step_targets(v) if t[0] in containers]
+             for c, v in containers.items()}
+    problems: list[Problem] = []
+    reported: set[str] = set()
+    for start in graph:
+        if start in reported:
+            continue
+        stack: list[tuple[str, list[str]]] = [(start, [start])]
+        found = False
+        while stack and not found:
+            node, path = stack.pop()
+            for target, line, index, tag in graph[node]:
+                if target == start:
+                    cycle = " -> ".join([*path, start])
+                    what = ("includes itself" if len(path) == 1
+                            else f"is built on itself ({cycle})")
+                    problems.append(Problem(
+                        name, line, f"containers.{node}.setup[{index}]",
+                        f"!{tag} {target}: container {start!r} {what}; vagga refuses "
+                        "a cyclic dependency"))
+                    reported.update(path)
+                    found = True
+                    break
+                if target not in path:
+                    stack.append((target, [*path, target]))
     return problems
 
 
@@ -440,6 +508,20 @@ def ensured_dirs(record: Record, container: str) -> set[str]:
     return result
 
 
+def _base_chain(record: Record, container: str) -> list[str]:
+    """*container* and every container its image is built on (``!Container``)."""
+    containers = record["containers"]
+    chain: list[str] = []
+    todo = [container]
+    while todo:
+        name = todo.pop()
+        if name in chain or name not in containers:
+            continue
+        chain.append(name)
+        todo += [step.value for step in containers[name]["setup"] if step.tag == "Container"]
+    return chain
+
+
 def missing_mount_points(record: Record, container: str, mounts: list[str]) -> list[str]:
     """The ``mounts`` (lithos volume mount points) with no directory in the image."""
     present = ensured_dirs(record, container)
@@ -462,6 +544,8 @@ def check_deploy_container(record: Record, deploy: str, filename: str,
     container = containers[deploy]
     setup = container["setup"]
     problems = []
+    if not setup.complete and (not setup or setup.indexes[0] != 0):
+        return []  # the first step is wrong, and reported already by parse_vagga
     if not setup or setup[0].tag != "Container":
         return [Problem(filename, containers.line_of(deploy), f"{key}.setup",
                         "must start with !Container <development container>")]
@@ -473,6 +557,9 @@ def check_deploy_container(record: Record, deploy: str, filename: str,
                                     f"containers.{dev}.volumes./tmp",
                                     "should be !Empty: lithos gives no writable /tmp "
                                     "unless declared", "warning"))
+    chain = _base_chain(record, deploy)
+    if any(not containers[c]["setup"].complete for c in chain):
+        return problems  # a broken step might have made the mount point: no guessing
     for mount in missing_mount_points(record, deploy, list(mounts)):
         problems.append(Problem(filename, setup.line or containers.line_of(deploy),
                                 f"{key}.setup", f"no !EnsureDir {mount}: lithos needs the "
@@ -585,6 +672,7 @@ def explain_name(container: str, hash8: str, image_dir: str = "/var/lib/lithos/i
 
 __all__ = [
     "VAGGA_SCHEMA",
+    "VAGGA_VERSION",
     "VaggaParams",
     "check_deploy_container",
     "ensured_dirs",
@@ -594,5 +682,6 @@ __all__ = [
     "tutorial_config",
     "tutorial_vagga_yaml",
     "validate_vagga",
+    "version_newer",
     "write_vagga",
 ]

@@ -3,27 +3,64 @@
 Kinds: ``lithos-master``, ``lithos-sandbox``, ``lithos-process``,
 ``lithos-container``, ``vagga``, ``verwalter-tree``.
 
+:func:`validate_path` checks one file or verwalter tree. :func:`validate_paths`
+checks what an operator names on the command line: files, directories
+(searched for files whose kind can be told; a verwalter tree inside is
+checked as one tree) and ``-`` (standard input), and returns one
+:class:`Checked` a file or tree, skipped files included.
+
 >>> guess_kind(Path("/etc/lithos/sandboxes/django.yaml"))
 'lithos-sandbox'
 >>> guess_kind(Path("lithos.master.yaml")), guess_kind(Path("project/vagga.yaml"))
 ('lithos-master', 'vagga')
 >>> guess_kind(Path("notes.yaml")) is None
 True
+>>> kind_from_text("containers:\\n  app:\\n    setup: []\\n")
+'vagga'
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.lithos import config as lithos
 from tools.problems import Problem
+from tools.quire import Struct, load
 
 KINDS = ("lithos-master", "lithos-sandbox", "lithos-process", "lithos-container", "vagga",
          "verwalter-tree")
+STDIN = "-"
+"""The path that means standard input."""
+STDIN_NAME = "<stdin>"
+"""How problems of standard input name their file."""
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class UsageError(ValueError):
     """The request itself is wrong: unknown kind, kind not guessable, missing path."""
+
+
+@dataclass
+class Checked:
+    """The outcome for one file or tree: its kind and problems, or why it was skipped."""
+
+    path: str
+    kind: str | None
+    problems: list[Problem] = field(default_factory=list)
+    skipped: str | None = None
+    """Why the file was not checked (``"unknown kind"``); None when it was."""
+
+    def status(self, strict: bool = False) -> str:
+        """``ok``, ``warnings``, ``failed`` or ``skipped`` (warnings fail when *strict*)."""
+        if self.skipped is not None:
+            return "skipped"
+        if any(p.severity == "error" for p in self.problems):
+            return "failed"
+        if self.problems:
+            return "failed" if strict else "warnings"
+        return "ok"
 
 
 def guess_kind(path: Path) -> str | None:
@@ -42,8 +79,45 @@ def guess_kind(path: Path) -> str | None:
         return "lithos-sandbox"
     if parent == "processes":
         return "lithos-process"
-    if parent == "config" and name.endswith((".yaml", ".yml")):
+    if parent == "config" and name.endswith(YAML_SUFFIXES):
         return "lithos-container"
+    return None
+
+
+_VAGGA_KEYS = frozenset({"minimum-vagga", "mixins", "containers", "commands"})
+
+
+def _struct_keys(schema: Struct) -> frozenset[str]:
+    return frozenset(schema.members)
+
+
+def kind_from_text(text: str) -> str | None:
+    """The kind a YAML text most likely is, from its top-level keys; None when unclear.
+
+    A kind wins when it knows more of the keys than any other kind and more
+    than half of them (so a file with a misspelt key is still recognised);
+    a mapping of mappings with ``image`` and ``config`` is a process file.
+    """
+    node, problems = load(text, STDIN_NAME)
+    if node is None or node.kind != "map" or any(p.severity == "error" for p in problems):
+        return None
+    keys = [str(k).replace("_", "-") for k, _ in node.value if not str(k).startswith("_")]
+    if not keys:
+        return None
+    candidates = {
+        "vagga": _VAGGA_KEYS,
+        "lithos-master": _struct_keys(lithos.MASTER_SCHEMA),
+        "lithos-sandbox": _struct_keys(lithos.SANDBOX_SCHEMA),
+        "lithos-container": _struct_keys(lithos.CONTAINER_SCHEMA),
+    }
+    scores = {kind: sum(key in known for key in keys) for kind, known in candidates.items()}
+    best = max(scores.values())
+    winners = [kind for kind, score in scores.items() if score == best]
+    if best * 2 > len(keys) and len(winners) == 1:
+        return winners[0]
+    if best == 0 and all(value.kind == "map" and (value.get("image") or value.get("config"))
+                         for _, value in node.value):
+        return "lithos-process"
     return None
 
 
@@ -51,6 +125,11 @@ def neighbour_sandbox(process_file: Path) -> Path | None:
     """``../sandboxes/<name>.yaml`` next to a ``processes/<name>.yaml``, if it exists."""
     candidate = process_file.parent.parent / "sandboxes" / process_file.name
     return candidate if candidate.is_file() else None
+
+
+def _check_kind(kind: str | None) -> None:
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
 def validate_path(path: Path | str, kind: str | None = None, *, sandbox: Path | None = None,
@@ -63,13 +142,39 @@ def validate_path(path: Path | str, kind: str | None = None, *, sandbox: Path | 
     or the path does not exist.
     """
     problems = _validate(Path(path), kind, sandbox, image_dir, machine_id, run_scheduler)
-    return sorted(problems, key=lambda p: (p.file, p.line))
+    return _ordered(problems)
+
+
+def _ordered(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.line, p.column))
+
+
+def validate_text(text: str, kind: str, filename: str = STDIN_NAME, *,
+                  sandbox: Path | None = None) -> list[Problem]:
+    """Validate the text of one file of *kind* (not ``verwalter-tree``), named *filename*."""
+    _check_kind(kind)
+    if sandbox is not None and not sandbox.is_file():
+        raise UsageError(f"{sandbox}: sandbox file not found")
+    if kind == "verwalter-tree":
+        raise UsageError(f"{filename}: a verwalter tree is a directory, not one text")
+    if kind == "lithos-master":
+        problems = lithos.validate_master(text, filename)
+    elif kind == "lithos-sandbox":
+        problems = lithos.validate_sandbox(text, filename)
+    elif kind == "lithos-process":
+        problems = lithos.validate_process(text, filename, sandbox=sandbox)
+    elif kind == "lithos-container":
+        problems = lithos.validate_container(text, filename, sandbox=sandbox)
+    else:
+        from tools.vagga import validate_vagga
+
+        problems = validate_vagga(text, filename)
+    return _ordered(problems)
 
 
 def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Path | None,
               machine_id: Path | None, run_scheduler: bool) -> list[Problem]:
-    if kind is not None and kind not in KINDS:
-        raise UsageError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    _check_kind(kind)
     if not path.exists():
         raise UsageError(f"{path}: no such file or directory")
     if sandbox is not None and not sandbox.is_file():
@@ -98,3 +203,100 @@ def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Pat
     from tools.vagga import validate_vagga
 
     return validate_vagga(path)
+
+
+def _hidden(path: Path) -> bool:
+    return path.name.startswith(".")
+
+
+def _directory_files(root: Path) -> Iterator[Path]:
+    """Files and verwalter trees under *root*, sorted, hidden entries left out; a tree
+    is yielded whole (its own files are the tree's business)."""
+    for child in sorted(root.iterdir()):
+        if _hidden(child):
+            continue
+        if child.is_dir():
+            if guess_kind(child) == "verwalter-tree":
+                yield child
+            else:
+                yield from _directory_files(child)
+        else:
+            yield child
+
+
+def _file_kind(path: Path, kind: str | None) -> str | None:
+    """The kind of a file found in a directory: *kind* for YAML files when given,
+    else guessed from the name, then from the content."""
+    if path.suffix not in YAML_SUFFIXES:
+        return None
+    if kind is not None:
+        return kind
+    guessed = guess_kind(path)
+    if guessed is not None:
+        return guessed
+    try:
+        return kind_from_text(path.read_text())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
+                   sandbox: Path | None = None, image_dir: Path | None = None,
+                   machine_id: Path | None = None, run_scheduler: bool = True,
+                   stdin_text: str | None = None) -> list[Checked]:
+    """Check every path an operator named: files, directories and ``-``.
+
+    A directory that is a verwalter tree is checked as one; any other
+    directory is searched, each file's kind told from its name or content
+    (with *kind*, every YAML file in it is of that kind), and files of no
+    known kind come back skipped. ``-`` is *stdin_text*, its kind *kind*
+    or told from its content.
+
+    Raises :class:`UsageError` for a path that does not exist, a named file
+    whose kind cannot be told, or an unknown *kind*: the request is wrong,
+    not the files.
+    """
+    _check_kind(kind)
+    results: list[Checked] = []
+    options = {"sandbox": sandbox, "image_dir": image_dir, "machine_id": machine_id,
+               "run_scheduler": run_scheduler}
+    for item in paths:
+        if str(item) == STDIN:
+            results.append(_check_stdin(stdin_text, kind, sandbox))
+            continue
+        path = Path(item)
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+        if path.is_dir() and kind in (None, "verwalter-tree") and \
+                (kind == "verwalter-tree" or guess_kind(path) == "verwalter-tree"):
+            results.append(Checked(str(path), "verwalter-tree",
+                                   validate_path(path, "verwalter-tree", **options)))
+        elif path.is_dir():
+            for found in _directory_files(path):
+                if found.is_dir():
+                    results.append(Checked(str(found), "verwalter-tree",
+                                           validate_path(found, "verwalter-tree", **options)))
+                    continue
+                found_kind = _file_kind(found, kind if kind != "verwalter-tree" else None)
+                if found_kind is None:
+                    results.append(Checked(str(found), None, skipped="unknown kind"))
+                else:
+                    results.append(Checked(str(found), found_kind,
+                                           validate_path(found, found_kind, **options)))
+        else:
+            file_kind = kind or guess_kind(path)
+            if file_kind is None and path.suffix in YAML_SUFFIXES:
+                file_kind = _file_kind(path, None)
+            results.append(Checked(str(path), file_kind,
+                                   validate_path(path, file_kind, **options)))
+    return results
+
+
+def _check_stdin(text: str | None, kind: str | None, sandbox: Path | None) -> Checked:
+    if text is None:
+        raise UsageError("-: standard input is not available here")
+    found = kind or kind_from_text(text)
+    if found is None:
+        raise UsageError(f"-: cannot tell what standard input holds; pass --kind (one of "
+                         f"{', '.join(k for k in KINDS if k != 'verwalter-tree')})")
+    return Checked(STDIN_NAME, found, validate_text(text, found, sandbox=sandbox))

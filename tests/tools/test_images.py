@@ -310,3 +310,25 @@ def test_the_tutorial_image_is_named_by_vagga_s_own_version_hash() -> None:
     recipe = images.recipe_from_app(REPO / "tutorial/app", "hello-deploy")
     assert recipe.project_dir == REPO / "tutorial/app"
     assert recipe.image_name() == vagga_hash.image_name(REPO / "tutorial/app", "hello-deploy")
+
+
+def test_cli_prune_dry_run_lists_what_would_go_and_removes_nothing(tmp_path: Path) -> None:
+    image_dir = tmp_path / "images"
+    make_images(image_dir, ["app.4", "app.3", "app.2", "app.1"])
+    processes = tmp_path / "processes.yaml"
+    processes.write_text("web:\n  image: app.1\n  config: /config/web.yaml\n")
+    args = ["images", "prune", "--image-dir", str(image_dir), "--local", "--keep", "1",
+            "--processes", str(processes)]
+    runner = CliRunner()
+    dry = runner.invoke(main, [*args, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output == "local: kept app.4, app.1; would remove app.3, app.2\n"
+    as_json = runner.invoke(main, [*args, "--dry-run", "--json"])
+    assert json.loads(as_json.output) == {"local": {"kept": ["app.4", "app.1"],
+                                                    "would_remove": ["app.3", "app.2"]}}
+    assert sorted(p.name for p in image_dir.iterdir()) == ["app.1", "app.2", "app.3", "app.4"]
+    real = runner.invoke(main, args)
+    assert real.output == "local: kept app.4, app.1; removed app.3, app.2\n"
+    assert sorted(p.name for p in image_dir.iterdir()) == ["app.1", "app.4"]
+    again = runner.invoke(main, args)
+    assert again.output == "local: kept app.4, app.1; removed nothing\n"

@@ -7,6 +7,7 @@ import os
 import uuid
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -124,7 +125,7 @@ def test_a_shared_id_is_reported_on_every_node_that_has_it(tmp_path: Path) -> No
     assert not report.ok
     assert report.duplicates == {GOOD: ["node1", "node3"]}
     assert sorted(p.file for p in report.problems if "also the id" in p.message) == [
-        "node1:/etc/machine-id", "node3:/etc/machine-id"]
+        "node1/etc/machine-id", "node3/etc/machine-id"]
 
 
 def test_fix_gives_duplicates_new_ids_keeps_the_first_and_links_dbus(tmp_path: Path) -> None:
@@ -171,3 +172,79 @@ def test_cli_fix_then_check_passes(tmp_path: Path) -> None:
     fixed = runner.invoke(main, ["machine-id", "fix", "--root", str(root)])
     assert fixed.exit_code == 0, fixed.output
     assert runner.invoke(main, ["machine-id", "check", "--root", str(root)]).exit_code == 0
+
+
+def test_cli_fix_dry_run_on_a_root_says_what_and_changes_nothing(tmp_path: Path) -> None:
+    root = make_root(tmp_path, b"broken", dbus="absent")
+    result = CliRunner().invoke(main, ["machine-id", "fix", "--root", str(root), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{root}: would new-id (/etc/machine-id is malformed), link-dbus "
+        "(/var/lib/dbus/machine-id is missing; it becomes a link to /etc/machine-id)",
+        "dry run: 1 node(s) would change; nothing changed"]
+    assert (root / "etc/machine-id").read_bytes() == b"broken"
+    assert not (root / "var/lib/dbus/machine-id").exists()
+    assert sorted(p.name for p in (root / "etc").iterdir()) == ["machine-id"]
+
+
+class RootedScratchHost(ScratchHost):
+    """A scratch host on which the scripts' root ``/`` is the scratch directory.
+
+    It records every command, and refuses one whose ``cd /`` it cannot map,
+    so no test touches this machine's real /etc/machine-id.
+    """
+
+    def __init__(self, name: str, cwd: Path) -> None:
+        super().__init__(name, cwd)
+        self.commands: list[str] = []
+
+    def run(self, command: str, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        mapped = command.replace("\ncd / ", "\ncd . ", 1).replace("\ncd /\n", "\ncd .\n", 1)
+        assert mapped != command, f"no 'cd /' to map in {command!r}"
+        self.commands.append(command)
+        return super().run(mapped, timeout)
+
+
+def test_cli_fix_dry_run_on_nodes_names_each_change_and_makes_none(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tools.commands import machine_id as command
+
+    hosts = {}
+    for name in ("node1", "node2", "node3"):
+        make_root(tmp_path / name, GOOD.encode() + b"\n",
+                  dbus="copy" if name != "node3" else "f" * 32 + "\n")
+        hosts[name] = RootedScratchHost(name, tmp_path / name)
+    (tmp_path / "node1/var/lib/dbus/machine-id").unlink()
+    os.symlink("/etc/machine-id", tmp_path / "node1/var/lib/dbus/machine-id")
+    monkeypatch.setattr(command, "lab_hosts", lambda *_args: hosts)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("machine-id") if not p.is_symlink()}
+    result = CliRunner().invoke(main, ["machine-id", "fix", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"node2: would new-id ({GOOD} is also the id of node1, which keeps it), link-dbus "
+        "(/var/lib/dbus/machine-id is a separate file; it becomes a link to /etc/machine-id)",
+        f"node3: would new-id ({GOOD} is also the id of node1, which keeps it), link-dbus "
+        "(/var/lib/dbus/machine-id is a separate file; it becomes a link to /etc/machine-id)",
+        "dry run: 2 node(s) would change; nothing changed"]
+    assert {p: p.read_bytes() for p in before} == before
+    assert all(len(h.commands) == 1 for h in hosts.values())  # one read each, no fix
+    fixed = CliRunner().invoke(main, ["machine-id", "fix"])
+    assert fixed.exit_code == 0, fixed.output
+    assert fixed.output.splitlines() == ["node2: new-id, link-dbus", "node3: new-id, link-dbus"]
+    report = mid.check_hosts(hosts.values())
+    assert report.ok, report.problems
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("/", "/etc/machine-id:1: machine-id: missing"),
+    ("/mnt/img", "/mnt/img/etc/machine-id:1: machine-id: missing"),
+    ("node1", "node1/etc/machine-id:1: machine-id: missing"),
+])
+def test_problems_print_as_file_line_with_one_colon_before_the_line(
+        name: str, expected: str) -> None:
+    problems = mid.check_node(mid.NodeState(name, None))
+    assert str(problems[0]).startswith(expected)
+    assert all(p.line >= 1 for p in problems)
+    for problem in problems:
+        file, line, _ = str(problem).split(":", 2)
+        assert (file, int(line)) == (problem.file, problem.line)

@@ -16,6 +16,7 @@ from tools.quire import (
     Tagged,
     check,
     dump,
+    key_path,
     load,
     parse_int,
     plain,
@@ -164,3 +165,66 @@ def test_dump_writes_local_tags_that_load_back() -> None:
     volumes = node.get("volumes")
     assert problems == []
     assert [v.tag for _, v in volumes.value] == ["!Tmpfs", "!Statedir", "!Readonly"]
+
+
+# --------------------------------------------------------------------------- syntax errors
+
+SYNTAX_ERRORS = [
+    # (text, line, column, key, words the message must use)
+    ("containers:\n  a:\n    setup: [!Sh x\n    environ: {}\n", 3, 12, "containers.a.setup",
+     "'[' is never closed"),
+    ("a: {b: 1\n", 1, 4, "a", "'{' is never closed"),
+    ("web: [\n", 1, 6, "web", "before the end of the file"),
+    ("containers:\n  a:\n    setup:\n    - !Sh x\n   environ: {}\n", 5, 4,
+     "containers.a.environ", "indentation of this line (3 spaces)"),
+    ("a:\n  b: 1\n    c: 2\n", 3, 5, "a.b.c", "indented under 'b' (line 2)"),
+    ("containers:\n\ta: {}\n", 2, 1, "containers.a", "a tab character"),
+    ("commands:\n  run: !Command\n    run: echo a: b\n", 3, 16, "commands.run.run",
+     "put the value in quotes"),
+    ("containers:\n  a:\n    setup:\n    - !Sh \"echo\n", 4, 11, "containers.a.setup[0]",
+     "quoted string is never closed"),
+    ("containers:\n  a\n  b: {}\n", 2, 4, "containers.a", "'a' has no ':' after it"),
+    ("a: 1\nb\nc: 2\n", 2, 2, "b", "':' is missing after it"),
+    ("containers:\n  a: *x\n", 2, 6, "containers.a", "*x refers to no anchor &x"),
+    ("a: 1\n- b\n", 2, 1, "[0]", "a list item where the mapping of line 1 expects a key"),
+    ("a: 1\n---\nb: 2\n", 2, 1, "yaml", "a second YAML document"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column", "key", "words"), SYNTAX_ERRORS)
+def test_syntax_errors_point_at_the_mistake_in_our_own_words(
+        text: str, line: int, column: int, key: str, words: str) -> None:
+    node, problems = load(text, "f.yaml")
+    assert node is None and len(problems) == 1
+    problem = problems[0]
+    assert (problem.line, problem.column, problem.key) == (line, column, key)
+    assert words in problem.message
+    assert problem.message.startswith("YAML syntax error: ")
+    assert str(problem).startswith(f"f.yaml:{line}:{column}: {key}: ")
+    # the parser's own phrasing stays out
+    for raw in ("while parsing", "while scanning", "<block", "could not find expected"):
+        assert raw not in problem.message
+
+
+def test_a_duplicate_key_names_the_line_of_the_first_one() -> None:
+    _, problems = load("a: 1\nb:\n  c: 2\n  d: 3\n  c: 4\n", "f.yaml")
+    assert [(p.line, p.column, p.key) for p in problems] == [(5, 3, "b.c")]
+    assert "first written at line 3" in problems[0].message
+
+
+def test_a_wrong_tag_gets_the_closest_valid_tags_of_that_place() -> None:
+    schema = Struct({"v": Enum({"Tmpfs": None, "Readonly": Str(), "Persistent": Str()})})
+    node, _ = load("v: !Readnly /x\n", "f.yaml")
+    problems = check(node, schema, "f.yaml")[1]
+    assert [str(p) for p in problems] == [
+        "f.yaml:1:4: v: unknown tag !Readnly (did you mean !Readonly?)"]
+    node, _ = load("v: !Zzz /x\n", "f.yaml")
+    problems = check(node, schema, "f.yaml")[1]
+    assert problems[0].message == ("unknown tag !Zzz; expected one of !Tmpfs, !Readonly, "
+                                   "!Persistent")
+
+
+def test_key_path_follows_indentation_lists_and_compact_lists() -> None:
+    text = "a:\n  b:\n  - x: 1\n  - y: 2\n    z: 3\nc: 4\n"
+    assert [key_path(text, n) for n in range(1, 7)] == [
+        "a", "a.b", "a.b[0].x", "a.b[1].y", "a.b[1].z", "c"]

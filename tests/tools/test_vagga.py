@@ -100,15 +100,17 @@ def test_container_targets_must_exist_and_not_cycle() -> None:
                         "  a:\n    setup: [!Container b]\n"
                         "  b:\n    setup: [!Build {container: a}]\ncommands:")
     found = errors_at(validate_vagga(text, "vagga.yaml"))
-    assert "10: containers.deploy.setup" in found
-    assert "11: containers.a.setup" in found
+    assert "10: containers.deploy.setup[0]" in found
+    # the cycle a -> b -> a is reported once, at b's !Build that closes it
+    assert [f for f in found if "cyclic" not in f and f.startswith(("11", "14"))] == [
+        "14: containers.b.setup[0]"]
 
 
-def test_a_self_reference_is_a_cycle() -> None:
+def test_a_self_reference_is_a_cycle_reported_at_the_container_step() -> None:
     text = BASE.replace("- !Ubuntu jammy", "- !Container django")
     problems = validate_vagga(text, "vagga.yaml")
-    assert errors_at(problems) == ["2: containers.django.setup"]
-    assert "cyclic" in problems[0].message
+    assert errors_at(problems) == ["7: containers.django.setup[0]"]
+    assert "cyclic" in problems[0].message and "includes itself" in problems[0].message
 
 
 def test_a_command_naming_a_missing_container_only_warns() -> None:
@@ -239,4 +241,20 @@ def test_vagga_commands(tmp_path: Path) -> None:
 def test_cross_checks_still_run_when_a_step_is_wrong() -> None:
     text = "containers:\n  deploy:\n    setup:\n    - !Container dev\n    - !EnsureDir app\n"
     assert sorted(errors_at(validate_vagga(text, "vagga.yaml"))) == [
-        "4: containers.deploy.setup", "5: containers.deploy.setup[1]"]
+        "4: containers.deploy.setup[0]", "5: containers.deploy.setup[1]"]
+
+
+def test_a_misspelt_first_step_gives_no_follow_on_deploy_errors() -> None:
+    text = BASE.replace("commands:", "  deploy:\n    setup:\n    - !Contaner django\n"
+                        "    - !EnsureDri /state\ncommands:")
+    record, problems = parse_vagga(text, "vagga.yaml")
+    assert [(p.line, p.key, p.message) for p in problems] == [
+        (11, "containers.deploy.setup[0]", "unknown tag !Contaner (did you mean !Container?)"),
+        (12, "containers.deploy.setup[1]", "unknown tag !EnsureDri (did you mean !EnsureDir?)")]
+    assert record is not None
+    # neither "must start with !Container" nor "no !EnsureDir /state": both are the typos
+    assert check_deploy_container(record, "deploy", "vagga.yaml", ["/state"]) == []
+    fixed, _ = parse_vagga(text.replace("!Contaner", "!Container")
+                           .replace("!EnsureDri /state", "!EnsureDir /other"), "vagga.yaml")
+    assert [p.key for p in check_deploy_container(fixed, "deploy", "vagga.yaml",
+                                                  ["/state"])] == ["containers.deploy.setup"]

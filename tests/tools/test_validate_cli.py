@@ -234,3 +234,186 @@ def test_the_python_api_returns_problems_and_raises_usage_errors(layout: Path) -
 def test_every_command_has_help(command: tuple[str, ...]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+# --------------------------------------------------------------------------- paths and formats
+
+GOOD_VAGGA = "containers:\n  app:\n    setup:\n    - !Ubuntu jammy\n"
+BAD_VAGGA = "containers:\n  app:\n    setup:\n    - !Ubunt jammy\n"
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    """A directory of one good and one bad vagga file, a lithos container config with a
+    warning, a file of no known kind and a hidden directory."""
+    root = tmp_path / "project"
+    (root / "good").mkdir(parents=True)
+    (root / "good/vagga.yaml").write_text(GOOD_VAGGA)
+    (root / "bad").mkdir()
+    (root / "bad/vagga.yaml").write_text(BAD_VAGGA)
+    (root / "app/config").mkdir(parents=True)
+    (root / "app/config/web.yaml").write_text("executable: bin/app\n")
+    (root / "notes.txt").write_text("hello\n")
+    (root / ".git").mkdir()
+    (root / ".git/config.yaml").write_text("not: checked\n")
+    return root
+
+
+def test_a_directory_is_searched_and_unknown_files_are_skipped_not_fatal(mixed: Path) -> None:
+    result = run("validate", str(mixed))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{mixed}/app/config/web.yaml:1: executable: should be an absolute path (lithos "
+        "0.18.4 does not check it) (warning)",
+        f"{mixed}/bad/vagga.yaml:4:7: containers.app.setup[0]: unknown tag !Ubunt (did you "
+        "mean !Ubuntu or !UbuntuPPA?)"]
+    assert result.stderr.splitlines() == [
+        f"{mixed}/notes.txt: skipped: unknown kind",
+        "3 files checked: 1 error, 1 warning; 1 skipped"]
+
+
+def test_quiet_prints_the_problems_only(mixed: Path) -> None:
+    result = run("validate", "-q", str(mixed))
+    assert result.returncode == 1 and result.stderr == ""
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_strict_makes_warnings_fail(tmp_path: Path) -> None:
+    path = tmp_path / "config/web.yaml"
+    path.parent.mkdir()
+    path.write_text("executable: bin/app\n")
+    assert run("validate", str(path)).returncode == 0
+    assert run("validate", "--strict", str(path)).returncode == 1
+
+
+def test_a_clean_run_prints_nothing_on_either_stream(layout: Path) -> None:
+    result = run("validate", str(layout / "verwalter"))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    result = run("validate", "--summary", str(layout / "verwalter"))
+    assert (result.stdout, result.stderr) == ("", "1 verwalter tree checked: 0 errors, "
+                                              "0 warnings\n")
+
+
+def test_a_clean_tree_then_echo_prints_exactly_what_the_tutorial_shows(layout: Path) -> None:
+    command = (f"{sys.executable} -m tools validate {layout / 'verwalter'} "
+               '&& echo "tree ok"')
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, check=False,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert (result.returncode, result.stdout + result.stderr) == (0, "tree ok\n")
+
+
+@pytest.mark.parametrize(("kind", "expected_kind"), [(None, "vagga"), ("vagga", "vagga")])
+def test_stdin_is_read_with_the_kind_given_or_told_from_the_content(
+        kind: str | None, expected_kind: str) -> None:
+    args = [*(["--kind", kind] if kind else []), "--format", "json", "-"]
+    result = CliRunner().invoke(validate_command.cli, args, input=BAD_VAGGA)
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["files"] == [{"path": "<stdin>", "kind": expected_kind,
+                                  "status": "failed"}]
+    assert [(p["file"], p["line"], p["column"]) for p in document["problems"]] == [
+        ("<stdin>", 4, 7)]
+
+
+def test_stdin_of_no_known_kind_asks_for_kind() -> None:
+    result = CliRunner().invoke(validate_command.cli, ["-"], input="a: 1\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: -: cannot tell what standard input holds; "
+                                    "pass --kind")
+
+
+def test_github_format_is_workflow_commands(mixed: Path) -> None:
+    result = run("validate", "--format", "github", str(mixed))
+    assert result.returncode == 1 and result.stderr == ""
+    assert result.stdout.splitlines() == [
+        f"::warning file={mixed}/app/config/web.yaml,line=1,title=lithos-container::"
+        "executable: should be an absolute path (lithos 0.18.4 does not check it)",
+        f"::error file={mixed}/bad/vagga.yaml,line=4,col=7,title=vagga::"
+        "containers.app.setup[0]: unknown tag !Ubunt (did you mean !Ubuntu or !UbuntuPPA?)",
+        f"::notice file={mixed}/notes.txt::skipped: unknown kind"]
+    assert "::notice" not in run("validate", "-q", "--format", "github", str(mixed)).stdout
+
+
+def test_github_format_escapes_what_would_break_a_command() -> None:
+    assert validate_command.github_command("error", "50%\nnext", file="a:b,c", line=2) == (
+        "::error file=a%3Ab%2Cc,line=2::50%25%0Anext")
+
+
+def test_sarif_format_is_a_minimal_valid_2_1_0_log(mixed: Path) -> None:
+    result = run("validate", "--format", "sarif", str(mixed))
+    assert result.returncode == 1
+    log = json.loads(result.stdout)
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    (sarif_run,) = log["runs"]
+    driver = sarif_run["tool"]["driver"]
+    assert driver["name"] == "deploydocs-validate"
+    assert [r["id"] for r in driver["rules"]] == ["lithos-container", "vagga"]
+    results = sarif_run["results"]
+    assert [(r["ruleId"], r["level"]) for r in results] == [("lithos-container", "warning"),
+                                                            ("vagga", "error")]
+    for item in results:
+        assert driver["rules"][item["ruleIndex"]]["id"] == item["ruleId"]
+        assert item["message"]["text"]
+        location = item["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"].endswith(".yaml")
+        assert location["region"]["startLine"] >= 1
+    assert results[1]["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 4, "startColumn": 7}
+    notes = sarif_run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in notes] == ["skipped: unknown kind"]
+
+
+def test_junit_format_has_one_testcase_per_file(mixed: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    result = run("validate", "--format", "junit", str(mixed))
+    assert result.returncode == 1
+    root = ET.fromstring(result.stdout)
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "1", "1")
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert sorted(cases) == sorted(str(mixed / p) for p in (
+        "app/config/web.yaml", "bad/vagga.yaml", "good/vagga.yaml", "notes.txt"))
+    bad = cases[str(mixed / "bad/vagga.yaml")]
+    failure = bad.find("failure")
+    assert failure is not None and "4:7: containers.app.setup[0]" in (failure.text or "")
+    assert cases[str(mixed / "notes.txt")].find("skipped") is not None
+    assert list(cases[str(mixed / "good/vagga.yaml")]) == []
+    strict = ET.fromstring(run("validate", "--strict", "--format", "junit", str(mixed)).stdout)
+    assert strict.find("testsuite").get("failures") == "2"  # type: ignore[union-attr]
+
+
+def test_json_format_is_one_object_with_files_problems_and_counts(mixed: Path) -> None:
+    result = run("validate", "--format", "json", str(mixed))
+    assert result.returncode == 1 and result.stderr == ""
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert [(Path(f["path"]).name, f["status"]) for f in document["files"]] == [
+        ("web.yaml", "warnings"), ("vagga.yaml", "failed"), ("vagga.yaml", "ok"),
+        ("notes.txt", "skipped")]
+    assert document["summary"] == {"checked": 3, "errors": 1, "warnings": 1, "skipped": 1}
+
+
+@pytest.mark.parametrize("args", [
+    ("--kind", "lithos", "x.yaml"), ("missing.yaml",), (), ("--format", "yaml", "x"),
+    ("--bogus", "x"),
+])
+def test_bad_input_exits_2_with_a_json_error_object_under_format_json(
+        tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = run("validate", "--format", "json", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    error = json.loads(result.stdout)
+    assert error["ok"] is False and error["error"]["exit_code"] == 2
+    assert error["error"]["message"]
+
+
+def test_bad_flags_exit_2_in_text_format_too() -> None:
+    assert run("validate", "--format", "yaml", "x").returncode == 2
+
+
+def test_help_documents_the_exit_codes_and_formats() -> None:
+    text = " ".join(run("validate", "--help").stdout.split())
+    for words in ("0 every file is valid", "1 a file is invalid", "2 bad input",
+                  "text|json|github|sarif|junit", "--strict", "--quiet"):
+        assert words in text

@@ -170,11 +170,16 @@ def list_command(image_dir: str, local: bool, backend: str, inventory: Path | No
 @click.option("--processes", multiple=True,
               help="lithos process config(s) on the node; their images are never removed.")
 @click.option("--in-use", multiple=True, help="Image names never to remove (repeatable).")
-@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@click.option("--dry-run", is_flag=True,
+              help="List what would be kept and removed on each node; remove nothing.")
 def prune(image_dir: str, local: bool, backend: str, inventory: Path | None,
           nodes: tuple[str, ...], as_json: bool, keep: int, processes: tuple[str, ...],
           in_use: tuple[str, ...], dry_run: bool) -> None:
-    """Remove all but the newest KEEP images, never one a process config uses."""
+    """Remove all but the newest KEEP images, never one a process config uses.
+
+    With ``--dry-run`` each node's line says ``would remove`` (``would_remove``
+    in the JSON) and nothing is removed.
+    """
     if keep < 0:
         raise click.UsageError("--keep must be 0 or more")
     report: dict[str, Any] = {}
@@ -182,7 +187,8 @@ def prune(image_dir: str, local: bool, backend: str, inventory: Path | None,
     for target in _targets(local, backend, inventory, nodes):
         try:
             done = images.prune_images(target, image_dir, keep, processes, in_use, dry_run)
-            report[target.name] = {"kept": done.kept, "removed": done.removed}
+            report[target.name] = {"kept": done.kept,
+                                   "would_remove" if dry_run else "removed": done.removed}
         except images.ImageError as exc:
             failed = True
             report[target.name] = {"error": str(exc)}
@@ -194,6 +200,7 @@ def prune(image_dir: str, local: bool, backend: str, inventory: Path | None,
             if "error" in data:
                 click.echo(f"{node}: FAILED {data['error']}")
             else:
+                gone = data["would_remove" if dry_run else "removed"]
                 click.echo(f"{node}: kept {', '.join(data['kept']) or 'nothing'}; "
-                           f"{verb} {', '.join(data['removed']) or 'nothing'}")
+                           f"{verb} {', '.join(gone) or 'nothing'}")
     raise SystemExit(1 if failed else 0)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
+from tools import generated
 from tools.lithos.check import LithosCheckNotFound, run_lithos_check
-from tools.lithos.generate import DEFAULT_IMAGE_DIR, DjangoParams, generate_files, write_files
+from tools.lithos.generate import (
+    IMAGE_ROOT,
+    DjangoParams,
+    generate_files,
+    lithos_name_problem,
+    python_module_problem,
+)
 from tools.lithos.systemd import lithos_tree_unit
 from tools.problems import errors
 
@@ -33,33 +42,109 @@ def _generated_problems(files: dict[str, str], params: DjangoParams) -> list[str
     return [str(p) for p in errors(problems)]
 
 
-@cli.command("generate", epilog="""\b
+def _lithos_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    problem = lithos_name_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
+
+
+def _module_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    problem = python_module_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
+
+
+def _absolute_path(ctx: click.Context, param: click.Parameter, value: str | None
+                   ) -> str | None:
+    if value is not None and not value.startswith("/"):
+        raise click.BadParameter(f"must be an absolute path on the nodes, got {value!r}",
+                                 ctx=ctx, param=param)
+    return value
+
+
+def print_outcome(outcome: generated.Outcome) -> None:
+    """Print a generator's outcome (stdout lines, then stderr lines) and exit with its code.
+
+    Shared by the generator commands (``lithos generate``, ``vagga write``,
+    ``verwalter scaffold``).
+    """
+    for line in outcome.output:
+        click.echo(line)
+    for line in outcome.errors:
+        click.echo(line, err=True)
+    sys.exit(outcome.exit_code)
+
+
+def generator_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--force``, ``--diff`` and ``--dry-run`` (shared by the generator commands)."""
+    options = [
+        click.option("--force", is_flag=True,
+                     help="Overwrite files whose content differs from the generated one."),
+        click.option("--diff", is_flag=True,
+                     help="Print a unified diff of what would change; write nothing "
+                          "(exit 1 if something would change)."),
+        click.option("--dry-run", is_flag=True,
+                     help="List the files as new, changed or unchanged; write nothing."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def check_generator_flags(diff: bool, dry_run: bool) -> None:
+    """Stop with a usage error (exit 2) when ``--diff`` and ``--dry-run`` are both given."""
+    if diff and dry_run:
+        raise click.UsageError("--diff and --dry-run exclude each other; give one")
+
+
+GENERATOR_EPILOG = """\
+An existing file is only replaced when its content differs from the generated
+one, and then only with --force (it may hold edits); without --force nothing
+is written and the command exits 1. Every file is written to a temp file and
+renamed into place, so none is ever half-written."""
+
+
+@cli.command("generate", epilog=f"""\b
 Writes OUT/master.yaml, OUT/sandboxes/<sandbox>.yaml, OUT/processes/<sandbox>.yaml
 and OUT/config/<process>.yaml (the container config that goes into the image at
-/config/). Every file is validated first and written atomically.
-Exit codes: 0 written, 1 the parameters give an invalid config (nothing written),
-2 usage error.""")
+/config/). Every file is validated first.
+{GENERATOR_EPILOG}
+
+\b
+Exit codes: 0 written (or, with --diff, nothing would change), 1 the parameters
+give an invalid config, an existing file differs (without --force) or, with --diff,
+something would change; nothing is written then; 2 usage error (a bad name,
+an unreadable target).""")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write into (created if missing).")
-@click.option("--sandbox", default="django", show_default=True, help="Sandbox (role) name.")
+@click.option("--sandbox", default="django", show_default=True, callback=_lithos_name,
+              help="Sandbox (role) name: letters, digits, '_' and '-'.")
 @click.option("--image", default="django-deploy.current", show_default=True,
               help="Image directory name, normally <container>.<hash8> from vagga.")
-@click.option("--image-dir", default=DEFAULT_IMAGE_DIR, show_default=True,
+@click.option("--image-dir", default=None, show_default=f"{IMAGE_ROOT}/<sandbox>",
+              callback=_absolute_path,
               help="The sandbox's image-dir on the nodes.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--user", default=1, show_default=True, type=click.IntRange(0))
 @click.option("--group", default=1, show_default=True, type=click.IntRange(0))
 @click.option("--instances", default=1, show_default=True, type=click.IntRange(0))
-@click.option("--process", default="web", show_default=True, help="Process name.")
-@click.option("--project", default="MyProject", show_default=True, help="Django project.")
-@click.option("--storage-dir", default=None,
+@click.option("--process", default="web", show_default=True, callback=_lithos_name,
+              help="Process name: letters, digits, '_' and '-'.")
+@click.option("--project", default="MyProject", show_default=True, callback=_module_name,
+              help="Django project: a Python module name.")
+@click.option("--storage-dir", default=None, callback=_absolute_path,
               help="Host dir for a writable /storage volume (omitted by default).")
-@click.option("--json", "as_json", is_flag=True, help="Print the written paths as JSON.")
-def generate(out: Path, sandbox: str, image: str, image_dir: str, port: int, user: int,
+@generator_options
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the paths (with --dry-run: paths and states) as JSON.")
+def generate(out: Path, sandbox: str, image: str, image_dir: str | None, port: int, user: int,
              group: int, instances: int, process: str, project: str, storage_dir: str | None,
-             as_json: bool) -> None:
+             force: bool, diff: bool, dry_run: bool, as_json: bool) -> None:
     """Write the tutorial's lithos configs for the Django app."""
-    params = DjangoParams(sandbox=sandbox, image=image, image_dir=image_dir, port=port,
+    check_generator_flags(diff, dry_run)
+    params = DjangoParams(sandbox=sandbox, image=image, image_dir=image_dir or "", port=port,
                           user=user, group=group, instances=instances, process=process,
                           project=project, storage_dir=storage_dir)
     files = generate_files(params)
@@ -68,12 +153,14 @@ def generate(out: Path, sandbox: str, image: str, image_dir: str, port: int, use
         for line in problems:
             click.echo(line, err=True)
         sys.exit(1)
-    written = write_files(out, files)
-    if as_json:
-        click.echo(json.dumps([str(p) for p in written]))
-    else:
-        for path in written:
-            click.echo(str(path))
+    outcome = generated.run(out, files, force=force, diff=diff, dry_run=dry_run)
+    if as_json and not diff and not outcome.errors:
+        if dry_run:
+            outcome.output = [json.dumps([{"path": str(f.path), "status": f.status}
+                                          for f in outcome.files])]
+        else:
+            outcome.output = [json.dumps([str(f.path) for f in outcome.files])]
+    print_outcome(outcome)
 
 
 @cli.command("unit", epilog="Exit code: 0.")

@@ -94,11 +94,46 @@ def check_cluster(backend: str, inventory: Path | None, as_json: bool) -> None:
     raise SystemExit(0 if report.ok else 1)
 
 
-@cli.command("fix")
+def _reasons(report: machine_id.ClusterReport, name: str, steps: list[str]) -> list[str]:
+    """Each step of *name*'s fix with why it is needed, for ``fix --dry-run``."""
+    state = report.states[name]
+    said = []
+    for step in steps:
+        if step == "new-id":
+            shared = [names for names in report.duplicates.values() if name in names]
+            if state.machine_id is None:
+                why = "/etc/machine-id is missing"
+            elif state.id_text is None:
+                why = "/etc/machine-id is malformed"
+            elif shared:
+                why = f"{state.id_text} is also the id of {shared[0][0]}, which keeps it"
+            else:
+                why = "/etc/machine-id is all zeros"
+            said.append(f"new-id ({why})")
+        elif step == "link-dbus":
+            if state.dbus_link is not None:
+                why = f"/var/lib/dbus/machine-id links to {state.dbus_link}"
+            elif state.dbus_id is None:
+                why = "/var/lib/dbus/machine-id is missing"
+            else:
+                why = "/var/lib/dbus/machine-id is a separate file"
+            said.append(f"link-dbus ({why}; it becomes a link to /etc/machine-id)")
+        else:  # pragma: no cover - plan_fixes makes only these two steps
+            said.append(step)
+    return said
+
+
+@cli.command("fix", epilog="""\b
+Steps: new-id (write a new random /etc/machine-id by rename), link-dbus (make
+/var/lib/dbus/machine-id a symlink to /etc/machine-id).
+Exit codes: 0 fixed (or, with --dry-run, checked), 2 bad input (no such root,
+unreachable hosts).""")
 @click.option("--root", type=click.Path(path_type=Path), default=None,
               help="Fix the machine mounted at this root instead of cluster nodes.")
 @_backend_options
-def fix(root: Path | None, backend: str, inventory: Path | None) -> None:
+@click.option("--dry-run", is_flag=True,
+              help="Say what would be changed on which node, and why; change nothing.")
+def fix(root: Path | None, backend: str, inventory: Path | None, dry_run: bool) -> None:
     """Give missing, malformed or duplicated ids a new one; link the D-Bus copy.
 
     The first node (in name order) sharing an id keeps it. Restart cantal and
@@ -109,13 +144,25 @@ def fix(root: Path | None, backend: str, inventory: Path | None) -> None:
             raise click.UsageError(f"{root}: no such directory")
         report = machine_id.check_cluster([machine_id.read_root(root, str(root))])
         plan = machine_id.plan_fixes(report)
-        for steps in plan.values():
-            machine_id.fix_root(root, steps)
+        if not dry_run:
+            for steps in plan.values():
+                machine_id.fix_root(root, steps)
     else:
+        hosts = lab_hosts(backend, inventory)
         try:
-            plan = machine_id.fix_hosts(lab_hosts(backend, inventory))
+            if dry_run:
+                report = machine_id.check_hosts(hosts.values())
+                plan = machine_id.plan_fixes(report)
+            else:
+                plan = machine_id.fix_hosts(hosts)
         except machine_id.MachineIdError as exc:
             raise click.UsageError(str(exc)) from exc
+    if dry_run:
+        for name, steps in sorted(plan.items()):
+            click.echo(f"{name}: would {', '.join(_reasons(report, name, steps))}")
+        click.echo(f"dry run: {len(plan)} node(s) would change; nothing changed"
+                   if plan else "nothing to fix")
+        return
     for name, steps in sorted(plan.items()):
         click.echo(f"{name}: {', '.join(steps)}")
     if not plan:

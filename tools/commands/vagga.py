@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import click
 
+from tools import generated
+from tools.commands.lithos import (
+    GENERATOR_EPILOG,
+    check_generator_flags,
+    generator_options,
+    print_outcome,
+)
 from tools.commands.report import exit_with_problems
+from tools.lithos.generate import python_module_problem
 from tools.problems import errors
 from tools.vagga import (
     VaggaParams,
@@ -17,7 +26,6 @@ from tools.vagga import (
     parse_vagga,
     tutorial_vagga_yaml,
     validate_vagga,
-    write_vagga,
 )
 
 
@@ -26,26 +34,55 @@ def cli() -> None:
     """Write and check vagga.yaml, name images."""
 
 
-@cli.command("write", epilog="""\b
-Writes OUT/vagga.yaml atomically: a development container (with /tmp: !Empty) and a
+def _container_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # the rule explain-name applies too: vagga names builds .vagga/.roots/<name>.<hash8>
+    if not re.fullmatch(r"[\w.-]+", value) or value.startswith("."):
+        raise click.BadParameter(f"{value!r} is not a vagga container name: use letters, "
+                                 "digits, '_', '-' and '.', not starting with '.'",
+                                 ctx=ctx, param=param)
+    return value
+
+
+def _module_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    problem = python_module_problem(value)
+    if problem:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
+
+
+@cli.command("write", epilog=f"""\b
+Writes OUT/vagga.yaml: a development container (with /tmp: !Empty) and a
 deployment container built on it with !Container (code in /app, lithos container
-configs in /config, mount points made with !EnsureDir).
-Exit codes: 0 written, 1 the result would be invalid (nothing written), 2 usage error.""")
+configs in /config, mount points made with !EnsureDir). The result is validated first.
+{GENERATOR_EPILOG}
+
+\b
+Exit codes: 0 written (or, with --diff, nothing would change), 1 the result would be
+invalid, OUT/vagga.yaml differs (without --force) or, with --diff, it would change;
+nothing is written then; 2 usage error (a bad name, an unreadable target).""")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Project directory to write vagga.yaml into.")
-@click.option("--dev", default="django", show_default=True, help="Development container.")
+@click.option("--dev", default="django", show_default=True, callback=_container_name,
+              help="Development container.")
 @click.option("--deploy", default="django-deploy", show_default=True,
-              help="Deployment container.")
+              callback=_container_name, help="Deployment container.")
 @click.option("--base", default="jammy", show_default=True, help="Ubuntu release codename.")
-@click.option("--project", default="MyProject", show_default=True, help="Django project.")
+@click.option("--project", default="MyProject", show_default=True, callback=_module_name,
+              help="Django project: a Python module name.")
 @click.option("--lithos-configs", default="/work/lithos/config", show_default=True,
               help="Directory (under /work) holding the lithos container configs.")
 @click.option("--mount", "mounts", multiple=True, default=("/state",), show_default=True,
               help="Mount point the lithos configs use (repeatable).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@generator_options
 def write(out: Path, dev: str, deploy: str, base: str, project: str, lithos_configs: str,
-          mounts: tuple[str, ...], port: int) -> None:
+          mounts: tuple[str, ...], port: int, force: bool, diff: bool, dry_run: bool) -> None:
     """Write the tutorial's vagga.yaml."""
+    check_generator_flags(diff, dry_run)
+    if dev == deploy:
+        raise click.BadParameter(f"the deployment container must differ from the "
+                                 f"development one (--dev), both are {dev!r}",
+                                 param_hint="'--deploy'")
     params = VaggaParams(dev=dev, deploy=deploy, base=base, project=project,
                          lithos_configs=lithos_configs, mount_points=tuple(mounts), port=port)
     text = tutorial_vagga_yaml(params)
@@ -54,7 +91,8 @@ def write(out: Path, dev: str, deploy: str, base: str, project: str, lithos_conf
         for problem in problems:
             click.echo(str(problem), err=True)
         sys.exit(1)
-    click.echo(str(write_vagga(out, params)))
+    print_outcome(generated.run(out, {"vagga.yaml": text}, force=force, diff=diff,
+                                dry_run=dry_run))
 
 
 @cli.command("explain-name", epilog="""\b

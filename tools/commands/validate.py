@@ -1,38 +1,262 @@
-"""``python -m tools validate``: Check config files the way the real tools would."""
+"""``python -m tools validate``: Check config files the way the real tools would.
+
+The output formats are made for the places a check runs: ``text`` for a
+terminal and editors (``FILE:LINE[:COL]: KEY: message``, as compilers
+print), ``json`` for scripts, ``github`` for GitHub Actions annotations,
+``sarif`` (2.1.0) for code-scanning dashboards and ``junit`` for CI test
+reports.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import quote
 
 import click
 
-from tools.commands.report import exit_with_problems
-from tools.validate import KINDS, UsageError, validate_path
+from tools import __version__
+from tools.validate import KINDS, STDIN, STDIN_NAME, Checked, UsageError, validate_paths
+
+FORMATS = ("text", "json", "github", "sarif", "junit")
+TOOL_NAME = "deploydocs-validate"
 
 EPILOG = f"""\b
-Kinds: {", ".join(KINDS)}. Guessed when --kind is omitted:
+PATH is a file, a directory (searched; hidden entries skipped) or - (standard input).
+Kinds: {", ".join(KINDS)}.
+Without --kind, each file's kind is told from its name, then from its top-level keys:
   */master.yaml, *.master.yaml      lithos-master
   */sandboxes/*.yaml                lithos-sandbox
   */processes/*.yaml                lithos-process (uses ../sandboxes/<name>.yaml if present)
   */config/*.yaml                   lithos-container
   vagga.yaml                        vagga
   a directory with scheduler/ or templates/   verwalter-tree
+Files found in a directory whose kind can't be told are listed as
+"skipped: unknown kind"; a file named on the command line must be told.
 
 \b
-Output: one problem a line, FILE:LINE: KEY: message (warnings end in "(warning)").
-Exit codes: 0 all valid (warnings allowed), 1 a file is invalid, 2 usage error.
+Output (--format text): one problem a line on stdout,
+  FILE:LINE: KEY: message         or  FILE:LINE:COLUMN: KEY: message
+warnings end in "(warning)". When there is a problem or a skipped file, a summary
+line ("3 files checked: 1 error, 2 warnings") and the skipped files go to stderr;
+a clean run prints nothing at all. -q prints the problems only.
+
+\b
+Exit codes:
+  0  every file is valid (warnings allowed, unless --strict)
+  1  a file is invalid (or has a warning, with --strict)
+  2  bad input: unknown kind or option, a PATH that does not exist, a named
+     file whose kind can't be told (with --format json: a JSON error object on stdout)
 """
 
 
-def _fail_usage(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+# --------------------------------------------------------------------------- formats
+
+
+def _counts(results: Sequence[Checked]) -> tuple[int, int, int]:
+    problems = [p for r in results for p in r.problems]
+    errors = sum(p.severity == "error" for p in problems)
+    return errors, len(problems) - errors, sum(r.skipped is not None for r in results)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def summary_line(results: Sequence[Checked]) -> str:
+    """``3 files checked: 1 error, 2 warnings`` (trees and skipped files named apart).
+
+    >>> summary_line([Checked("a.yaml", "vagga"), Checked("b", None, skipped="unknown kind")])
+    '1 file checked: 0 errors, 0 warnings; 1 skipped'
+    """
+    checked = [r for r in results if r.skipped is None]
+    trees = sum(r.kind == "verwalter-tree" for r in checked)
+    files = len(checked) - trees
+    what = _plural(files, "file")
+    if trees:
+        what = f"{what} and {_plural(trees, 'verwalter tree')}" if files else \
+            _plural(trees, "verwalter tree")
+    errors, warnings, skipped = _counts(results)
+    line = f"{what} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    return f"{line}; {skipped} skipped" if skipped else line
+
+
+def format_text(results: Sequence[Checked]) -> str:
+    """The problems, one a line (nothing for a clean run)."""
+    return "".join(f"{p}\n" for r in results for p in r.problems)
+
+
+def _problems_json(results: Sequence[Checked]) -> list[dict[str, object]]:
+    return [p.as_dict() for r in results for p in r.problems]
+
+
+def format_json(results: Sequence[Checked], strict: bool) -> str:
+    """One JSON object: ``ok``, every file with its kind and status, the problems, counts."""
+    errors, warnings, skipped = _counts(results)
+    document = {
+        "ok": not any(r.status(strict) == "failed" for r in results),
+        "strict": strict,
+        "files": [{"path": r.path, "kind": r.kind, "status": r.status(strict),
+                   **({"reason": r.skipped} if r.skipped else {})} for r in results],
+        "problems": _problems_json(results),
+        "summary": {"checked": sum(r.skipped is None for r in results), "errors": errors,
+                    "warnings": warnings, "skipped": skipped},
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_command(level: str, message: str, **properties: object) -> str:
+    """One GitHub Actions workflow command (``::error file=F,line=L::message``), escaped.
+
+    >>> github_command("error", "bad: 50%", file="a,b.yaml", line=3, col=0)
+    '::error file=a%2Cb.yaml,line=3::bad: 50%25'
+    """
+    given = ",".join(f"{name}={_escape_property(str(value))}"
+                     for name, value in properties.items() if value not in (None, "", 0))
+    return f"::{level} {given}::{_escape_data(message)}" if given else \
+        f"::{level}::{_escape_data(message)}"
+
+
+def format_github(results: Sequence[Checked], quiet: bool) -> str:
+    """A workflow command a problem (``::error`` / ``::warning``), skipped files as
+    ``::notice`` unless *quiet*."""
+    lines = []
+    for result in results:
+        if result.skipped is not None and not quiet:
+            lines.append(github_command("notice", f"skipped: {result.skipped}",
+                                        file=result.path))
+        for p in result.problems:
+            lines.append(github_command(p.severity, f"{p.key}: {p.message}", file=p.file,
+                                        line=max(p.line, 1), col=p.column,
+                                        title=result.kind or TOOL_NAME))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _uri(path: str) -> str:
+    return "stdin" if path == STDIN_NAME else quote(path)
+
+
+def format_sarif(results: Sequence[Checked], strict: bool) -> str:
+    """A minimal valid SARIF 2.1.0 log: one run, one rule a kind, one result a problem."""
+    kinds = sorted({r.kind for r in results if r.kind and r.problems})
+    rules = [{"id": kind, "shortDescription": {"text": f"{kind} files as the real tool "
+                                               "reads them"}} for kind in kinds]
+    sarif_results: list[dict[str, Any]] = []
+    for result in results:
+        for p in result.problems:
+            region: dict[str, int] = {"startLine": max(p.line, 1)}
+            if p.column:
+                region["startColumn"] = p.column
+            level = "error" if p.severity == "error" or strict else "warning"
+            sarif_results.append({
+                "ruleId": result.kind, "ruleIndex": kinds.index(str(result.kind)),
+                "level": level, "message": {"text": f"{p.key}: {p.message}"},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": _uri(p.file)}, "region": region}}],
+            })
+    notifications = [{"level": "note", "message": {"text": f"skipped: {r.skipped}"},
+                      "locations": [{"physicalLocation": {
+                          "artifactLocation": {"uri": _uri(r.path)}}}]}
+                     for r in results if r.skipped is not None]
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": TOOL_NAME, "version": __version__, "rules": rules}},
+        "results": sarif_results,
+    }
+    if notifications:
+        run["invocations"] = [{"executionSuccessful": True,
+                               "toolExecutionNotifications": notifications}]
+    document = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+                "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def format_junit(results: Sequence[Checked], strict: bool) -> str:
+    """JUnit XML: one test case a file or tree, failed by its errors (and warnings, when
+    *strict*), skipped when its kind is unknown; warnings otherwise go to system-out."""
+    _, _, skipped_total = _counts(results)
+    failures = sum(r.status(strict) == "failed" for r in results)
+    suite = ET.Element("testsuite", name=TOOL_NAME, tests=str(len(results)),
+                       failures=str(failures), errors="0", skipped=str(skipped_total))
+    for result in results:
+        case = ET.SubElement(suite, "testcase", name=result.path,
+                             classname=result.kind or "unknown")
+        if result.skipped is not None:
+            ET.SubElement(case, "skipped", message=result.skipped)
+            continue
+        failing = [p for p in result.problems if p.severity == "error" or strict]
+        others = [p for p in result.problems if p not in failing]
+        if failing:
+            failure = ET.SubElement(case, "failure", type="invalid",
+                                    message=f"{_plural(len(failing), 'problem')}: "
+                                            f"{failing[0].key}: {failing[0].message}")
+            failure.text = "".join(f"{p}\n" for p in failing)
+        if others:
+            ET.SubElement(case, "system-out").text = "".join(f"{p}\n" for p in others)
+    root = ET.Element("testsuites", name=TOOL_NAME, tests=str(len(results)),
+                      failures=str(failures), errors="0")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+# --------------------------------------------------------------------------- command
+
+
+def _json_requested(args: Sequence[str]) -> bool:
+    for index, arg in enumerate(args):
+        if arg in ("--json", "--format=json") or (
+                arg == "--format" and index + 1 < len(args) and args[index + 1] == "json"):
+            return True
+    return False
+
+
+def _bad_input(message: str, as_json: bool) -> NoReturn:
+    """Report a bad request and exit 2: one ``error:`` line on stderr, or a JSON error
+    object on stdout for ``--format json``."""
+    if as_json:
+        click.echo(json.dumps({"ok": False, "error": {"message": message, "exit_code": 2}},
+                              indent=2))
+    else:
+        click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
 
-@click.command("validate", epilog=EPILOG)
+class _ValidateCommand(click.Command):
+    """A command whose own usage errors honour ``--format json`` as well."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        raw = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if _json_requested(raw):
+                _bad_input(exc.format_message(), True)
+            raise
+
+
+@click.command("validate", cls=_ValidateCommand, epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--kind", metavar="KIND", help="What PATH is (see below); guessed when omitted.")
+@click.option("--kind", metavar="KIND", help="What every PATH is (see below); told from "
+              "each file's name or content when omitted.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="How to print the problems.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print the problems only: no summary line, no skipped files.")
+@click.option("--strict", is_flag=True, help="Warnings fail the check too (exit 1).")
+@click.option("--summary", "force_summary", is_flag=True,
+              help="Print the summary line (to stderr) even for a clean run.")
 @click.option("--sandbox", type=click.Path(path_type=Path),
               help="lithos sandbox file to cross-check process and container configs with.")
 @click.option("--image-dir", type=click.Path(path_type=Path),
@@ -42,24 +266,54 @@ def _fail_usage(message: str) -> None:
               help="Also check this machine-id file (verwalter trees).")
 @click.option("--no-run-scheduler", is_flag=True,
               help="Don't load main.lua in sandboxed Lua (verwalter trees).")
-@click.option("--json", "as_json", is_flag=True, help="Print the problems as a JSON list.")
-def cli(paths: tuple[Path, ...], kind: str | None, sandbox: Path | None,
-        image_dir: Path | None, machine_id: Path | None, no_run_scheduler: bool,
-        as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print only the problems, as a JSON list (the older form of "
+                   "--format json, kept for existing scripts).")
+def cli(paths: tuple[Path, ...], kind: str | None, output_format: str, quiet: bool,
+        strict: bool, force_summary: bool, sandbox: Path | None, image_dir: Path | None,
+        machine_id: Path | None, no_run_scheduler: bool, as_json: bool) -> None:
     """Check config files the way the real tools would.
 
     Every problem of every PATH is reported, not only the first.
     """
+    json_errors = as_json or output_format == "json"
     if not paths:
-        _fail_usage("give at least one PATH (see --help)")
+        _bad_input("give at least one PATH (see --help)", json_errors)
     if kind is not None and kind not in KINDS:
-        _fail_usage(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    problems = []
-    for path in paths:
+        _bad_input(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}", json_errors)
+    if sum(str(p) == STDIN for p in paths) > 1:
+        _bad_input("- (standard input) can be given once only", json_errors)
+    stdin_text = None
+    if any(str(p) == STDIN for p in paths):
         try:
-            problems += validate_path(path, kind, sandbox=sandbox, image_dir=image_dir,
-                                      machine_id=machine_id,
-                                      run_scheduler=not no_run_scheduler)
-        except UsageError as exc:
-            _fail_usage(str(exc))
-    exit_with_problems(problems, as_json)
+            stdin_text = sys.stdin.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            _bad_input(f"-: cannot read standard input: {exc}", json_errors)
+    try:
+        results = validate_paths([str(p) for p in paths], kind, sandbox=sandbox,
+                                 image_dir=image_dir, machine_id=machine_id,
+                                 run_scheduler=not no_run_scheduler, stdin_text=stdin_text)
+    except UsageError as exc:
+        _bad_input(str(exc), json_errors)
+    failed = any(r.status(strict) == "failed" for r in results)
+    if as_json:
+        click.echo(json.dumps(_problems_json(results), indent=2))
+    elif output_format == "json":
+        click.echo(format_json(results, strict), nl=False)
+    elif output_format == "github":
+        click.echo(format_github(results, quiet), nl=False)
+    elif output_format == "sarif":
+        click.echo(format_sarif(results, strict), nl=False)
+    elif output_format == "junit":
+        click.echo(format_junit(results, strict), nl=False)
+    else:
+        click.echo(format_text(results), nl=False)
+        sys.stdout.flush()  # the problems first, then the notes on stderr
+        eventful = any(r.problems or r.skipped for r in results)
+        if not quiet:
+            for result in results:
+                if result.skipped is not None:
+                    click.echo(f"{result.path}: skipped: {result.skipped}", err=True)
+            if eventful or force_summary:
+                click.echo(summary_line(results), err=True)
+    sys.exit(1 if failed else 0)

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from tools import generated
+from tools.commands.lithos import (
+    GENERATOR_EPILOG,
+    check_generator_flags,
+    generator_options,
+    print_outcome,
+)
 from tools.verwalter import schedule as sched
 
 
@@ -287,27 +296,74 @@ def render_check_command(tree: Path, schedule_file: Path, node: str, roles: tupl
     raise SystemExit(1 if failed else 0)
 
 
-@cli.command("scaffold")
+def _scaffold_name(kind: str, pattern: str, rule: str) -> Callable[..., str | None]:
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None and (not re.fullmatch(pattern, value) or value.startswith(".")):
+            raise click.BadParameter(f"{value!r} is not {kind}: {rule}", ctx=ctx, param=param)
+        return value
+
+    return check
+
+
+def _role_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from tools.lithos.generate import lithos_name_problem
+
+    problem = lithos_name_problem(value)
+    if problem:
+        raise click.BadParameter(f"{problem} (the role is also the lithos sandbox's name)",
+                                 ctx=ctx, param=param)
+    return value
+
+
+def _absolute(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.startswith("/"):
+        raise click.BadParameter(f"must be an absolute path inside the image, got {value!r}",
+                                 ctx=ctx, param=param)
+    return value
+
+
+@cli.command("scaffold", epilog=f"""\b
+{GENERATOR_EPILOG}
+
+\b
+Exit codes: 0 written (or, with --diff, nothing would change), 1 an existing file
+differs (without --force) or, with --diff, something would change; nothing is
+written then; 2 usage error (a bad name, an unreadable target).""")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the tree into (e.g. /etc/verwalter).")
-@click.option("--role", default="django", show_default=True, help="The role to schedule.")
+@click.option("--role", default="django", show_default=True,
+              callback=_role_name,
+              help="The role to schedule (also the lithos sandbox's name).")
 @click.option("--image", default=None, metavar="CONTAINER.HASH8",
+              callback=_scaffold_name("an image name", r"[\w.-]+",
+                                      "one directory name under the image-dir: letters, "
+                                      "digits, '_', '-' and '.', not starting with '.'"),
               help="Also write runtime/<role>/<version>.yaml naming this image.")
 @click.option("--version", "version", default="v1", show_default=True,
+              callback=_scaffold_name("a version name", r"[\w.-]+",
+                                      "it names the file runtime/<role>/<version>.yaml: use "
+                                      "letters, digits, '_', '-' and '.', not starting "
+                                      "with '.'"),
               help="The runtime version the --image file is for.")
-@click.option("--config", default="/config/web.yaml", show_default=True,
+@click.option("--config", default="/config/web.yaml", show_default=True, callback=_absolute,
               help="The lithos container config's path inside the image.")
 @click.option("--instances", default=1, show_default=True, type=click.IntRange(min=0),
               help="Instances of the process on each node.")
+@generator_options
 def scaffold(out: Path, role: str, image: str | None, version: str, config: str,
-             instances: int) -> None:
+             instances: int, force: bool, diff: bool, dry_run: bool) -> None:
     """Write the tutorial's verwalter tree: Lua scheduler, templates, sandbox, runtime/.
 
-    Each file is written atomically; the printed paths are what was written.
-    Check the result with ``python -m tools validate --kind verwalter-tree OUT``.
+    The printed paths are the tree's files; ``runtime/<role>/`` is created even
+    without an ``--image``. Check the result with
+    ``python -m tools validate --kind verwalter-tree OUT``.
     """
-    from tools.verwalter.tree import scaffold_tree
+    from tools.verwalter.tree import scaffold_files
 
-    for path in scaffold_tree(out, role=role, image=image, version=version, config=config,
-                              instances=instances):
-        click.echo(str(path))
+    check_generator_flags(diff, dry_run)
+    files = scaffold_files(role=role, image=image, version=version, config=config,
+                           instances=instances)
+    outcome = generated.run(out, files, force=force, diff=diff, dry_run=dry_run)
+    if outcome.exit_code == 0 and not (diff or dry_run):
+        (out / "runtime" / role).mkdir(parents=True, exist_ok=True)
+    print_outcome(outcome)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -511,8 +511,8 @@ def parse_process(text_or_path: str | Path, filename: str | None = None
     if first_error is not None:
         # lithos reads the whole file or nothing: say what that means, once
         p = problems[first_error]
-        problems[first_error] = Problem(
-            p.file, p.line, p.key, p.message + " (lithos can't read this process file: "
+        problems[first_error] = replace(
+            p, message=p.message + " (lithos can't read this process file: "
             "lithos_check 0.18.4 only warns, and lithos_tree runs nothing in this sandbox)")
     if record is INVALID:
         return None, problems
@@ -561,8 +561,8 @@ def parse_container(text_or_path: str | Path, filename: str | None = None
 
     def check_refs(text: str, line: int, key: str, whole_env_value: bool = False) -> None:
         for var in _vars_in(text):
-            if var in variables:
-                continue
+            if var in variables or var in record["variables"].invalid:
+                continue  # declared (a declaration that is wrong is reported already)
             if var == "lithos:pid" and not (whole_env_value
                                             and text.strip() == "@{lithos:pid}"):
                 add(line, key, "@{lithos:pid} may only be the whole value of an environ "

@@ -21,26 +21,80 @@ web:
 
 from __future__ import annotations
 
-import os
-import tempfile
+import keyword
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ruamel.yaml.scalarint import OctalInt
 
+from tools.generated import atomic_write
 from tools.quire import Tagged, dump
 
-#: Where the tutorial keeps the images of the ``django`` sandbox on every node.
-DEFAULT_IMAGE_DIR = "/var/lib/lithos/images/django"
+#: Where the tutorial keeps every sandbox's images on the nodes: one directory per sandbox.
+IMAGE_ROOT = "/var/lib/lithos/images"
+
+#: The image-dir of the default ``django`` sandbox.
+DEFAULT_IMAGE_DIR = f"{IMAGE_ROOT}/django"
+
+# lithos_cmd only accepts sandbox and process names made of word characters and
+# dashes; lithos_tree reads sandboxes/<name>.yaml, so a dot or slash would also
+# change which file it is.
+_LITHOS_NAME = re.compile(r"[\w-]+")
+
+
+def default_image_dir(sandbox: str) -> str:
+    """The image-dir the tutorial gives a sandbox: ``/var/lib/lithos/images/<sandbox>``.
+
+    >>> default_image_dir("hello")
+    '/var/lib/lithos/images/hello'
+    """
+    return f"{IMAGE_ROOT}/{sandbox}"
+
+
+def lithos_name_problem(name: str) -> str | None:
+    """Why lithos would reject *name* as a sandbox or process name (``None``: it would not).
+
+    >>> lithos_name_problem("my-app_2") is None
+    True
+    >>> lithos_name_problem("my.app")
+    "'my.app' is not a lithos name: use only letters, digits, '_' and '-'"
+    """
+    if _LITHOS_NAME.fullmatch(name):
+        return None
+    if not name:
+        return "must not be empty"
+    return f"{name!r} is not a lithos name: use only letters, digits, '_' and '-'"
+
+
+def python_module_problem(name: str) -> str | None:
+    """Why *name* cannot be a Django project (a top-level Python package), or ``None``.
+
+    >>> python_module_problem("MyProject") is None
+    True
+    >>> python_module_problem("my-site")
+    "'my-site' is not a Python module name (letters, digits and '_', not starting with a digit)"
+    """
+    if not name.isidentifier():
+        return (f"{name!r} is not a Python module name "
+                "(letters, digits and '_', not starting with a digit)")
+    if keyword.iskeyword(name):
+        return f"{name!r} is a Python keyword, it cannot name a module"
+    return None
 
 
 @dataclass(frozen=True)
 class DjangoParams:
-    """The few choices behind the generated configs."""
+    """The few choices behind the generated configs.
+
+    An empty ``image_dir`` becomes the sandbox's own directory,
+    ``/var/lib/lithos/images/<sandbox>``. A sandbox, process or project name the
+    tools would reject raises :class:`ValueError` naming the field.
+    """
 
     sandbox: str = "django"
     image: str = "django-deploy.current"
-    image_dir: str = DEFAULT_IMAGE_DIR
+    image_dir: str = ""
     port: int = 8000
     user: int = 1
     group: int = 1
@@ -51,6 +105,15 @@ class DjangoParams:
     memory_limit: str = "256Mi"
     storage_dir: str | None = None
     environ: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, problem in (("sandbox", lithos_name_problem(self.sandbox)),
+                              ("process", lithos_name_problem(self.process)),
+                              ("project", python_module_problem(self.project))):
+            if problem:
+                raise ValueError(f"{name}: {problem}")
+        if not self.image_dir:
+            object.__setattr__(self, "image_dir", default_image_dir(self.sandbox))
 
     @property
     def container_config_path(self) -> str:
@@ -140,29 +203,10 @@ def generate_files(params: DjangoParams) -> dict[str, str]:
 
 
 def write_files(out: Path, files: dict[str, str]) -> list[Path]:
-    """Write ``files`` under ``out``: all to temp files first, then rename each into place.
+    """Write ``files`` under ``out``, overwriting what is there: all to temp files first,
+    then rename each into place.
 
-    A failure before the renames leaves no new file behind.
+    A failure before the renames leaves no new file behind. The commands use
+    :mod:`tools.generated` instead, which also refuses to overwrite edited files.
     """
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for relative, text in files.items():
-            target = out / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=f".tmp.{target.name}.", dir=target.parent)
-            staged.append((Path(temp), target))
-            try:
-                stream = os.fdopen(handle, "w")
-            except BaseException:
-                os.close(handle)
-                raise
-            with stream:
-                stream.write(text)
-            os.chmod(temp, 0o644)
-    except BaseException:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
-        raise
-    for temp, target in staged:
-        os.replace(temp, target)
-    return [target for _, target in staged]
+    return atomic_write((out / relative, text) for relative, text in files.items())

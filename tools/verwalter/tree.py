@@ -12,7 +12,8 @@ What :func:`validate_tree` checks (verwalter 0.13.4 rules):
 * ``runtime/``: ``.yaml``/``.yml``/``.json``/``.txt`` files are data; YAML must
   be JSON-compatible; a file that does not parse is an error (verwalter
   skips it, so the scheduler would not see it);
-* ``sandbox/`` exists; each ``*.yaml``/``*.yml`` in it has only ``log-dirs``;
+* ``sandbox/`` exists (it may hold no config at all); each ``*.yaml``/``*.yml`` in it
+  has only ``log-dirs``, and ``!PeekLog`` paths start with one of their names;
 * ``templates/<name>/<version>/``: every ``*.render.yaml``/``*.render.yml`` has
   only ``templates`` and ``commands`` with known command tags and shapes;
   every template file parses. Handlebars (``.hbs``, ``.handlebars``) is
@@ -39,6 +40,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -52,6 +54,7 @@ from tools.quire import (
     check,
     load,
     read_source,
+    syntax_problem,
 )
 from tools.verwalter.lua import Sandbox, open_sandbox
 from tools.verwalter.render_file import TEMPLATE_ENGINES, read_render_file, unknown_variables
@@ -93,7 +96,12 @@ SANDBOX_SCHEMA = Struct({"log-dirs": Mapping(Str())})
 def validate_render_config(text_or_path: str | Path, filename: str | None = None,
                            log_dirs: dict[str, str] | None = None) -> list[Problem]:
     """Every problem of a ``*.render.yaml``; template files are looked up next to it
-    when a path is given. ``log_dirs`` (from ``sandbox/``) checks ``!PeekLog`` paths."""
+    when a path is given.
+
+    ``log_dirs`` (from ``sandbox/``) checks ``!PeekLog`` paths: a name missing from
+    them is an error, but only a warning when there are no names at all (a
+    ``sandbox/`` without config, which verwalter 0.13.4 accepts: it skips the peek).
+    ``None`` skips that check."""
     render_file, problems = read_render_file(text_or_path, filename)
     if render_file is None:
         return problems
@@ -111,9 +119,15 @@ def validate_render_config(text_or_path: str | Path, filename: str | None = None
                                         "to a log-dirs entry of sandbox/"))
             elif log_dirs is not None:
                 first = path.split("/")[0]
-                if "{{" not in first and first not in log_dirs:
+                if "{{" not in first and not log_dirs:
+                    # verwalter 0.13.4 loads such a tree; the peek only logs "no directory"
+                    problems.append(Problem(name, line, key, f"{first!r} is not a log-dirs "
+                                            "name: sandbox/ names no log directories, so "
+                                            "verwalter skips this peek", "warning"))
+                elif "{{" not in first and first not in log_dirs:
                     problems.append(Problem(name, line, key, f"{first!r} is not a "
-                                            "log-dirs name in sandbox/"))
+                                            "log-dirs name in sandbox/ (it has "
+                                            f"{', '.join(sorted(log_dirs))})"))
         for sub, var in unknown_variables(command, render_file.templates):
             if var == "tmp_file" and sub == ".src":
                 continue
@@ -298,10 +312,9 @@ def validate_runtime(root: Path) -> list[Problem]:
             try:
                 documents = list(YAML(typ="safe").load_all(text))
             except YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                problems.append(Problem(name, mark.line + 1 if mark else 1, TOP,
-                                        f"invalid YAML: {getattr(exc, 'problem', exc)} "
-                                        "(verwalter skips this file)"))
+                problem = syntax_problem(exc, text, name)
+                problems.append(replace(problem, message=f"{problem.message} (verwalter "
+                                        "skips this file)"))
                 continue
             except Exception as exc:  # constructor errors of odd YAML (bad timestamps...)
                 problems.append(Problem(name, 1, TOP, f"invalid YAML: {exc}"))
@@ -379,7 +392,10 @@ def validate_tree(root: Path, *, machine_id: Path | None = None,
     problems += validate_runtime(root)
     log_dirs, more = read_log_dirs(root)
     problems += more
-    problems += validate_templates(root, log_dirs if (root / "sandbox").is_dir() else None)
+    # a sandbox file that is missing or broken is reported once, not again at every
+    # !PeekLog that names one of its log directories
+    known = (root / "sandbox").is_dir() and not any(p.severity == "error" for p in more)
+    problems += validate_templates(root, log_dirs if known else None)
     if not (root / "templates").is_dir():
         problems.append(Problem(str(root / "templates"), 1, TOP, "templates/ directory is "
                                 "missing: no role can be rendered", "warning"))

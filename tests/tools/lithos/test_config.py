@@ -211,7 +211,8 @@ def test_process_with_images_checks_mount_points(image_dir: Path) -> None:
 
 def test_an_unparseable_process_file_is_an_error_that_says_what_lithos_does() -> None:
     problems = config.validate_process("web: [\n", "p.yaml")
-    assert errors_at(problems) == ["p.yaml:2: (top)"]
+    assert errors_at(problems) == ["p.yaml:1: web"]
+    assert problems[0].column == 6 and "'[' is never closed" in problems[0].message
     assert "lithos_tree runs nothing" in problems[0].message
 
 
@@ -500,3 +501,13 @@ def test_a_bad_range_is_not_also_reported_as_an_empty_list() -> None:
     problems = config.validate_sandbox("allow-users: [a-b]\nallow-groups: [1]\n"
                                        "default-group: 1\n", "s.yaml")
     assert errors_at(problems) == ["s.yaml:1: allow-users[0]"]
+
+
+def test_a_variable_with_a_wrong_tag_is_not_also_reported_as_undefined() -> None:
+    text = ("kind: Daemon\nexecutable: /bin/app\narguments: ['--port=@{port}']\n"
+            "variables:\n  port: !TcpPrt\n    activation: systemd\n")
+    problems = config.validate_container(text, "c.yaml")
+    assert [(p.line, p.column, p.key, p.message) for p in problems] == [
+        (5, 9, "variables.port", "unknown tag !TcpPrt (did you mean !TcpPort?)")]
+    problems = config.validate_container(text.replace("@{port}", "@{other}"), "c.yaml")
+    assert [p.key for p in problems] == ["variables.port", "arguments[0]"]

@@ -40,4 +40,5 @@ def test_text_without_a_path_skips_the_template_file_check() -> None:
 def test_a_broken_file_gives_no_render_file_and_names_the_line() -> None:
     render_file, problems = read_render_file("commands: [\n", "a.render.yaml")
     assert render_file is None
-    assert [(p.file, p.line) for p in problems] == [("a.render.yaml", 2)]
+    # the '[' that is never closed, not the end of the file where the parser gave up
+    assert [(p.file, p.line, p.column) for p in problems] == [("a.render.yaml", 1, 11)]

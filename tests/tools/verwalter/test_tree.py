@@ -71,7 +71,7 @@ TREE_REJECTS = [
     ("os library", MAIN, "local t = os.time()\nreturn {}\n", f"{MAIN}:1: os"),
     ("endless loop at load", MAIN, "while true do end\n", f"{MAIN}:1: lua"),
     ("runtime YAML broken", "runtime/django/v2.yaml", "daemons: [\n",
-     "runtime/django/v2.yaml:2: (top)"),
+     "runtime/django/v2.yaml:1: daemons"),
     ("runtime JSON broken", "runtime/django/v2.json", "{\"a\": }",
      "runtime/django/v2.json:1: (top)"),
     ("runtime YAML not JSON-like", "runtime/django/v2.yaml", "? [a, b]\n: 1\n",

@@ -427,6 +427,12 @@ class PushResult:
     duration: float = 0.0
 
 
+PUSH_ATTEMPTS = 3
+"""How many times :func:`push_image` runs rsync when the connection breaks."""
+RSYNC_CONNECTION_ERRORS = frozenset({12, 30, 35, 255})
+"""rsync's exit codes for a broken connection (protocol stream, timeouts, ssh's 255)."""
+
+
 def push_image(root: Path, target: PushTarget, image_dir: str, name: str,
                timeout: float = 1800) -> PushResult:
     """Push the image *root* to ``image_dir/name`` on *target*, atomically.
@@ -450,10 +456,17 @@ def push_image(root: Path, target: PushTarget, image_dir: str, name: str,
     if rsh:
         argv += ["--rsh", rsh]
     argv += [f"{root}/", dest]
-    try:
-        copied = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        raise ImageError(f"{target.name}: rsync took longer than {timeout:g}s") from exc
+    deadline = started + timeout
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        try:
+            copied = subprocess.run(argv, capture_output=True, text=True,
+                                    timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired as exc:
+            raise ImageError(f"{target.name}: rsync took longer than {timeout:g}s") from exc
+        # A connection that broke (a busy VM missing ssh's keep-alives, say) is resumed:
+        # what reached <name>.tmp stays, so the next attempt sends only the rest.
+        if copied.returncode not in RSYNC_CONNECTION_ERRORS or attempt == PUSH_ATTEMPTS:
+            break
     if copied.returncode != 0:
         raise ImageError(f"{target.name}: rsync exited {copied.returncode}: "
                          f"{copied.stderr.strip()[-500:]} ({name}.tmp left for a retry)")

@@ -133,6 +133,21 @@ def test_an_interrupted_push_leaves_no_image_under_its_name_and_a_retry_complete
     assert snapshot(image_dir / "hello.bbbb0002") == snapshot(root)
 
 
+def test_a_connection_that_breaks_once_is_resumed_within_the_same_push(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "root")
+    image_dir = tmp_path / "images"
+    marker = tmp_path / "broke-once"
+    # The first connection dies before the remote rsync starts, as ssh does when a busy VM
+    # misses its keep-alives; the next one goes through.
+    flaky = images.PushTarget.over(
+        "flaky", f"bash -c 'shift; if [ ! -e {marker} ]; then touch {marker}; exit 255; fi; "
+                 "exec \"$@\"' rsh")
+    pushed = images.push_image(root, flaky, str(image_dir), "hello.cccc0003", timeout=120)
+    assert marker.exists(), "the first connection was made and broken"
+    assert pushed.status == "pushed"
+    assert snapshot(image_dir / "hello.cccc0003") == snapshot(root)
+
+
 def test_whenever_the_final_name_is_visible_the_image_is_complete(tmp_path: Path) -> None:
     root = make_tree(tmp_path / "root", big=16)
     expected = snapshot(root)

@@ -97,7 +97,8 @@ def junit_xml(rows: Sequence[tuple[Block, BlockRecord]], relpath: Mapping[str, s
         suite = ET.SubElement(suites, "testsuite", name=relpath.get(doc, doc),
                               tests=str(len(items)),
                               failures=str(sum(r.status == Status.FAILED for _, r in items)),
-                              skipped=str(sum(r.status == Status.NOT_RUN for _, r in items)),
+                              skipped=str(sum(r.status in (Status.NOT_RUN, Status.SKIPPED)
+                                              for _, r in items)),
                               time=f"{sum(r.duration for _, r in items):.3f}")
         for block, record in items:
             case = ET.SubElement(
@@ -108,7 +109,7 @@ def junit_xml(rows: Sequence[tuple[Block, BlockRecord]], relpath: Mapping[str, s
             if record.status == Status.FAILED:
                 failure = ET.SubElement(case, "failure", message=record.reason)
                 failure.text = record.diff
-            elif record.status == Status.NOT_RUN:
+            elif record.status in (Status.NOT_RUN, Status.SKIPPED):
                 ET.SubElement(case, "skipped", message=record.reason)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

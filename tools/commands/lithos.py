@@ -49,7 +49,8 @@ def _lithos_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-def _module_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def module_name_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A click callback: *value* must be a Python module name (``--project``)."""
     problem = python_module_problem(value)
     if problem:
         raise click.BadParameter(problem, ctx=ctx, param=param)
@@ -132,7 +133,7 @@ an unreadable target).""")
 @click.option("--instances", default=1, show_default=True, type=click.IntRange(0))
 @click.option("--process", default="web", show_default=True, callback=_lithos_name,
               help="Process name: letters, digits, '_' and '-'.")
-@click.option("--project", default="MyProject", show_default=True, callback=_module_name,
+@click.option("--project", default="MyProject", show_default=True, callback=module_name_option,
               help="Django project: a Python module name.")
 @click.option("--storage-dir", default=None, callback=_absolute_path,
               help="Host dir for a writable /storage volume (omitted by default).")

@@ -14,10 +14,10 @@ from tools.commands.lithos import (
     GENERATOR_EPILOG,
     check_generator_flags,
     generator_options,
+    module_name_option,
     print_outcome,
 )
 from tools.commands.report import exit_with_problems
-from tools.lithos.generate import python_module_problem
 from tools.problems import errors
 from tools.vagga import (
     VaggaParams,
@@ -43,13 +43,6 @@ def _container_name(ctx: click.Context, param: click.Parameter, value: str) -> s
     return value
 
 
-def _module_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    problem = python_module_problem(value)
-    if problem:
-        raise click.BadParameter(problem, ctx=ctx, param=param)
-    return value
-
-
 @cli.command("write", epilog=f"""\b
 Writes OUT/vagga.yaml: a development container (with /tmp: !Empty) and a
 deployment container built on it with !Container (code in /app, lithos container
@@ -67,7 +60,7 @@ nothing is written then; 2 usage error (a bad name, an unreadable target).""")
 @click.option("--deploy", default="django-deploy", show_default=True,
               callback=_container_name, help="Deployment container.")
 @click.option("--base", default="jammy", show_default=True, help="Ubuntu release codename.")
-@click.option("--project", default="MyProject", show_default=True, callback=_module_name,
+@click.option("--project", default="MyProject", show_default=True, callback=module_name_option,
               help="Django project: a Python module name.")
 @click.option("--lithos-configs", default="/work/lithos/config", show_default=True,
               help="Directory (under /work) holding the lithos container configs.")

@@ -403,16 +403,26 @@ def preview_input(tree: Path, scheduler_input: Mapping[str, Any],
     if missing:
         raise SchedulerError(f"the scheduler input lacks {', '.join(missing)}")
     result = Preview(input=data)
+    _run_and_check(tree, result, timeout)
+    return result
+
+
+def _run_and_check(tree: Path, result: Preview, timeout: float) -> bool:
+    """Run the scheduler on ``result.input`` and check its schedule into *result*.
+
+    Returns whether the scheduler ran (on failure ``result.error`` says why).
+    """
+    data = result.input
     try:
         run = run_scheduler(tree / "scheduler" / "v1", data, timeout)
     except SchedulerError as exc:
         result.error = str(exc)
-        return result
+        return False
     result.schedule, result.log = run.schedule, run.log
     current = str(data["current_host"])
     hosts = {current} | {str(p.get("hostname")) for p in (data["peers"] or {}).values()}
     result.problems += check_schedule(run.schedule, tree, hosts, current)
-    return result
+    return True
 
 
 def preview(tree: Path, *, current_host: str, peers: Mapping[str, Any] | None = None,
@@ -428,14 +438,8 @@ def preview(tree: Path, *, current_host: str, peers: Mapping[str, Any] | None = 
     data = make_input(runtime=runtime, current_host=current_host, peers=peers,
                       parents=parents, actions=actions, now_ms=now_ms)
     result = Preview(input=data, problems=problems)
-    try:
-        run = run_scheduler(tree / "scheduler" / "v1", data, timeout)
-    except SchedulerError as exc:
-        result.error = str(exc)
+    if not _run_and_check(tree, result, timeout):
         return result
-    result.schedule, result.log = run.schedule, run.log
-    hosts = {current_host} | {str(p.get("hostname")) for p in data["peers"].values()}
-    result.problems += check_schedule(run.schedule, tree, hosts, current_host)
     if check_determinism:
         later = dict(data, now=data["now"] + 60_000)
         try:
@@ -444,7 +448,7 @@ def preview(tree: Path, *, current_host: str, peers: Mapping[str, Any] | None = 
             result.problems.append(Problem(_SCHEDULER, 0, "now",
                                            f"fails when run a minute later: {exc}"))
         else:
-            if again.schedule != run.schedule:
+            if again.schedule != result.schedule:
                 result.problems.append(Problem(
                     _SCHEDULER, 0, "now", "the schedule changes with time alone: every "
                     "node re-renders on every run (keep `now` out of the output)", "warning"))

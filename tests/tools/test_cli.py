@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -14,7 +15,12 @@ from tools.cli import COMMANDS, LazyCommand, LazyGroup, main
 
 _HELP_IN_A_FRESH_PROCESS = """
 import json, sys
+import click
 from tools.cli import main
+if sys.argv[1:] == ["loaded"]:
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        main.get_command(ctx, name)  # load them all: --help then uses their own help
 try:
     main(["--help"], prog_name="python -m tools", terminal_width=80)
 except SystemExit:
@@ -23,10 +29,13 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def fresh_help() -> tuple[str, list[str]]:
-    """``--help`` in a new interpreter: its text and the modules it imported."""
-    result = subprocess.run([sys.executable, "-c", _HELP_IN_A_FRESH_PROCESS],
-                            capture_output=True, text=True, check=True)
+def fresh_help(*args: str) -> tuple[str, list[str]]:
+    """``--help`` in a new interpreter (so no earlier test's imports count): its text and
+    the modules it imported. With ``loaded``, every group is loaded first."""
+    result = subprocess.run([sys.executable, "-c", _HELP_IN_A_FRESH_PROCESS, *args],
+                            capture_output=True, text=True, check=True,
+                            env={k: v for k, v in os.environ.items()
+                                 if k not in ("COLUMNS", "LINES")})
     text, _, modules = result.stdout.rpartition("\n[")
     return text + "\n", json.loads("[" + modules)
 
@@ -41,13 +50,9 @@ def test_help_imports_no_command_group_nor_heavy_library() -> None:
 
 def test_help_lists_every_group_as_the_loaded_groups_would() -> None:
     lazy_text, _ = fresh_help()
-    ctx = click.Context(main)
-    for name in main.list_commands(ctx):
-        main.get_command(ctx, name)  # load them all: --help now uses their own help
-    loaded = CliRunner().invoke(main, ["--help"], prog_name="python -m tools",
-                                terminal_width=80)
-    assert loaded.exit_code == 0
-    assert loaded.output == lazy_text
+    loaded_text, modules = fresh_help("loaded")
+    assert "tools.commands.validate" in modules
+    assert loaded_text == lazy_text
     for name in COMMANDS:
         assert f"\n  {name} " in lazy_text
 

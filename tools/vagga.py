@@ -489,22 +489,13 @@ def validate_vagga(text_or_path: str | Path, filename: str | None = None) -> lis
 def ensured_dirs(record: Record, container: str) -> set[str]:
     """Directories that exist in ``container``'s image: vagga's base dirs, every
     ``!EnsureDir``, ``!Copy`` destinations, and those of base containers."""
-    containers = record["containers"]
     result = set(IMAGE_BASE_DIRS)
-    seen: set[str] = set()
-    todo = [container]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in containers:
-            continue
-        seen.add(name)
-        for step in containers[name]["setup"]:
+    for name in _base_chain(record, container):
+        for step in record["containers"][name]["setup"]:
             if step.tag == "EnsureDir":
                 result.add(str(PurePosixPath(step.value)))
             elif step.tag == "Copy":
                 result.add(str(PurePosixPath(step.value["path"])))
-            elif step.tag == "Container":
-                todo.append(step.value)
     return result
 
 

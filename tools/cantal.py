@@ -33,7 +33,7 @@ from typing import Any
 
 import cbor2
 
-from tools.problems import Problem
+from .problems import Problem
 
 DEFAULT_PORT = 22682
 """cantal's HTTP (TCP) and gossip (UDP) port."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import click
 
-from tools import __version__
+from . import __version__
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class LazyCommand:
     """Where a command group lives, and the help line ``--help`` shows for it."""
 
     module: str
-    """The module defining it, as a dotted name; its ``cli`` attribute is the command."""
+    """The module defining it, relative to this package (``.commands.lab``), so the
+    package works under any import name; its ``cli`` attribute is the command."""
     help: str
     """Its short help, the same text as its docstring's first sentence."""
 
@@ -32,24 +33,24 @@ class LazyCommand:
 #: Every command group of ``python -m tools``, by name.
 COMMANDS: dict[str, LazyCommand] = {
     "cantal": LazyCommand(
-        "tools.commands.cantal",
+        ".commands.cantal",
         "Run and query cantal agents (exit 0 ok, 1 check failed, 2 bad input)."),
     "deploy": LazyCommand(
-        "tools.commands.deploy",
+        ".commands.deploy",
         "Publish versions and watch rollouts (exit 0 ok, 1 check failed, 2 bad input)."),
     "images": LazyCommand(
-        "tools.commands.images",
+        ".commands.images",
         "Build (stand-in), pack, push, list and prune images "
         "(exit 0 ok, 1 failed, 2 bad input)."),
-    "lab": LazyCommand("tools.commands.lab", "Start, inspect and stop the lab's machines."),
-    "lithos": LazyCommand("tools.commands.lithos", "Generate and check lithos configs."),
+    "lab": LazyCommand(".commands.lab", "Start, inspect and stop the lab's machines."),
+    "lithos": LazyCommand(".commands.lithos", "Generate and check lithos configs."),
     "machine-id": LazyCommand(
-        "tools.commands.machine_id",
+        ".commands.machine_id",
         "Generate, check and fix /etc/machine-id (exit 0 ok, 1 check failed, 2 bad input)."),
-    "vagga": LazyCommand("tools.commands.vagga", "Write and check vagga.yaml, name images."),
-    "validate": LazyCommand("tools.commands.validate",
+    "vagga": LazyCommand(".commands.vagga", "Write and check vagga.yaml, name images."),
+    "validate": LazyCommand(".commands.validate",
                             "Check config files the way the real tools would."),
-    "verwalter": LazyCommand("tools.commands.verwalter",
+    "verwalter": LazyCommand(".commands.verwalter",
                              "Scaffold, check and preview verwalter config trees."),
 }
 
@@ -84,7 +85,7 @@ class LazyGroup(click.Group):
         if lazy is None:
             return None
         if cmd_name not in self._loaded:
-            command = getattr(importlib.import_module(lazy.module), "cli", None)
+            command = getattr(importlib.import_module(lazy.module, __package__), "cli", None)
             if not isinstance(command, click.Command):
                 raise TypeError(f"{lazy.module}.cli is not a click command (for {cmd_name!r})")
             self._loaded[cmd_name] = command

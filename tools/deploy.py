@@ -29,8 +29,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from tools.lab.base import CommandResult, Host, HostInfo
-from tools.problems import Problem
+from .lab.base import CommandResult, Host, HostInfo
+from .problems import Problem
 
 VERWALTER_CONFIG = "/etc/verwalter"
 LITHOS_PROCESSES = "/etc/lithos/processes"

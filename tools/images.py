@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from tools.lab.base import CommandResult
+from .lab.base import CommandResult
 
 CACHE_ROOT = Path("/var/cache/deploydocs")
 DEBOOTSTRAP = "/usr/sbin/debootstrap"
@@ -116,7 +116,7 @@ class ImageRecipe:
         prints); otherwise the start of :meth:`version_hash`.
         """
         if self.project_dir is not None:
-            from tools import vagga_hash
+            from . import vagga_hash
 
             try:
                 return vagga_hash.image_name(self.project_dir, self.container)

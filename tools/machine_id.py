@@ -33,8 +33,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from tools.lab.base import Host
-from tools.problems import Problem
+from .lab.base import Host
+from .problems import Problem
 
 MACHINE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 ETC_MACHINE_ID = "etc/machine-id"

@@ -65,7 +65,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.nodes import Node as YamlNode
 from ruamel.yaml.tag import Tag
 
-from tools.problems import Problem
+from .problems import Problem
 
 NodeKind = Literal["map", "seq", "scalar", "null"]
 

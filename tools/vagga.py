@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tools.problems import Problem
-from tools.quire import (
+from .problems import Problem
+from .quire import (
     INVALID,
     Bool,
     Enum,
@@ -112,7 +112,7 @@ VOLUME = Enum({
 
 
 def _scalar_as_map(node: Any, key: str) -> Any:
-    from tools.quire import Node
+    from .quire import Node
 
     return Node("map", None, [(key, Node("scalar", None, node.value, node.line))], node.line,
                 key_lines={key: node.line})
@@ -627,7 +627,7 @@ def tutorial_vagga_yaml(params: VaggaParams = VaggaParams()) -> str:
 
 def write_vagga(out: Path, params: VaggaParams = VaggaParams()) -> Path:
     """Write ``out/vagga.yaml`` atomically (temp file, then rename); return its path."""
-    from tools.lithos.generate import write_files
+    from .lithos.generate import write_files
 
     return write_files(out, {"vagga.yaml": tutorial_vagga_yaml(params)})[0]
 

@@ -503,8 +503,8 @@ def load_containers(project_dir: Path) -> dict[str, Any]:
 
     Raises :class:`VersionHashError` listing the errors of an invalid file.
     """
-    from tools.problems import errors
-    from tools.vagga import parse_vagga
+    from .problems import errors
+    from .vagga import parse_vagga
 
     path = Path(project_dir) / "vagga.yaml"
     if not path.is_file():

@@ -25,9 +25,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.lithos import config as lithos
-from tools.problems import Problem
-from tools.quire import Struct, load
+from .lithos import config as lithos
+from .problems import Problem
+from .quire import Struct, load
 
 KINDS = ("lithos-master", "lithos-sandbox", "lithos-process", "lithos-container", "vagga",
          "verwalter-tree")
@@ -166,7 +166,7 @@ def validate_text(text: str, kind: str, filename: str = STDIN_NAME, *,
     elif kind == "lithos-container":
         problems = lithos.validate_container(text, filename, sandbox=sandbox)
     else:
-        from tools.vagga import validate_vagga
+        from .vagga import validate_vagga
 
         problems = validate_vagga(text, filename)
     return _ordered(problems)
@@ -186,7 +186,7 @@ def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Pat
     if kind == "verwalter-tree":
         if not path.is_dir():
             raise UsageError(f"{path}: a verwalter tree is a directory")
-        from tools.verwalter.tree import validate_tree
+        from .verwalter.tree import validate_tree
 
         return validate_tree(path, machine_id=machine_id, run_scheduler=run_scheduler)
     if path.is_dir():
@@ -200,7 +200,7 @@ def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Pat
                                        image_dir=image_dir)
     if kind == "lithos-container":
         return lithos.validate_container(path, sandbox=sandbox)
-    from tools.vagga import validate_vagga
+    from .vagga import validate_vagga
 
     return validate_vagga(path)
 

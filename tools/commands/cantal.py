@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from tools import cantal
+from .. import cantal
 
 
 def _agent_options(func):  # type: ignore[no-untyped-def]

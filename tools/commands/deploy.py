@@ -16,9 +16,9 @@ from rich.console import Console
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from tools import deploy
-from tools.commands.nodes import choose_nodes, node_options
-from tools.lab.base import Host
+from .. import deploy
+from ..lab.base import Host
+from .nodes import choose_nodes, node_options
 
 
 def _hosts(local_root: Path | None, backend: str, inventory: Path | None,

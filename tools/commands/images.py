@@ -14,8 +14,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-from tools import images
-from tools.commands.nodes import choose_nodes, node_options
+from .. import images
+from .nodes import choose_nodes, node_options
 
 
 def _targets(local: bool, backend: str, inventory: Path | None,

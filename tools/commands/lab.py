@@ -71,9 +71,9 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
     Ctrl-C (or SIGTERM) removes everything this run made; leftovers of a killed run are
     removed by the next `lab up` or `lab reap`.
     """
-    from tools.lab.docker import DockerLab, LabError
-    from tools.lab.image import ImageBuildError
-    from tools.lab.state import LabBusyError
+    from ..lab.docker import DockerLab, LabError
+    from ..lab.image import ImageBuildError
+    from ..lab.state import LabBusyError
 
     console = _console()
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
@@ -86,7 +86,7 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
                 console.log(f"[{elapsed:6.1f} s] {line}")
                 status.update(line)
 
-            from tools.lab.qemu import QemuLab
+            from ..lab.qemu import QemuLab
 
             if _backend() == "qemu":
                 if nodes not in (None, 3):
@@ -109,9 +109,9 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
 
 
 def _open(lab_name: str, inventory: Path | None):
-    from tools.lab.docker import LabError
-    from tools.lab.inventory import InventoryError
-    from tools.lab.lab import open_lab
+    from ..lab.docker import LabError
+    from ..lab.inventory import InventoryError
+    from ..lab.lab import open_lab
 
     try:
         if inventory is not None:
@@ -128,7 +128,7 @@ def _status_data(lab) -> list[dict[str, object]]:
     probe says (address, machine id, OS, real tools with version and ``sha256``)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from tools.lab.probe import REAL_TOOLS
+    from ..lab.probe import REAL_TOOLS
 
     def row(node: str) -> dict[str, object]:
         if not lab.is_running(node):  # a stopped node is not probed: nothing answers there
@@ -213,7 +213,7 @@ def _print_status(lab) -> None:
         console.print(f"workstation{where}: real tools: "
                       f"{_describe_tools(info.tools, info.sha256) or 'none'}")
     if lab.backend == "docker":
-        from tools.lab import state
+        from ..lab import state
 
         record = state.read_record(lab._docker_lab.name)
         lithos = record.get("lithos") or {}
@@ -324,7 +324,7 @@ def stop(lab_name: str, node: str) -> None:
 
     `lab start NODE` powers it on again; until then `lab status` lists it as down.
     """
-    from tools.lab.docker import LabError
+    from ..lab.docker import LabError
 
     lab = _open(lab_name, None)
     _node_of(lab, node)
@@ -345,7 +345,7 @@ def start(lab_name: str, node: str) -> None:
     The wait has a deadline (a docker node: 60 s; a qemu VM: its boot timeout). A node that
     is up already is left alone.
     """
-    from tools.lab.docker import LabError
+    from ..lab.docker import LabError
 
     lab = _open(lab_name, None)
     _node_of(lab, node)
@@ -389,7 +389,7 @@ def reconnect(lab_name: str, node: str) -> None:
 
 def _fault_command(lab_name: str, node: str, *, heal: bool) -> None:
     """Apply or undo the ``isolate`` fault on *node*, with the lab's own fault code."""
-    from tools.lab.docker import LabError
+    from ..lab.docker import LabError
 
     lab = _open(lab_name, None)
     _node_of(lab, node)
@@ -405,8 +405,8 @@ def _fault_command(lab_name: str, node: str, *, heal: bool) -> None:
 def down(lab_name: str) -> None:
     """Remove every container, network and volume of the lab, and its workstation's files
     (images stay cached)."""
-    from tools.lab.docker import DockerLab, LabError
-    from tools.lab.qemu import QemuLab
+    from ..lab.docker import DockerLab, LabError
+    from ..lab.qemu import QemuLab
 
     try:
         removed = (QemuLab(lab_name) if _backend() == "qemu" else DockerLab(lab_name)).down()
@@ -421,10 +421,10 @@ def down(lab_name: str) -> None:
 @click.option("--images", is_flag=True, help="Also remove the cached lab images.")
 def reap(everything: bool, images: bool) -> None:
     """Remove what interrupted or killed runs left behind (label deploydocs.lab)."""
-    from tools.lab.docker import LabError, connect
-    from tools.lab.image import remove_images
-    from tools.lab.qemu import reap as reap_vms
-    from tools.lab.reap import reap as reap_all
+    from ..lab.docker import LabError, connect
+    from ..lab.image import remove_images
+    from ..lab.qemu import reap as reap_vms
+    from ..lab.reap import reap as reap_all
 
     vms = reap_vms(everything=everything)  # qemu VMs first: they need no docker
     click.echo("\n".join(f"removed {item}" for item in vms) or "no qemu VM to remove")
@@ -442,6 +442,6 @@ def reap(everything: bool, images: bool) -> None:
 @_name_option
 def inventory(lab_name: str) -> None:
     """Write an ssh inventory for the docker lab's nodes (real sshd) and print its path."""
-    from tools.lab.ssh import docker_lab_inventory
+    from ..lab.ssh import docker_lab_inventory
 
     click.echo(str(docker_lab_inventory(lab_name)))

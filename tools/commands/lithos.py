@@ -10,17 +10,17 @@ from typing import Any
 
 import click
 
-from tools import generated
-from tools.lithos.check import LithosCheckNotFound, run_lithos_check
-from tools.lithos.generate import (
+from .. import generated
+from ..lithos.check import LithosCheckNotFound, run_lithos_check
+from ..lithos.generate import (
     IMAGE_ROOT,
     DjangoParams,
     generate_files,
     lithos_name_problem,
     python_module_problem,
 )
-from tools.lithos.systemd import lithos_tree_unit
-from tools.problems import errors
+from ..lithos.systemd import lithos_tree_unit
+from ..problems import errors
 
 
 @click.group("lithos")
@@ -29,7 +29,7 @@ def cli() -> None:
 
 
 def _generated_problems(files: dict[str, str], params: DjangoParams) -> list[str]:
-    from tools.lithos import config
+    from ..lithos import config
 
     sandbox_file = f"sandboxes/{params.sandbox}.yaml"
     sandbox, problems = config.parse_sandbox(files[sandbox_file], sandbox_file)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from tools import machine_id
-from tools.lab.base import LAB_LABEL, Host
+from .. import machine_id
+from ..lab.base import LAB_LABEL, Host
 
 
 def lab_hosts(backend: str, inventory: Path | None) -> dict[str, Host]:
@@ -22,7 +22,7 @@ def lab_hosts(backend: str, inventory: Path | None) -> dict[str, Host]:
     Shared by the other operational commands (deploy, images).
     """
     try:
-        from tools.lab.lab import open_lab
+        from ..lab.lab import open_lab
     except ImportError as exc:  # the lab package is optional for an operator
         raise click.UsageError(f"the lab backends are not available: {exc}") from exc
     # A lab of another name (a private verify or test lab) is named by the environment;

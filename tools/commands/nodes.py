@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from tools.commands.machine_id import lab_hosts
-from tools.lab.base import Host
+from ..lab.base import Host
+from .machine_id import lab_hosts
 
 
 def choose_nodes(backend: str, inventory: Path | None, nodes: tuple[str, ...]) -> dict[str, Host]:

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import click
 
-from tools.problems import Problem, errors
+from ..problems import Problem, errors
 
 
 def exit_with_problems(problems: list[Problem], as_json: bool) -> NoReturn:

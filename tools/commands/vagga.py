@@ -9,17 +9,9 @@ from pathlib import Path
 
 import click
 
-from tools import generated
-from tools.commands.lithos import (
-    GENERATOR_EPILOG,
-    check_generator_flags,
-    generator_options,
-    module_name_option,
-    print_outcome,
-)
-from tools.commands.report import exit_with_problems
-from tools.problems import errors
-from tools.vagga import (
+from .. import generated
+from ..problems import errors
+from ..vagga import (
     VaggaParams,
     check_deploy_container,
     explain_name,
@@ -27,6 +19,14 @@ from tools.vagga import (
     tutorial_vagga_yaml,
     validate_vagga,
 )
+from .lithos import (
+    GENERATOR_EPILOG,
+    check_generator_flags,
+    generator_options,
+    module_name_option,
+    print_outcome,
+)
+from .report import exit_with_problems
 
 
 @click.group("vagga")
@@ -127,7 +127,7 @@ Exit codes: 0 fine, 1 problems, 2 usage error.""")
 def check_deploy(vagga_yaml: Path, container: str, lithos_configs: tuple[Path, ...],
                  as_json: bool) -> None:
     """Check a deployment container against the tutorial's rules."""
-    from tools.lithos.config import parse_container
+    from ..lithos.config import parse_container
 
     for path in (vagga_yaml, *lithos_configs):
         if not path.is_file():

@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 import click
 
-from tools import __version__
-from tools.validate import KINDS, STDIN, STDIN_NAME, Checked, UsageError, validate_paths
+from .. import __version__
+from ..validate import KINDS, STDIN, STDIN_NAME, Checked, UsageError, validate_paths
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
 TOOL_NAME = "deploydocs-validate"

@@ -20,14 +20,14 @@ from typing import Any
 
 import click
 
-from tools import generated
-from tools.commands.lithos import (
+from .. import generated
+from ..verwalter import schedule as sched
+from .lithos import (
     GENERATOR_EPILOG,
     check_generator_flags,
     generator_options,
     print_outcome,
 )
-from tools.verwalter import schedule as sched
 
 
 def read_json_file(path: Path, key: str) -> Any:
@@ -167,7 +167,7 @@ def _preview_from_options(tree: Path, current_host: str, peers: str, peers_file:
 
 def _lithos_validator(sandbox: Path | None) -> Any:
     try:
-        from tools.lithos.config import validate_process
+        from ..lithos.config import validate_process
     except ImportError:  # pragma: no cover - the lithos validators ship with tools/
         return None
 
@@ -201,7 +201,7 @@ def render_command(tree: Path, schedule_file: Path, node: str, roles: tuple[str,
     Handlebars templates are rendered with pybars3; Tera templates with jinja2
     as an approximation.
     """
-    from tools.verwalter import render
+    from ..verwalter import render
 
     if not (tree / "templates").is_dir():
         raise click.UsageError(f"{tree}/templates:0: templates: no such directory")
@@ -269,7 +269,7 @@ def render_check_command(tree: Path, schedule_file: Path, node: str, roles: tupl
     verwalter_render runs with --dry-run: it renders, applies nothing and runs no command.
     Exit 1 when a template differs.
     """
-    from tools.verwalter import render_check
+    from ..verwalter import render_check
 
     schedule = read_json_file(schedule_file, "schedule")
     if isinstance(schedule, dict) and {"data", "hash"} <= set(schedule):
@@ -306,7 +306,7 @@ def _scaffold_name(kind: str, pattern: str, rule: str) -> Callable[..., str | No
 
 
 def _role_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from tools.lithos.generate import lithos_name_problem
+    from ..lithos.generate import lithos_name_problem
 
     problem = lithos_name_problem(value)
     if problem:
@@ -358,7 +358,7 @@ def scaffold(out: Path, role: str, image: str | None, version: str, config: str,
     without an ``--image``. Check the result with
     ``python -m tools validate --kind verwalter-tree OUT``.
     """
-    from tools.verwalter.tree import scaffold_files
+    from ..verwalter.tree import scaffold_files
 
     check_generator_flags(diff, dry_run)
     files = scaffold_files(role=role, image=image, version=version, config=config,

@@ -46,11 +46,11 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from tools.lab import state
-from tools.lab.base import LAB_LABEL, CommandResult, HostInfo, atomic_write_script
-from tools.lab.image import NodeImage, ensure_node_image, tools_archive
-from tools.lab.probe import probe_info, probe_script
-from tools.machine_id import generate_machine_id
+from ..machine_id import generate_machine_id
+from . import state
+from .base import LAB_LABEL, CommandResult, HostInfo, atomic_write_script
+from .image import NodeImage, ensure_node_image, tools_archive
+from .probe import probe_info, probe_script
 
 DEFAULT_NODE_COUNT = 3
 MAX_NODE_COUNT = 32
@@ -229,7 +229,7 @@ class DockerLab:
         Anything this call creates is removed again if it fails or is interrupted
         (Ctrl-C, SIGTERM); leftovers of a run killed with SIGKILL are removed first.
         """
-        from tools.lab.reap import reap_lab
+        from .reap import reap_lab
 
         tools = state.tools_dir_entry(tools_dir)
         with state.up_lock(self.name):
@@ -420,7 +420,7 @@ class DockerLab:
 
     def _remove_this_run(self) -> None:
         """Remove every resource made by this run (after a failure or an interrupt)."""
-        from tools.lab.reap import remove_labelled
+        from .reap import remove_labelled
 
         remove_labelled(self.client, {RUN_LABEL: self.run_id})
 
@@ -434,8 +434,8 @@ class DockerLab:
         client key) and the scratch directory: while it has a record, both stay, and
         only this lab's record goes.
         """
-        from tools.lab.reap import remove_labelled
-        from tools.lab.workstation import remove_scratch
+        from .reap import remove_labelled
+        from .workstation import remove_scratch
 
         removed = remove_labelled(self.client, {LAB_LABEL: self.name})
         if (state.state_root() / self.name / "qemu" / "qemu.json").exists():

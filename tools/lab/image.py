@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import io
 import json
 import os
@@ -40,8 +41,8 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from tools.lab.base import LAB_LABEL
-from tools.lab.process import run_in_own_group
+from .base import LAB_LABEL
+from .process import run_in_own_group
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
@@ -60,12 +61,6 @@ BASE_PACKAGES = (
 )
 """Debian packages of every node. ``netcat-openbsd`` lets the ssh backend reach sshd on the
 internal network through ``docker exec NODE nc``."""
-
-FALLBACK_REQUIREMENTS = (
-    "click==8.5.1", "ruamel.yaml==0.19.1", "jinja2==3.1.6", "lupa==2.8", "docker==7.2.0",
-    "rich==15.0.0",
-)
-"""The runtime pins of ``tools/``, used when no ``pyproject.toml`` sits next to the package."""
 
 BASE_REPOSITORY = "deploydocs.lab/base"
 NODE_REPOSITORY = "deploydocs.lab/node"
@@ -119,13 +114,32 @@ class NodeImage:
 
 
 def runtime_requirements() -> list[str]:
-    """The pinned runtime dependencies of ``tools/`` (``[project].dependencies``)."""
+    """The runtime dependencies of the tools, as the nodes' pip gets them.
+
+    In the repository these are the docs project's exact pins (``[project].dependencies``
+    of the ``pyproject.toml`` beside this package), so every lab runs what the tests ran.
+    Installed as the ``deploydocs-tools`` distribution, they are that distribution's own
+    requirements with its ``lab`` extra. There is no third copy to drift.
+    """
     pyproject = TOOLS_PACKAGE.parent / "pyproject.toml"
     try:
         data = tomllib.loads(pyproject.read_text())
-        return sorted(data["project"]["dependencies"])
+        if data["project"]["name"] == "deploydocs":
+            return sorted(data["project"]["dependencies"])
     except (OSError, KeyError, tomllib.TOMLDecodeError):
-        return sorted(FALLBACK_REQUIREMENTS)
+        pass
+    try:
+        requires = importlib.metadata.requires("deploydocs-tools") or []
+    except importlib.metadata.PackageNotFoundError as err:
+        raise ImageBuildError(
+            f"no requirements for the nodes: neither {pyproject} (the repository's) nor an "
+            "installed deploydocs-tools distribution") from err
+    wanted: list[str] = []
+    for line in requires:
+        requirement, _, marker = line.partition(";")
+        if not marker or marker.replace(" ", "") in ('extra=="lab"', "extra=='lab'"):
+            wanted.append(requirement.strip())
+    return sorted(wanted)
 
 
 def base_recipe() -> dict[str, object]:
@@ -277,7 +291,7 @@ def _build(client: docker.DockerClient, context: Path, tag: str, attempts: int =
 def _find_lithos(progress: Progress) -> tuple[Path | None, dict[str, str]]:
     """The bin dir of real lithos binaries, or why there is none."""
     try:
-        from tools.lab.lithos_build import ensure_lithos
+        from .lithos_build import ensure_lithos
     except ImportError as err:
         return None, {"absent": f"tools.lab.lithos_build is not available: {err}"}
     progress("lithos 0.18.4 binaries (built once, then cached; a build takes many minutes)")

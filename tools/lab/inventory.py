@@ -25,7 +25,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.problems import Problem
+from ..problems import Problem
 
 KNOWN_KEYS = {"name", "address", "port", "user", "key", "known_hosts", "host_key", "roles",
               "proxy_command"}

@@ -16,11 +16,11 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.lab import state
-from tools.lab.base import LAB_LABEL, Host
-from tools.lab.probe import REAL_TOOLS
-from tools.lab.session import Session
-from tools.lab.workstation import Workstation, scratch_dir
+from . import state
+from .base import LAB_LABEL, Host
+from .probe import REAL_TOOLS
+from .session import Session
+from .workstation import Workstation, scratch_dir
 
 BACKENDS = ("docker", "ssh", "qemu")
 
@@ -175,7 +175,7 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
                            backend=station_backend, tools_dir=tools_dir or recorded_tools_dir)
 
     if backend == "docker":
-        from tools.lab.docker import DockerLab, LabError
+        from .docker import DockerLab, LabError
 
         docker_lab = DockerLab(name, nodes=nodes)
         if start:
@@ -187,8 +187,8 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
         hosts["workstation"] = workstation(state.recorded_tools_dir(state.read_record(name)))
         return Lab("docker", hosts, nodes, docker_lab)
     if backend == "ssh":
-        from tools.lab.inventory import load_inventory
-        from tools.lab.ssh import ssh_hosts
+        from .inventory import load_inventory
+        from .ssh import ssh_hosts
 
         if inventory is None:
             raise ValueError("the ssh backend needs an inventory file")
@@ -199,7 +199,7 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
         hosts["workstation"] = workstation(None)
         return Lab("ssh", hosts, nodes)
     if backend == "qemu":  # VMs of tools.lab.qemu (reached with the ssh backend)
-        from tools.lab.qemu import open_qemu_lab
+        from .qemu import open_qemu_lab
 
         qemu_lab, vm_hosts = open_qemu_lab(name, start=start, tools_dir=tools_dir,
                                            with_lithos=with_lithos, progress=progress)

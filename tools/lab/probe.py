@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tools.lab.base import HostInfo
+from .base import HostInfo
 
 REAL_TOOLS = (
     "vagga",

@@ -48,19 +48,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.lab import state
-from tools.lab.base import LAB_LABEL
-from tools.lab.docker import LabError
-from tools.lab.inventory import InventoryHost
-from tools.lab.qemu_image import (
+from . import state
+from .base import LAB_LABEL
+from .docker import LabError
+from .inventory import InventoryHost
+from .qemu_image import (
     CACHE_ROOT,
     BaseImage,
     QemuImageError,
     ensure_base_image,
     make_seed_disk,
 )
-from tools.lab.ssh import SshHost
-from tools.lab.state import write_atomically
+from .ssh import SshHost
+from .state import write_atomically
 
 Progress = Callable[[str], None]
 
@@ -684,7 +684,7 @@ class QemuLab:
         """Stop every VM of the lab, remove overlays, seed disks and pid files, and the
         workstation's scratch directory (kept while a docker lab of the same name, which
         shares it, has a record). Return what went."""
-        from tools.lab.workstation import remove_scratch
+        from .workstation import remove_scratch
 
         with _up_lock(self.directory):
             removed = self._remove_everything()
@@ -787,7 +787,7 @@ def _up_lock(directory: Path) -> Iterator[None]:
 def _find_lithos(progress: Progress) -> dict[str, str]:
     """``{"bin_dir": ...}`` for real lithos binaries, or ``{"absent": why}``."""
     try:
-        from tools.lab.lithos_build import ensure_lithos
+        from .lithos_build import ensure_lithos
     except ImportError as err:
         return {"absent": f"tools.lab.lithos_build is not available: {err}"}
     progress("lithos 0.18.4 binaries (built once, then cached)")

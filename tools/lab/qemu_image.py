@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.lab.image import (
+from .image import (
     DEBOOTSTRAP,
     MIRROR,
     SUITE,
@@ -39,7 +39,7 @@ from tools.lab.image import (
     remove_tree,
     runtime_requirements,
 )
-from tools.lab.process import run_in_own_group
+from .process import run_in_own_group
 
 Progress = Callable[[str], None]
 

@@ -15,8 +15,8 @@ import time
 import docker
 import docker.errors
 
-from tools.lab import state
-from tools.lab.base import LAB_LABEL
+from . import state
+from .base import LAB_LABEL
 
 
 def _filters(labels: dict[str, str]) -> dict[str, list[str]]:
@@ -120,7 +120,7 @@ def reap_lab(client: docker.DockerClient, lab_name: str) -> list[str]:
     A per-process test lab (``deploydocs.lab-t<pid>``) whose process is gone is a leftover
     as a whole, even when it was complete: its workstation's scratch directory goes too.
     """
-    from tools.lab.workstation import remove_scratch
+    from .workstation import remove_scratch
 
     holder = state.lock_holder(lab_name)
     if holder is not None and holder != _own_pid():

@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.lab.base import CommandResult, HostInfo, atomic_write_script
-from tools.lab.inventory import InventoryHost
-from tools.lab.probe import probe_info, probe_script
-from tools.lab.state import write_atomically
+from .base import CommandResult, HostInfo, atomic_write_script
+from .inventory import InventoryHost
+from .probe import probe_info, probe_script
+from .state import write_atomically
 
 CONTROL_PERSIST = "120s"
 
@@ -156,8 +156,8 @@ def docker_lab_inventory(lab_name: str) -> Path:
     each node's TCP port 22 through ``nc`` run inside the node with ``docker exec`` (a
     ProxyCommand): the build machine gains no route into the lab and the nodes none out.
     """
-    from tools.lab import state
-    from tools.lab.docker import NODE_NAMES
+    from . import state
+    from .docker import NODE_NAMES
 
     recorded = state.read_record(lab_name).get("nodes") or {}
     names = list(recorded) or list(NODE_NAMES)  # type: ignore[arg-type]

@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from tools.lab.base import LAB_LABEL
+from .base import LAB_LABEL
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 from typing import Protocol
 
-from tools.lab.base import LAB_LABEL, CommandResult, HostInfo
-from tools.lab.probe import PATH, probe_info, probe_script
-from tools.lab.state import PROJECT_ROOT, validate_lab_name, write_atomically
+from .base import LAB_LABEL, CommandResult, HostInfo
+from .probe import PATH, probe_info, probe_script
+from .state import PROJECT_ROOT, validate_lab_name, write_atomically
 
 DEFAULT_SCRATCH = PROJECT_ROOT / "_build" / "lab" / "workstation"
 """The default lab's scratch directory."""
@@ -52,7 +52,7 @@ def remove_scratch(lab_name: str = LAB_LABEL) -> list[str]:
     Anything mounted below it is unmounted first, never deleted through, and a scratch
     path that is a symbolic link loses the link, not what it points to.
     """
-    from tools.lab.image import ImageBuildError, remove_tree
+    from .image import ImageBuildError, remove_tree
 
     path = scratch_dir(lab_name)
     if path.is_symlink():

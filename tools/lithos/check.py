@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from tools.quire import dump
+from ..quire import dump
 
 BINARY = "lithos_check"
 _LEVEL_RE = re.compile(

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tools.problems import Problem
-from tools.quire import (
+from ..problems import Problem
+from ..quire import (
     INVALID,
     TOP,
     Anything,

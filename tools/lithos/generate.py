@@ -28,8 +28,8 @@ from pathlib import Path
 
 from ruamel.yaml.scalarint import OctalInt
 
-from tools.generated import atomic_write
-from tools.quire import Tagged, dump
+from ..generated import atomic_write
+from ..quire import Tagged, dump
 
 #: Where the tutorial keeps every sandbox's images on the nodes: one directory per sandbox.
 IMAGE_ROOT = "/var/lib/lithos/images"

@@ -41,17 +41,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tools.lab.base import CommandResult, Host
-from tools.problems import Problem
-from tools.verwalter.render_file import (
+from ..lab.base import CommandResult, Host
+from ..problems import Problem
+from .render_file import (
     COMMAND_VAR_RE,
     RenderCommand,
     RenderFile,
     read_render_file,
     unknown_variables,
 )
-from tools.verwalter.render_file import TEMPLATE_ENGINES as PARSED_ENGINES
-from tools.verwalter.schedule import role_vars
+from .render_file import TEMPLATE_ENGINES as PARSED_ENGINES
+from .schedule import role_vars
 
 VERWALTER_VERSION = "v0.13.4"
 TEMPLATE_ENGINES = {".hbs": "handlebars (pybars3)", ".handlebars": "handlebars (pybars3)",

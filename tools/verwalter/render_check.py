@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.verwalter.render import (
+from .render import (
     VERWALTER_VERSION,
     build_vars,
     parse_render_file,

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.problems import Problem
-from tools.quire import (
+from ..problems import Problem
+from ..quire import (
     INVALID,
     Enum,
     Int,

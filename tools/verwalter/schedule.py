@@ -29,8 +29,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from tools.problems import Problem
-from tools.verwalter.lua import DEFAULT_TIMEOUT, open_sandbox
+from ..problems import Problem
+from .lua import DEFAULT_TIMEOUT, open_sandbox
 
 VERWALTER_PORT = 8379
 _IGNORED = re.compile(r"^\.|~$|\.bak$|^#.*#$")

@@ -44,8 +44,8 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tools.problems import Problem
-from tools.quire import (
+from ..problems import Problem
+from ..quire import (
     INVALID,
     TOP,
     Mapping,
@@ -56,8 +56,8 @@ from tools.quire import (
     read_source,
     syntax_problem,
 )
-from tools.verwalter.lua import Sandbox, open_sandbox
-from tools.verwalter.render_file import TEMPLATE_ENGINES, read_render_file, unknown_variables
+from .lua import Sandbox, open_sandbox
+from .render_file import TEMPLATE_ENGINES, read_render_file, unknown_variables
 
 RUNTIME_EXTENSIONS = (".yaml", ".yml", ".json", ".txt")
 REQUIRE_RE = re.compile(r"""\brequire\s*\(?\s*(["'])([^"']*)\1""")
@@ -710,7 +710,7 @@ def scaffold_files(role: str = "django", template_version: str = "v1",
     With ``image`` (``<container>.<hash8>``) a first runtime version file
     ``runtime/<role>/<version>.yaml`` is included.
     """
-    from tools.quire import dump
+    from ..quire import dump
 
     template = f"{role}/{template_version}"
     files = {
@@ -734,7 +734,7 @@ def scaffold_files(role: str = "django", template_version: str = "v1",
 
 
 def _tagged(tag: str, value: Any) -> Any:
-    from tools.quire import Tagged
+    from ..quire import Tagged
 
     return Tagged(tag, value)
 
@@ -742,7 +742,7 @@ def _tagged(tag: str, value: Any) -> Any:
 def scaffold_tree(out: Path, **options: Any) -> list[Path]:
     """Write the tutorial's tree under ``out`` (each file atomically); creates the
     ``runtime/<role>/`` directory even without a version file."""
-    from tools.lithos.generate import write_files
+    from ..lithos.generate import write_files
 
     files = scaffold_files(**options)
     written = write_files(out, files)

@@ -164,15 +164,12 @@ def open_lab(backend: str = "docker", *, inventory: Path | None = None,
     :param nodes: for docker, how many nodes ``up`` makes (default: as many as the lab has,
         else three).
     """
-    # The qemu lab's nodes are reached by name from the workstation too (the ssh backend's
-    # would need an inventory there: its commands are given one explicitly).
-    station_backend = "qemu" if backend == "qemu" else "docker"
-
     def workstation(recorded_tools_dir: Path | None) -> Workstation:
-        # A named lab has a scratch directory of its own, so two labs' builds never share
-        # files; it is exported to the commands there (DEPLOYDOCS_LAB_NAME).
-        return Workstation(scratch_dir(name), lab_name="" if name == LAB_LABEL else name,
-                           backend=station_backend, tools_dir=tools_dir or recorded_tools_dir)
+        # Each lab has a scratch directory of its own, so two labs' builds never share
+        # files; its name and backend are exported to the commands there.
+        return Workstation(scratch_dir(name), lab_name=name,
+                           backend=backend, tools_dir=tools_dir or recorded_tools_dir,
+                           inventory=inventory if backend == "ssh" else None)
 
     if backend == "docker":
         from .docker import DockerLab, LabError

@@ -1,8 +1,8 @@
 """The ``workstation`` host: the build machine, confined to a scratch directory.
 
-Commands run with ``bash`` in the scratch directory (default
-``<project>/_build/lab/workstation``; ``<project>/_build/lab/<lab name>/workstation``
-for a named lab, see :func:`scratch_dir`), with ``HOME`` set to it and a clean
+Commands run with ``bash`` in the scratch directory of the lab (one per lab name,
+in the machine's lab state area and never next to the code: see :func:`scratch_dir`),
+with ``HOME`` set to it and a clean
 environment (``PATH``, ``LANG``, ``TERM`` and nothing else), so a tutorial
 step cannot read or change the maintainer's own files by accident. ``PATH``
 is the lab's Python first (so ``python3 -m tools`` is this project's), then
@@ -28,27 +28,32 @@ from typing import Protocol
 
 from .base import LAB_LABEL, CommandResult, HostInfo
 from .probe import PATH, probe_info, probe_script
-from .state import PROJECT_ROOT, validate_lab_name, write_atomically
+from .state import state_root, validate_lab_name, write_atomically
 
-DEFAULT_SCRATCH = PROJECT_ROOT / "_build" / "lab" / "workstation"
-"""The default lab's scratch directory."""
+
+def scratch_root() -> Path:
+    """The directory holding every lab's workstation scratch directory.
+
+    It sits beside the labs' state (:func:`tools.lab.state.state_root`):
+    ``/var/lib/deploydocs.lab/workstations`` as root, else
+    ``$XDG_STATE_HOME/deploydocs.lab/workstations`` (``~/.local/state/…``), and
+    ``<dir>/workstations`` when ``DEPLOYDOCS_LAB_STATE=<dir>/state``. Never inside the
+    project or the installed package, so a read-only install and a copied ``tools/``
+    work the same.
+    """
+    return state_root().parent / "workstations"
 
 
 def scratch_dir(lab_name: str = LAB_LABEL) -> Path:
-    """The scratch directory of lab *lab_name*'s workstation.
-
-    The default lab has :data:`DEFAULT_SCRATCH`; any other lab one of its own
-    (``_build/lab/<lab name>/workstation``), so two labs' builds never share files.
-    """
-    if validate_lab_name(lab_name) == LAB_LABEL:
-        return DEFAULT_SCRATCH
-    return DEFAULT_SCRATCH.parent / lab_name / "workstation"
+    """The scratch directory of lab *lab_name*'s workstation (one per lab name, so two
+    labs' builds never share files)."""
+    return scratch_root() / validate_lab_name(lab_name)
 
 
 def remove_scratch(lab_name: str = LAB_LABEL) -> list[str]:
     """Delete lab *lab_name*'s workstation scratch directory; return what was removed.
 
-    Only that directory goes (and a named lab's then empty parent, ``_build/lab/<name>``).
+    Only that directory goes.
     Anything mounted below it is unmounted first, never deleted through, and a scratch
     path that is a symbolic link loses the link, not what it points to.
     """
@@ -69,9 +74,6 @@ def remove_scratch(lab_name: str = LAB_LABEL) -> list[str]:
         raise OSError(str(err)) from err
     if path.exists():
         raise OSError(f"{path}: could not remove the workstation's files")
-    if path != DEFAULT_SCRATCH:
-        with contextlib.suppress(OSError):
-            path.parent.rmdir()  # only when empty
     return [f"workstation files {path}"]
 
 
@@ -112,8 +114,9 @@ class Workstation:
 
     name = "workstation"
 
-    def __init__(self, scratch: Path = DEFAULT_SCRATCH, lab_name: str = "",
-                 backend: str = "docker", tools_dir: Path | None = None) -> None:
+    def __init__(self, scratch: Path, lab_name: str = LAB_LABEL,
+                 backend: str = "docker", tools_dir: Path | None = None,
+                 inventory: Path | None = None) -> None:
         self.scratch = Path(scratch).resolve()
         self.tools_dir = None if tools_dir is None else Path(tools_dir).expanduser().resolve()
         """The lab's ``--tools-dir`` (real vagga & co.), searched before the system's PATH."""
@@ -121,12 +124,16 @@ class Workstation:
             raise ValueError(f"tools dir {tools_dir}: not a directory")
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.lab_name = lab_name
-        """The docker lab this workstation drives, when not the default one: exported as
-        ``DEPLOYDOCS_LAB_NAME`` so ``python3 -m tools`` commands on it reach that lab."""
+        """The lab this workstation belongs to, exported as ``DEPLOYDOCS_LAB_NAME``."""
         self.backend = backend
-        """The backend of the lab's nodes; when not docker it is exported as
-        ``DEPLOYDOCS_LAB_BACKEND``, the default of the commands' ``--backend`` option,
-        so the tutorial's ``python3 -m tools images push`` reaches the VMs of a qemu lab."""
+        """The backend of the lab's nodes, exported as ``DEPLOYDOCS_LAB_BACKEND``.
+
+        The two variables are how the machine commands run here know their target:
+        ``python3 -m tools images push`` on the workstation reaches this lab's nodes
+        (containers or VMs), while outside a workstation the same command needs an
+        explicit target (``--inventory``, ``--backend``) and never guesses a lab."""
+        self.inventory = None if inventory is None else Path(inventory).resolve()
+        """An ssh lab's inventory, exported as ``DEPLOYDOCS_INVENTORY``."""
 
     def environment(self) -> dict[str, str]:
         """The whole environment commands get."""
@@ -139,8 +146,9 @@ class Workstation:
         env = {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb"}
         if self.lab_name:
             env["DEPLOYDOCS_LAB_NAME"] = self.lab_name
-        if self.backend != "docker":
             env["DEPLOYDOCS_LAB_BACKEND"] = self.backend
+        if self.inventory is not None:
+            env["DEPLOYDOCS_INVENTORY"] = str(self.inventory)
         return env
 
     def run(self, command: str, timeout: float | None = None) -> CommandResult:

@@ -21,7 +21,6 @@ def own_roots(tmp_path: Path, monkeypatch) -> Path:
     from tools.lab import workstation
 
     monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
-    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
     return tmp_path
 
 

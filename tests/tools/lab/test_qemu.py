@@ -221,7 +221,6 @@ def qemu_state(tmp_path: Path, monkeypatch) -> Path:
     from tools.lab import workstation
 
     monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
-    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
     return tmp_path
 
 

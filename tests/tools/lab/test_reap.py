@@ -21,7 +21,6 @@ def test_a_dead_test_runs_lab_loses_its_scratch_dir_a_live_ones_keeps_it(
     tmp_path: Path, monkeypatch
 ) -> None:
     monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
-    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
     dead = f"deploydocs.lab-t{_dead_pid()}-gone"
     live = f"deploydocs.lab-t{os.getpid()}-here"
     for name in (dead, live):

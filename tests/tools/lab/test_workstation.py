@@ -5,20 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from tools.lab.lab import Lab
-from tools.lab.workstation import DEFAULT_SCRATCH, Workstation
+from tools.lab.workstation import Workstation
 
 
-def test_the_default_workstation_exports_no_lab_name(tmp_path: Path) -> None:
-    assert "DEPLOYDOCS_LAB_NAME" not in Workstation(tmp_path).environment()
+def test_the_default_labs_workstation_names_its_lab_and_backend(tmp_path: Path) -> None:
+    """Machine commands there reach their lab only through these (never an implicit lab)."""
+    env = Workstation(tmp_path).environment()
+    assert env["DEPLOYDOCS_LAB_NAME"] == "deploydocs.lab"
+    assert env["DEPLOYDOCS_LAB_BACKEND"] == "docker"
+    assert "DEPLOYDOCS_INVENTORY" not in env
+
+
+def test_an_ssh_labs_workstation_exports_its_inventory(tmp_path: Path) -> None:
+    inventory = tmp_path / "hosts.toml"
+    env = Workstation(tmp_path / "scratch", backend="ssh", inventory=inventory).environment()
+    assert env["DEPLOYDOCS_INVENTORY"] == str(inventory.resolve())
+    assert env["DEPLOYDOCS_LAB_BACKEND"] == "ssh"
 
 
 def test_a_named_labs_workstation_exports_the_name(tmp_path: Path) -> None:
     env = Workstation(tmp_path, lab_name="deploydocs.lab-x").environment()
     assert env["DEPLOYDOCS_LAB_NAME"] == "deploydocs.lab-x"
-
-
-def test_a_docker_labs_workstation_exports_no_backend(tmp_path: Path) -> None:
-    assert "DEPLOYDOCS_LAB_BACKEND" not in Workstation(tmp_path).environment()
 
 
 def test_a_qemu_labs_workstation_sends_the_tools_commands_to_its_vms(tmp_path: Path) -> None:
@@ -43,7 +50,10 @@ def test_a_qemu_labs_workstation_sends_the_tools_commands_to_its_vms(tmp_path: P
 
 def test_a_named_labs_workstation_checks_that_labs_machine_ids(lab: Lab) -> None:
     station = lab.hosts["workstation"]
-    assert station.scratch != DEFAULT_SCRATCH.resolve()  # type: ignore[attr-defined]
+    from tools.lab.workstation import scratch_dir
+
+    assert station.scratch == scratch_dir(station.lab_name).resolve()  # type: ignore[attr-defined]
+    assert station.scratch != scratch_dir().resolve()  # type: ignore[attr-defined]
     result = station.run("python3 -m tools machine-id check-cluster", timeout=120)
     assert result.exit_status == 0, result.stdout + result.stderr
     for node in lab.nodes:
@@ -112,15 +122,16 @@ def test_a_tool_in_the_tools_dir_runs_on_the_workstation_and_its_probe_finds_it(
 # -- where the scratch directory is, and removing exactly it -------------------------------
 
 
-def test_each_lab_has_its_own_scratch_dir(monkeypatch, tmp_path: Path) -> None:
+def test_each_lab_has_its_own_scratch_dir_beside_the_lab_state(monkeypatch,
+                                                              tmp_path: Path) -> None:
     import pytest
 
     from tools.lab import workstation
 
-    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
-    assert workstation.scratch_dir() == tmp_path / "lab" / "workstation"
+    monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
+    assert workstation.scratch_dir() == tmp_path / "workstations" / "deploydocs.lab"
     assert workstation.scratch_dir("deploydocs.lab-x") == (
-        tmp_path / "lab" / "deploydocs.lab-x" / "workstation")
+        tmp_path / "workstations" / "deploydocs.lab-x")
     for bad in ("../deploydocs.lab", "other", "deploydocs.lab/../../etc"):
         with pytest.raises(ValueError):
             workstation.scratch_dir(bad)
@@ -129,7 +140,7 @@ def test_each_lab_has_its_own_scratch_dir(monkeypatch, tmp_path: Path) -> None:
 def test_remove_scratch_removes_that_dir_and_nothing_beside_it(monkeypatch, tmp_path: Path) -> None:
     from tools.lab import workstation
 
-    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
+    monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
     mine = workstation.scratch_dir("deploydocs.lab-mine")
     other = workstation.scratch_dir("deploydocs.lab-other")
     default = workstation.scratch_dir()
@@ -145,14 +156,13 @@ def test_remove_scratch_removes_that_dir_and_nothing_beside_it(monkeypatch, tmp_
     (locked / "f").write_text("x\n")
     locked.chmod(0o500)  # read-only directory, as image trees have
     assert workstation.remove_scratch("deploydocs.lab-mine") == [f"workstation files {mine}"]
-    assert not mine.exists() and not mine.parent.exists()
+    assert not mine.exists() and mine.parent.is_dir()
     assert (outside / "keep.txt").read_text() == "keep\n"
     assert (other / "images" / "app" / "file").exists()
     assert (default / "images" / "app" / "file").exists()
     assert workstation.remove_scratch("deploydocs.lab-mine") == []  # nothing left: no-op
     assert workstation.remove_scratch() == [f"workstation files {default}"]
     assert not default.exists() and (other / "images").exists()
-    assert (tmp_path / "lab").is_dir()  # the default's parent holds the other labs: it stays
 
 
 def test_remove_scratch_drops_a_symlinked_scratch_dir_but_not_its_target(
@@ -160,7 +170,7 @@ def test_remove_scratch_drops_a_symlinked_scratch_dir_but_not_its_target(
 ) -> None:
     from tools.lab import workstation
 
-    monkeypatch.setattr(workstation, "DEFAULT_SCRATCH", tmp_path / "lab" / "workstation")
+    monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
     target = tmp_path / "elsewhere"
     (target / "sub").mkdir(parents=True)
     scratch = workstation.scratch_dir("deploydocs.lab-linked")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import tarfile
 import threading
 from pathlib import Path
@@ -290,8 +291,16 @@ def test_cli_push_goes_to_every_node_at_once_and_reports_in_node_order(
 
 @pytest.mark.slow
 def test_image_build_stand_in_makes_a_runnable_deploy_root(tmp_path: Path) -> None:
-    """The real build: debootstrap (cached), pip install of the app's pins, vagga's layout."""
+    """The real build: debootstrap (cached), pip install of the app's pins, vagga's layout.
+
+    The stand-in installs the app's requirements with this machine's pip into the image's
+    Python (bookworm's 3.11), so under another Python it must refuse, saying why."""
     recipe = images.recipe_from_app(REPO / "tutorial/app", "hello-deploy")
+    if sys.version_info[:2] != (3, 11):
+        with pytest.raises(images.ImageError, match=r"the image has python3\.11, this machine"):
+            images.build_image(recipe, tmp_path / "out")
+        assert not (tmp_path / "out" / "hello-deploy").exists()
+        return
     built = images.build_image(recipe, tmp_path / "out")
     root = built.root
     assert built.name == recipe.image_name()

@@ -18,7 +18,6 @@ NAME = f"deploydocs.lab-t{os.getpid()}-cli"
 @pytest.fixture
 def own_roots(tmp_path: Path, monkeypatch) -> Path:
     """This test's own state root and scratch root: the machine's labs are not touched."""
-    from tools.lab import workstation
 
     monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
     return tmp_path

@@ -218,7 +218,6 @@ def test_lithos_and_tools_dir_executables_go_to_usr_bin_on_the_vms(tmp_path: Pat
 @pytest.fixture
 def qemu_state(tmp_path: Path, monkeypatch) -> Path:
     """A state root and a scratch root of this test's own (no VM is started)."""
-    from tools.lab import workstation
 
     monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
     return tmp_path

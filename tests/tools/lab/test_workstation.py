@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tools.lab.lab import Lab
 from tools.lab.workstation import Workstation
 
@@ -48,6 +50,7 @@ def test_a_qemu_labs_workstation_sends_the_tools_commands_to_its_vms(tmp_path: P
             in result.output
 
 
+@pytest.mark.lab
 def test_a_named_labs_workstation_checks_that_labs_machine_ids(lab: Lab) -> None:
     station = lab.hosts["workstation"]
     from tools.lab.workstation import scratch_dir

@@ -86,6 +86,33 @@ accept: $(STAMP) system-deps
 
 test: $(STAMP) test-deps
 	TOOLS_DIR=$(TOOLS_DIR) $(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-pythons
+
+# The tools tests once per supported Python, each in a venv holding only the
+# deploydocs-tools distribution (installed from a copy of tools/, so no build
+# files land next to the code) and the test pins. The interpreter is looked up
+# under pyenv's versions, then on PATH; a missing one fails the target.
+TOOLS_PYTHONS ?= 3.11 3.12 3.13
+.PHONY: test-pythons
+test-pythons:
+	@set -e; for v in $(TOOLS_PYTHONS); do \
+	  py=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -n1); \
+	  [ -n "$$py" ] || py=$$(command -v python$$v || true); \
+	  if [ -z "$$py" ] || ! "$$py" -c pass 2>/dev/null; then \
+	    echo "test-pythons: no Python $$v (looked in pyenv's versions and on PATH): install it" >&2; exit 1; fi; \
+	  venv=.venv-py$$v; \
+	  if [ ! -e $$venv/.installed ] || [ tools/pyproject.toml -nt $$venv/.installed ] \
+	     || [ tests/tools/requirements.txt -nt $$venv/.installed ]; then \
+	    echo "test-pythons: installing deploydocs-tools into $$venv ($$py)"; \
+	    "$$py" -m venv --clear $$venv; \
+	    src=$$(mktemp -d); cp -r tools $$src/; \
+	    $$venv/bin/python -m pip install --quiet "$$src/tools[lab]" -r tests/tools/requirements.txt; \
+	    rm -rf $$src; touch $$venv/.installed; \
+	  fi; \
+	  echo "test-pythons: the tools tests on $$($$venv/bin/python -V)"; \
+	  $$venv/bin/python -m pytest tests/tools -q -p no:cacheprovider \
+	    -m "not lab and not qemu and not real_tools"; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

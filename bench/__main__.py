@@ -5,7 +5,8 @@ one ``ssh`` per command), ``render`` (render build cold and with nothing changed
 (``lab up`` with the base image cached; ``--cold`` also from nothing cached), ``verify`` (full
 tutorial verify on a fresh lab, then again with nothing changed; ``--lab qemu`` on the qemu
 VMs instead of the docker nodes), ``validators`` (files per
-second against a plain YAML parse). No name runs them all. Each benchmark measures both sides
+second against a plain YAML parse), ``cli`` (``python -m tools --help`` against a bare
+``python -c 'import click'``). No name runs them all. Each benchmark measures both sides
 in the same run and reports their ratio. Labs used here are named ``deploydocs.lab-bench*`` so
 they never disturb a lab someone else is using.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 BENCH_LAB = "deploydocs.lab-bench"
-NAMES = ("session", "render", "labup", "verify", "validators")
+NAMES = ("session", "render", "labup", "verify", "validators", "cli")
 
 
 def machine_facts() -> str:
@@ -303,6 +304,40 @@ def bench_validators(variants: int = 50) -> None:
            f"({t_val / t_py:.1f}x slower)")
 
 
+# -- cli -----------------------------------------------------------------------------------
+def bench_cli(runs: int = 15, python: str = "") -> None:
+    """Start-up of ``python -m tools --help``, against the floor every click program pays:
+    a fresh interpreter that imports click. Both sides run alternately, *runs* times each,
+    in the same loop, so a load change hits both; the medians and their ratio are kept.
+
+    With *python* (a venv's interpreter with the deploydocs-tools distribution), the
+    installed ``python -m deploydocs_tools --help`` is measured instead, from a directory
+    outside the checkout."""
+    import statistics
+
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    interpreter, module = (python, "deploydocs_tools") if python else (sys.executable, "tools")
+    cwd = Path(tempfile.gettempdir()) if python else ROOT
+    sides = {"help": [interpreter, "-m", module, "--help"],
+             "click": [interpreter, "-c", "import click"]}
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for argv in sides.values():  # warm the page cache and the .pyc files
+        subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+    for _ in range(runs):
+        for name, argv in sides.items():
+            start = time.perf_counter()
+            subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+            times[name].append(time.perf_counter() - start)
+    help_s, click_s = (statistics.median(times[name]) for name in ("help", "click"))
+    version = subprocess.run([interpreter, "-c", "import platform; print(platform."
+                              "python_version())"], capture_output=True, text=True).stdout.strip()
+    where = f" (installed distribution, Python {version})" if python else ""
+    record(f"cli start-up{where}: `python -m {module} --help` median {help_s * 1000:.0f} ms, bare "
+           f"`python -c 'import click'` median {click_s * 1000:.0f} ms (ratio "
+           f"{help_s / click_s:.2f}x, {runs} alternating runs each; goal: --help under 150 ms)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the chosen benchmarks (all by default) and record them."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
@@ -311,6 +346,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cold", action="store_true",
                         help="labup: also from nothing cached (debootstrap, ~4 minutes)")
     parser.add_argument("--count", type=int, default=200, help="session: commands per side")
+    parser.add_argument("--cli-python", default="", metavar="PYTHON",
+                        help="cli: a venv's python with deploydocs-tools installed, to time "
+                             "the installed package instead of the checkout's")
     parser.add_argument("--lab", choices=("docker", "qemu"), default="docker",
                         help="verify: the lab backend the tutorial runs on (default docker)")
     args = parser.parse_args(argv)
@@ -329,6 +367,8 @@ def main(argv: list[str] | None = None) -> None:
             bench_verify(args.lab)
         elif name == "validators":
             bench_validators()
+        elif name == "cli":
+            bench_cli(python=args.cli_python)
     if "session" in chosen:
         _lab_down(BENCH_LAB)
 

@@ -3,13 +3,16 @@
 The pipeline, one module per arrow::
 
     directives/parse  →  plan  →  runner (lab)  →  compare  →  report/render
-    (text → Block)       (order,   (sessions,       (normalize,   (warnings, badges,
-                          allowlist) faults, checks)  wildcards)    records, JUnit)
+    (text → Block)       (order,   (gates, cache,   (normalize,   (warnings, badges,
+                          allowlist) faults)         wildcards)    records, JUnit)
 
-:mod:`deploydocs.phase` wires them to the build: directives only parse;
-once every document is read (``env-updated``) the blocks are planned and,
-in modes that execute, run; pages are filled in at ``doctree-resolved``.
-The modes are described in :mod:`deploydocs.modes`.
+Every stage is generic: what a block of each kind means, runs and shows is
+that kind's module in :mod:`deploydocs.kinds`, looked up in its registry.
+:mod:`deploydocs.phase` wires the stages to the build: directives only parse;
+once a document is read its blocks get their ids; once every document is read
+(``env-updated``) the blocks are planned and, in modes that execute, run;
+pages are filled in at ``doctree-resolved``. The modes are described in
+:mod:`deploydocs.modes`, the run's configuration in :mod:`deploydocs.config`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
 
 from deploydocs import encoding, phase
+from deploydocs.config import DEFAULT_DIAGNOSTICS, DEFAULT_TOOL_ALIASES, DEFAULT_VALIDATOR
 from deploydocs.directives import DIRECTIVES, lab_block, lab_report
 from deploydocs.modes import MODES, Mode
 
@@ -58,6 +62,12 @@ def setup(app: Sphinx) -> dict[str, Any]:
                          types=(list, tuple))
     app.add_config_value("deploydocs_secret_patterns", [], "", types=(list, tuple))
     app.add_config_value("deploydocs_secret_env", [], "", types=(list, tuple))
+    # What the engine must not hard-code: the project's tools (see deploydocs.config).
+    app.add_config_value("deploydocs_tool_aliases", dict(DEFAULT_TOOL_ALIASES), "",
+                         types=(dict,))
+    app.add_config_value("deploydocs_diagnostics", dict(DEFAULT_DIAGNOSTICS), "",
+                         types=(dict,))
+    app.add_config_value("deploydocs_validator", DEFAULT_VALIDATOR, "", types=(str,))
     app.connect("config-inited", _check_config)
     for name, directive in DIRECTIVES.items():
         app.add_directive(name, directive)
@@ -66,6 +76,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         app.add_node(node, html=skip, latex=skip, text=skip, man=skip, texinfo=skip)
     app.add_css_file("deploydocs.css")
     app.connect("env-before-read-docs", encoding.drop_undecodable_docs)
+    app.connect("doctree-read", phase.freeze_document)
     app.connect("env-purge-doc", phase.purge_doc)
     app.connect("env-merge-info", phase.merge_info)
     app.connect("env-updated", phase.env_updated)
@@ -73,7 +84,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", phase.build_finished)
     return {
         "version": "0.1",
-        "env_version": 2,
+        # 3: blocks carry their id and kind-specific options and body.
+        "env_version": 3,
         # Directives only parse and store plain data, merged by env-merge-info;
         # execution happens once, in the main process, after all reads.
         "parallel_read_safe": True,

@@ -1,91 +1,49 @@
 """Accept mode: write observed output back into the page, like ``cram -i``.
 
-Only commands whose output did not match are rewritten; their expected
-lines are replaced by the raw observed output (what the reader will see),
-indented like the ``$`` line. Each file is rewritten atomically.
+Accept mode is post-processing of a run: kinds that can (``lab-run``) report
+the outputs that differed from the page as :attr:`Outcome.differences
+<deploydocs.outcome.Outcome.differences>` instead of failing, the runner keeps
+them in :attr:`RunResult.differences <deploydocs.results.RunResult.differences>`,
+and this module turns them into source edits. Only commands whose output did
+not match are rewritten; their expected lines are replaced by the raw
+observed output (what the reader will see), indented like the ``$`` line.
+Each file is rewritten atomically.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from deploydocs.blocks import Block, Command
-from deploydocs.compare import split_lines
+from deploydocs.blocks import Block
+from deploydocs.edits import AcceptError, Edit, apply_edits
+from deploydocs.kinds import spec_for
 from deploydocs.records import write_atomic
 
-
-@dataclass(frozen=True)
-class Edit:
-    """Replace source lines ``first..last`` (1-based, inclusive) by ``lines``.
-
-    ``last == first - 1`` inserts before ``first``.
-    """
-
-    first: int
-    last: int
-    lines: tuple[str, ...]
+Change = tuple[Block, Mapping[int, str]]
+"""A block and its observed outputs by command index."""
 
 
-class AcceptError(ValueError):
-    """A block cannot be rewritten (its source lines are unknown)."""
+def changes(blocks: Mapping[str, Sequence[Block]],
+            differences: Mapping[tuple[str, str], Mapping[int, str]]) -> list[Change]:
+    """The blocks to rewrite, in document and source order, with what was observed."""
+    return [(block, differences[(doc, block.id)]) for doc, doc_blocks in blocks.items()
+            for block in doc_blocks if differences.get((doc, block.id))]
 
 
 def block_edits(block: Block, observed: Mapping[int, str], source_lines: list[str]) -> list[Edit]:
-    """Edits that replace the expected output of the given commands of *block*."""
-    edits = []
-    for index, text in observed.items():
-        command = block.commands[index]
-        if not command.lineno:
-            raise AcceptError(f"{block.location}: source lines unknown, cannot rewrite")
-        prompt = source_lines[command.lineno - 1]
-        indent = prompt[: len(prompt) - len(prompt.lstrip())]
-        new = tuple(indent + line if line else "" for line in split_lines(text))
-        if command.output_lines:
-            edits.append(Edit(command.output_lines[0], command.output_lines[-1], new))
-        else:
-            after = command.lineno + command.text.count("\n") + 1
-            edits.append(Edit(after, after - 1, new))
-    return edits
-
-
-def apply_edits(lines: list[str], edits: Iterable[Edit]) -> list[str]:
-    """Apply edits bottom-up so earlier line numbers stay valid.
-
-    >>> apply_edits(["a", "b", "c"], [Edit(2, 2, ("x", "y")), Edit(4, 3, ("z",))])
-    ['a', 'x', 'y', 'c', 'z']
-    """
-    result = list(lines)
-    for edit in sorted(edits, key=lambda e: e.first, reverse=True):
-        result[edit.first - 1: edit.last] = list(edit.lines)
-    return result
+    """Edits that write *observed* into *block*'s lines (its kind decides which)."""
+    return spec_for(block.kind).accept_edits(block, observed, source_lines)
 
 
 def accepted_block(block: Block, observed: Mapping[int, str]) -> Block:
     """The block as it reads after rewriting (to compute its new source hash)."""
-    content = list(block.content)
-    starts = {line: i for i, line in enumerate(block.content_lines)}
-    commands = list(block.commands)
-    edits = []
-    for index, text in observed.items():
-        command = block.commands[index]
-        new_lines = tuple(split_lines(text))
-        commands[index] = replace(command, expected=new_lines)
-        if command.output_lines:
-            first, last = starts[command.output_lines[0]], starts[command.output_lines[-1]]
-        else:
-            first = starts[command.lineno] + command.text.count("\n") + 1
-            last = first - 1
-        edits.append((first, last, new_lines))
-    for first, last, new_lines in sorted(edits, reverse=True):
-        content[first: last + 1] = list(new_lines)
-    return replace(block, content=tuple(content), commands=tuple(commands))
+    return spec_for(block.kind).accepted(block, observed)
 
 
-def rewrite_sources(changes: Iterable[tuple[Block, Mapping[int, str]]]) -> dict[str, int]:
-    """Rewrite every affected file once; return file → number of commands rewritten."""
-    by_file: dict[str, list[tuple[Block, Mapping[int, str]]]] = {}
+def rewrite_sources(changes: Iterable[Change]) -> dict[str, int]:
+    """Rewrite every affected file once; return file → number of outputs rewritten."""
+    by_file: dict[str, list[Change]] = {}
     for block, observed in changes:
         by_file.setdefault(block.source, []).append((block, observed))
     done: dict[str, int] = {}
@@ -99,5 +57,5 @@ def rewrite_sources(changes: Iterable[tuple[Block, Mapping[int, str]]]) -> dict[
     return done
 
 
-__all__ = ["AcceptError", "Command", "Edit", "accepted_block", "apply_edits", "block_edits",
-           "rewrite_sources"]
+__all__ = ["AcceptError", "Change", "Edit", "accepted_block", "apply_edits", "block_edits",
+           "changes", "rewrite_sources"]

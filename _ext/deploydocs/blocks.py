@@ -1,8 +1,10 @@
-"""The nouns of the pipeline: a :class:`Block` as written on a page.
+"""The noun of the pipeline: a :class:`Block` as written on a page.
 
 A directive turns its text into one :class:`Block`, a plain, picklable data
 object that knows nothing about Sphinx or the lab. Everything downstream
-(planning, running, comparing, reporting, rewriting) works on these.
+(planning, running, comparing, reporting, rewriting) works on these. What a
+block's kind makes of its body is in :attr:`Block.body`; which kinds exist
+is :mod:`deploydocs.kinds`' business, not this module's.
 """
 
 from __future__ import annotations
@@ -10,83 +12,32 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
-
-class Kind(StrEnum):
-    """Which directive a block came from."""
-
-    RUN = "lab-run"
-    FILE = "lab-file"
-    CHECK = "lab-check"
-    FAULT = "lab-fault"
-    HEAL = "lab-heal"
-
-
-@dataclass(frozen=True)
-class Command:
-    """One ``$ command`` of a ``lab-run`` block and the output written below it.
-
-    :param text: the command as the reader types it (continuations joined with newlines).
-    :param expected: the expected output lines, exactly as written.
-    :param lineno: 1-based line in the source file of the ``$`` line.
-    :param output_lines: 1-based source lines holding the expected output (for rewriting).
-    """
-
-    text: str
-    expected: tuple[str, ...] = ()
-    lineno: int = 0
-    output_lines: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class Options:
-    """The options of any lab directive, with their defaults."""
-
-    session: str = "default"
-    timeout: float = 60.0
-    exit: int | None = 0
-    """Expected exit status of the last command; ``None`` means any."""
-    wait_until: float | None = None
-    captures: tuple[tuple[str, str], ...] = ()
-    """(NAME, regex with one group) pairs."""
-    requires: tuple[str, ...] = ()
-    hide: bool = False
-    normalize: tuple[str, ...] = ()
-    unordered: bool = False
-    stand_in: str = ""
-    instead_of: tuple[str, ...] = ()
-    """Real tools this (stand-in) block replaces: it is skipped when they did the job."""
-    needs_internet: str = ""
-    """What the block downloads; it is not run unless the lab reaches the internet."""
-    # lab-file
-    owner: str = "root:root"
-    mode: int = 0o644
-    validate: str = ""
-    language: str = ""
-    # lab-fault
-    action: str = ""
+from deploydocs.options import CommonOptions
 
 
 @dataclass(frozen=True)
 class Block:
     """One lab directive as written: where it is, where it runs, what it expects.
 
-    :param kind: the directive.
+    :param kind: the directive's name (``lab-run``); :func:`deploydocs.kinds.spec_for`
+        gives what it does.
     :param docname: the Sphinx document name (``tutorial/first``).
     :param source: the path of the file the block is written in.
     :param lineno: 1-based line of the directive.
     :param hosts: host names as written (``all`` is expanded by the planner).
-    :param argument: the directive's argument (host list, or the path of a ``lab-file``).
+    :param argument: the directive's argument (host list, or the path of a file).
     :param content: the block's body lines, as written (indentation removed).
     :param content_lines: the 1-based source line of each body line.
-    :param commands: for ``lab-run``, the parsed commands.
-    :param checks: for ``lab-check``, the check lines.
-    :param options: the directive options.
+    :param body: what the kind parsed the content into (a ``lab-run``'s commands...).
+    :param options: the converted options, of the kind's own options type.
+    :param raw_options: the options as written, for hashing and display.
+    :param id: the block's identity in its document, given once the document is read
+        (:func:`deploydocs.identity.freeze`); records and results are keyed by it.
     """
 
-    kind: Kind
+    kind: str
     docname: str
     source: str
     lineno: int
@@ -94,17 +45,20 @@ class Block:
     argument: str = ""
     content: tuple[str, ...] = ()
     content_lines: tuple[int, ...] = ()
-    commands: tuple[Command, ...] = ()
-    checks: tuple[str, ...] = ()
-    options: Options = field(default_factory=Options)
+    body: Any = None
+    options: Any = field(default_factory=CommonOptions)
     raw_options: tuple[tuple[str, str], ...] = ()
-    """The options as written, for hashing and display."""
+    id: str = ""
 
     @property
     def source_hash(self) -> str:
-        """A short hash of what the author wrote; a record is valid only for this hash."""
+        """A short hash of what the author wrote; a record is valid only for this hash.
+
+        The committed records depend on this exact computation: changing it makes
+        every recorded block *never verified*.
+        """
         payload = json.dumps(
-            [self.kind.value, self.argument, sorted(self.raw_options), list(self.content)]
+            [self.kind, self.argument, sorted(self.raw_options), list(self.content)]
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -116,7 +70,7 @@ class Block:
     @property
     def session(self) -> str:
         """The session name the block runs in."""
-        return self.options.session
+        return str(self.options.session)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (for the plan output and debugging)."""

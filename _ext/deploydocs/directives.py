@@ -1,9 +1,11 @@
 """The Sphinx directives: text on the page → :class:`~deploydocs.blocks.Block` + a placeholder.
 
-Directives only parse and remember; they never run anything. Each one
-leaves a :class:`lab_block` node that :mod:`deploydocs.render` fills in after
-the run phase, and appends its block to the environment (per document, in
-source order) so the build phase can plan and run every block at once.
+One directive per kind of :mod:`deploydocs.kinds`, made from its spec, plus
+``lab-report``. Directives only parse and remember; they never run anything.
+Each one leaves a :class:`lab_block` node that :mod:`deploydocs.render` fills
+in after the run phase, and appends its block to the environment (per
+document, in source order) so the build phase can plan and run every block
+at once.
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from deploydocs.blocks import Block, Kind
-from deploydocs.parse import OPTION_NAMES, BlockSyntaxError, parse_block
+from deploydocs.blocks import Block
+from deploydocs.kinds import KINDS, KindSpec, option_names
+from deploydocs.parse import BlockSyntaxError, parse_block
 
 logger = logging.getLogger(__name__)
 
-ALL_OPTIONS = sorted({name for names in OPTION_NAMES.values() for name in names})
-
 
 class lab_block(nodes.General, nodes.Element):
-    """Placeholder for one block; replaced when the doctree is resolved."""
+    """Placeholder for one block; replaced when the doctree is resolved.
+
+    ``node["index"]`` is the block's place among its document's blocks until the
+    document is read; then ``node["block_id"]`` is its id.
+    """
 
 
 class lab_report(nodes.General, nodes.Element):
@@ -67,14 +72,17 @@ def unterminated_fence(path: str, lineno: int) -> bool:
 
 
 class LabDirective(SphinxDirective):
-    """Common base: parse into a :class:`Block`, remember it, leave a placeholder."""
+    """Common base: parse into a :class:`Block`, remember it, leave a placeholder.
 
-    kind: ClassVar[Kind]
+    One subclass per kind is made by :func:`directive_for`.
+    """
+
+    kind: ClassVar[str]
     has_content = True
     required_arguments = 0
     optional_arguments = 1
     final_argument_whitespace = True
-    option_spec: ClassVar[dict[str, Any]] = dict.fromkeys(ALL_OPTIONS, directives.unchanged)
+    option_spec: ClassVar[dict[str, Any]] = dict.fromkeys(option_names(), directives.unchanged)
 
     def _content_lines(self) -> tuple[int, ...]:
         """1-based source line of each content line (reST and MyST number them differently)."""
@@ -108,52 +116,26 @@ class LabDirective(SphinxDirective):
         except BlockSyntaxError as error:
             where = error.lineno or self.lineno
             key = f" [{error.key}]" if error.key else ""
-            logger.warning(f"{self.kind.value}{key}: {error}", location=(self.env.docname, where),
+            logger.warning(f"{self.kind}{key}: {error}", location=(self.env.docname, where),
                            type="deploydocs", subtype="syntax")
             return []
         if str(source).endswith(".md") and unterminated_fence(str(source), lineno or 0):
-            logger.warning(f"{self.kind.value}: unterminated fence: no closing fence after "
+            logger.warning(f"{self.kind}: unterminated fence: no closing fence after "
                            "this line, so the block runs to the end of the page",
                            location=(self.env.docname, lineno), type="deploydocs",
                            subtype="syntax")
         blocks_of(self.env).setdefault(self.env.docname, []).append(block)
         node = lab_block()
-        node["block"] = block
         node["index"] = len(blocks_of(self.env)[self.env.docname]) - 1
         self.set_source_info(node)
         return [node]
 
 
-class LabRun(LabDirective):
-    """``.. lab-run:: HOSTS``: commands with their expected output."""
-
-    kind = Kind.RUN
-
-
-class LabFile(LabDirective):
-    """``.. lab-file:: PATH``: a file the reader writes and the hosts get."""
-
-    kind = Kind.FILE
-
-
-class LabCheck(LabDirective):
-    """``.. lab-check:: HOSTS``: hidden state assertions after the previous step."""
-
-    kind = Kind.CHECK
-
-
-class LabFault(LabDirective):
-    """``.. lab-fault:: HOST``: break something on purpose (healed later, always)."""
-
-    kind = Kind.FAULT
-    has_content = False
-
-
-class LabHeal(LabDirective):
-    """``.. lab-heal:: HOST``: undo the page's fault on HOST."""
-
-    kind = Kind.HEAL
-    has_content = False
+def directive_for(spec: KindSpec) -> type[LabDirective]:
+    """The directive class of one kind."""
+    name = "".join(part.title() for part in spec.name.split("-"))
+    return type(name, (LabDirective,), {"kind": spec.name, "has_content": spec.has_content,
+                                        "__doc__": spec.summary})
 
 
 class LabReport(SphinxDirective):
@@ -169,10 +151,6 @@ class LabReport(SphinxDirective):
 
 
 DIRECTIVES: dict[str, type[SphinxDirective]] = {
-    "lab-run": LabRun,
-    "lab-file": LabFile,
-    "lab-check": LabCheck,
-    "lab-fault": LabFault,
-    "lab-heal": LabHeal,
+    **{name: directive_for(spec) for name, spec in KINDS.items()},
     "lab-report": LabReport,
 }

@@ -10,9 +10,22 @@ double, and one for a docker lab of their own name).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+
+class LabLike(Protocol):
+    """What the runner and the kinds need from ``tools.lab.lab.Lab``."""
+
+    hosts: Mapping[str, Any]
+    nodes: list[str]
+
+    def session(self, host: str, name: str = "default") -> Any: ...
+    def tools(self, host: str) -> dict[str, str]: ...
+    def fingerprint(self) -> dict[str, object]: ...
+    def fault(self, host: str, action: str) -> None: ...
+    def heal(self, host: str, action: str) -> None: ...
 
 
 def open_configured_lab(spec: str, inventory: str, tools_dir: str,

@@ -1,5 +1,7 @@
 """The build phase: once per build, after every document is read.
 
+``doctree-read``: the document is complete, so its blocks get their ids
+(:func:`deploydocs.identity.freeze`) and its placeholders name them.
 ``env-updated``: collect blocks from the environment, plan, and per mode
 print the plan, or run it on the lab and write the records.
 ``doctree-resolved``: replace placeholders with outputs and badges.
@@ -20,6 +22,8 @@ from sphinx.util import logging
 from deploydocs import accept as accept_mode
 from deploydocs.blocks import Block
 from deploydocs.directives import blocks_of, lab_block, lab_report, report_docs
+from deploydocs.display import View
+from deploydocs.identity import block_ids, freeze
 from deploydocs.masking import Masker
 from deploydocs.modes import Mode
 from deploydocs.plan import Plan, PlanError, describe, make_plan, reading_order
@@ -28,13 +32,12 @@ from deploydocs.records import (
     DocumentRecord,
     RecordError,
     Status,
-    block_ids,
     fingerprint_id,
     load_record,
     record_path,
     save_record,
 )
-from deploydocs.render import View, block_nodes, report_nodes
+from deploydocs.render import block_nodes, report_nodes
 from deploydocs.report import (
     failure_line,
     failure_message,
@@ -76,24 +79,6 @@ def relpath(app: Sphinx, docname: str) -> str:
         return docname
 
 
-def ids_of(env: Any, docname: str) -> dict[int, str]:
-    """Block index in the document → block id."""
-    return dict(enumerate(block_ids(blocks_of(env).get(docname, []))))
-
-
-def block_id_lookup(env: Any) -> Any:
-    """A function Block → id (identity within its document)."""
-    table: dict[tuple[str, int], str] = {}
-    for doc, blocks in blocks_of(env).items():
-        for block, bid in zip(blocks, block_ids(blocks), strict=True):
-            table[(doc, block.lineno)] = bid
-
-    def lookup(block: Block) -> str:
-        return table.get((block.docname, block.lineno), block.source_hash)
-
-    return lookup
-
-
 def load_doc_record(app: Sphinx, docname: str) -> DocumentRecord:
     """The committed record of a document; a broken file warns once and counts as empty."""
     st = state(app)
@@ -112,6 +97,20 @@ def load_doc_record(app: Sphinx, docname: str) -> DocumentRecord:
 
 
 # -- events -------------------------------------------------------------------
+def freeze_document(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: give the document's blocks their ids, and each placeholder its
+    block's id (the one key of records, results and pages from here on)."""
+    docname = app.env.docname
+    blocks = blocks_of(app.env).get(docname)
+    if not blocks:
+        return
+    frozen = freeze(blocks)
+    blocks_of(app.env)[docname] = frozen
+    for node in doctree.findall(lab_block):
+        node["block_id"] = frozen[node["index"]].id
+        del node["index"]
+
+
 def purge_doc(app: Sphinx, env: Any, docname: str) -> None:
     """Forget a document's blocks before it is re-read."""
     blocks_of(env).pop(docname, None)
@@ -168,6 +167,7 @@ def _print_plan(app: Sphinx, blocks: dict[str, list[Block]], st: BuildState) -> 
 
 
 def _execute(app: Sphinx, env: Any, blocks: dict[str, list[Block]], st: BuildState) -> None:
+    from deploydocs.config import RunConfig
     from deploydocs.lab import open_configured_lab
     from deploydocs.runner import Runner
 
@@ -185,60 +185,56 @@ def _execute(app: Sphinx, env: Any, blocks: dict[str, list[Block]], st: BuildSta
         except PlanError as error:
             _refuse(app, error, st)
             return
-        lookup = block_id_lookup(env)
         previous: dict[tuple[str, str], BlockRecord] = {}
         for doc in blocks:
             for bid, record in load_doc_record(app, doc).blocks.items():
                 previous[(doc, bid)] = record
         masker = Masker.from_config(cfg.deploydocs_secret_patterns, cfg.deploydocs_secret_env)
-        runner = Runner(lab, block_id=lookup, previous=previous, masker=masker,
-                        progress=lambda line: logger.info(f"deploydocs: {line}"),
-                        accept=st.mode is Mode.ACCEPT, use_cache=cfg.deploydocs_cache,
-                        internet=cfg.deploydocs_internet)
+        runner = Runner(lab, previous=previous, masker=masker,
+                        config=RunConfig.from_sphinx(cfg, accept=st.mode is Mode.ACCEPT),
+                        progress=lambda line: logger.info(f"deploydocs: {line}"))
         st.result = runner.run(st.plan)
         st.ran = True
     finally:
         lab.close()
+    ids = {doc: [block.id for block in doc_blocks] for doc, doc_blocks in blocks.items()}
     if st.mode is Mode.ACCEPT:
-        blocks = {doc: list(doc_blocks) for doc, doc_blocks in blocks.items()}
-        _accept(app, blocks, runner, lookup)
-    _save_records(app, blocks, st, lookup)
+        ids.update(_accept(blocks, st.result.differences))
+    _save_records(app, blocks, ids, st)
 
 
-def _accept(app: Sphinx, blocks: dict[str, list[Block]], runner: Any, lookup: Any) -> None:
-    changes = []
-    for doc, doc_blocks in blocks.items():
-        for block in doc_blocks:
-            observed = runner.accepted.get((doc, lookup(block)))
-            if observed:
-                changes.append((block, observed))
+def _accept(blocks: dict[str, list[Block]], differences: Any) -> dict[str, list[str]]:
+    """Write the outputs that differed into the pages; the rewritten documents' new ids."""
+    changes = accept_mode.changes(blocks, differences)
     if not changes:
         logger.info("deploydocs accept: every output already matched; no source changed")
-        return
+        return {}
     try:
         done = accept_mode.rewrite_sources(changes)
     except accept_mode.AcceptError as error:
         logger.warning(f"deploydocs accept: {error}", type="deploydocs", subtype="accept")
-        return
+        return {}
     # The records are saved under the rewritten blocks' ids, so the next
     # render shows them as verified.
+    rewritten = {doc: list(doc_blocks) for doc, doc_blocks in blocks.items()}
     for block, observed in changes:
-        doc_blocks = blocks[block.docname]
+        doc_blocks = rewritten[block.docname]
         doc_blocks[doc_blocks.index(block)] = accept_mode.accepted_block(block, observed)
     for source, count in done.items():
         logger.info(f"deploydocs accept: rewrote {count} expected output(s) in {source}")
+    return {doc: block_ids(rewritten[doc]) for doc in {b.docname for b, _ in changes}}
 
 
-def _save_records(app: Sphinx, blocks: dict[str, list[Block]], st: BuildState,
-                  lookup: Any) -> None:
+def _save_records(app: Sphinx, blocks: dict[str, list[Block]], ids: dict[str, list[str]],
+                  st: BuildState) -> None:
+    """Write each document's records, under *ids* (the blocks' ids as the page now reads)."""
     result = st.result
     fp = result.fingerprint
     fp_id = fingerprint_id(fp)
     for doc, doc_blocks in blocks.items():
         record = DocumentRecord(doc, fingerprints={fp_id: fp})
-        ids = block_ids(doc_blocks)
-        for block, bid in zip(doc_blocks, ids, strict=True):
-            found = result.records.get((doc, lookup(block))) or result.records.get((doc, bid))
+        for block, bid in zip(doc_blocks, ids[doc], strict=True):
+            found = result.records.get((doc, block.id))
             if found is None:
                 continue
             found.block_id = bid
@@ -254,15 +250,15 @@ def doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None
     """Fill the placeholders of one document."""
     st = state(app)
     lab_nodes = [h for h in app.config.deploydocs_hosts if h != "workstation"]
+    by_id = {block.id: block for block in blocks_of(app.env).get(docname, [])}
     for node in list(doctree.findall(lab_block)):
-        block: Block = node["block"]
-        view = view_of(app, docname, block, node["index"])
-        node.replace_self(block_nodes(block, view, lab_nodes))
+        block = by_id[node["block_id"]]
+        node.replace_self(block_nodes(block, view_of(app, docname, block), lab_nodes))
     for node in list(doctree.findall(lab_report)):
         rows = []
         for doc in st.order or sorted(blocks_of(app.env)):
-            for index, block in enumerate(blocks_of(app.env).get(doc, [])):
-                rows.append((doc, block, view_of(app, doc, block, index)))
+            for block in blocks_of(app.env).get(doc, []):
+                rows.append((doc, block, view_of(app, doc, block)))
         content: list[nodes.Node] = []
         records = [v.record for _, _, v in rows if v.record]
         never = len(rows) - len(records)
@@ -282,12 +278,11 @@ def doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None
         node.replace_self(content)
 
 
-def view_of(app: Sphinx, docname: str, block: Block, index: int) -> View:
+def view_of(app: Sphinx, docname: str, block: Block) -> View:
     """What the page shows for *block*: this run's record, or the committed one."""
     st = state(app)
-    bid = ids_of(app.env, docname).get(index, block.source_hash)
     if st.ran:
-        record = st.result.records.get((docname, bid))
+        record = st.result.records.get((docname, block.id))
         if record is None:
             return View(None, note="not run in this build")
         fp = load_doc_record(app, docname).fingerprints.get(record.fingerprint_id,
@@ -296,7 +291,7 @@ def view_of(app: Sphinx, docname: str, block: Block, index: int) -> View:
     if st.refused:
         return View(None, note=st.refused)
     doc_record = load_doc_record(app, docname)
-    record = doc_record.blocks.get(bid)
+    record = doc_record.blocks.get(block.id)
     if record is None:
         if docname in st.corrupt:
             note = "record file corrupted"
@@ -314,11 +309,10 @@ def build_finished(app: Sphinx, exception: Exception | None) -> None:
     if not st.ran or st.result is None:
         return
     result = st.result
-    lookup = block_id_lookup(app.env)
     rows = []
     for doc in st.order:
         for block in blocks_of(app.env).get(doc, []):
-            record = result.records.get((doc, lookup(block)))
+            record = result.records.get((doc, block.id))
             if record is not None:
                 rows.append((block, record))
     line = summary(r for _, r in rows)
@@ -337,7 +331,7 @@ def build_finished(app: Sphinx, exception: Exception | None) -> None:
         if app.config.deploydocs_strict:
             for block, record in rows:
                 if record.status == Status.NOT_RUN:
-                    logger.warning(f"deploydocs (strict): {block.kind.value} not run: "
+                    logger.warning(f"deploydocs (strict): {block.kind} not run: "
                                    f"{record.reason}", location=(block.docname, block.lineno),
                                    type="deploydocs", subtype="not-run")
     finally:

@@ -1,31 +1,25 @@
 """Plan: put blocks in reading order, expand hosts, refuse hosts outside the lab.
 
 Nothing here runs anything. :func:`make_plan` is called before the lab is
-touched; a host that is not in the lab is refused for the whole build.
+touched; a host that is not in the lab is refused for the whole build. Each
+block becomes steps through its kind's ``plan`` hook; effects a kind leaves
+open on a page (a fault) are closed at the end of the page by the kind named
+in its ``closed_by``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from deploydocs.blocks import Block, Kind
+from deploydocs.blocks import Block
+from deploydocs.kinds import spec_for
+from deploydocs.steps import PagePlan, PlanProblem, Step
 
 ALL = "all"
 
-
-@dataclass(frozen=True)
-class Step:
-    """One block to run, on concrete hosts.
-
-    :param heals: for heal steps, the (host, action) pairs to undo.
-    :param implicit: a heal the planner added at the end of a page.
-    """
-
-    block: Block
-    hosts: tuple[str, ...]
-    heals: tuple[tuple[str, str], ...] = ()
-    implicit: bool = False
+__all__ = ["ALL", "Plan", "PlanError", "Step", "describe", "expand_hosts", "make_plan",
+           "reading_order"]
 
 
 @dataclass(frozen=True)
@@ -82,17 +76,13 @@ def make_plan(
     lab_hosts: Iterable[str],
     nodes: Sequence[str],
 ) -> Plan:
-    """Order the blocks and check every host against the lab's; raise :class:`PlanError`.
-
-    A ``lab-fault`` stays in force until the matching ``lab-heal`` on the
-    same host or, failing that, an implicit heal at the end of its page.
-    """
+    """Order the blocks and check every host against the lab's; raise :class:`PlanError`."""
     allowed = set(lab_hosts)
     problems: list[tuple[Block, str]] = []
     steps: list[Step] = []
     docs = [d for d in order if blocks_by_doc.get(d)]
     for doc in docs:
-        pending: list[tuple[Block, str, str]] = []  # (fault block, host, action)
+        page = PagePlan(doc)
         for block in sorted(blocks_by_doc[doc], key=lambda b: b.lineno):
             hosts = expand_hosts(block, nodes)
             bad = [h for h in hosts if h not in allowed]
@@ -100,23 +90,13 @@ def make_plan(
                 problems.append((block, f"host {', '.join(bad)} is not in the lab "
                                         f"(lab hosts: {', '.join(sorted(allowed))})"))
                 continue
-            if block.kind is Kind.FAULT:
-                pending.extend((block, h, block.options.action) for h in hosts)
-                steps.append(Step(block, hosts))
-            elif block.kind is Kind.HEAL:
-                heals = [(h, a) for (_, h, a) in pending if h in hosts
-                         and (not block.options.action or a == block.options.action)]
-                if not heals:
-                    problems.append((block, "lab-heal without an earlier lab-fault on "
-                                            f"{', '.join(hosts)} on this page"))
-                    continue
-                pending = [p for p in pending if (p[1], p[2]) not in heals]
-                steps.append(Step(block, hosts, heals=tuple(reversed(heals))))
-            else:
-                steps.append(Step(block, hosts))
-        for fault, host, action in reversed(pending):
-            heal = replace(fault, kind=Kind.HEAL, hosts=(host,), content=(), commands=())
-            steps.append(Step(heal, (host,), heals=((host, action),), implicit=True))
+            try:
+                steps.extend(spec_for(block.kind).plan(block, hosts, page))
+            except PlanProblem as problem:
+                problems.append((block, str(problem)))
+        for effect in reversed(page.open):
+            closer = spec_for(spec_for(effect.block.kind).closed_by)
+            steps.append(closer.close(effect))
     if problems:
         raise PlanError(problems)
     return Plan(tuple(steps), tuple(order))
@@ -127,10 +107,10 @@ def describe(plan: Plan, relpath: Mapping[str, str] | None = None) -> list[str]:
     lines: list[str] = []
     for number, step in enumerate(plan.steps, 1):
         block = step.block
+        spec = spec_for(block.kind)
         where = f"{(relpath or {}).get(block.docname, block.source)}:{block.lineno}"
-        hosts = " ".join(step.hosts)
-        head = f"{number:3}. {where}  {block.kind.value} → {hosts}"
-        if block.kind in (Kind.RUN, Kind.CHECK):
+        head = f"{number:3}. {where}  {block.kind} → {' '.join(step.hosts)}"
+        if spec.shows_session:
             head += f" [session {block.session}]"
         if block.options.requires:
             head += f" (requires {' '.join(block.options.requires)})"
@@ -141,17 +121,5 @@ def describe(plan: Plan, relpath: Mapping[str, str] | None = None) -> list[str]:
         if block.options.needs_internet:
             head += f" (needs the internet: {block.options.needs_internet})"
         lines.append(head)
-        if block.kind is Kind.RUN:
-            lines.extend(f"       $ {c.text}" for c in block.commands)
-        elif block.kind is Kind.CHECK:
-            lines.extend(f"       check {c}" for c in block.checks)
-        elif block.kind is Kind.FILE:
-            count = len(block.content)
-            lines.append(f"       write {block.argument} ({count} line{'s' * (count != 1)}, "
-                         f"{block.options.owner} {block.options.mode:04o})")
-        elif block.kind is Kind.FAULT:
-            lines.append(f"       fault {block.options.action}")
-        elif block.kind is Kind.HEAL:
-            note = " (end of page)" if step.implicit else ""
-            lines.extend(f"       heal {h} {a}{note}" for h, a in step.heals)
+        lines.extend(spec.describe(step))
     return lines

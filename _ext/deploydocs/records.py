@@ -2,7 +2,8 @@
 
 ``<srcdir>/<docdir>/_verified/<docbasename>.json`` is committed with the
 docs; render builds read it, verify builds write it (temp file, then rename).
-A record applies to a block only while the block's source hash is unchanged.
+Records are keyed by block id (:mod:`deploydocs.identity`), so a record
+applies to a block only while the block's source hash is unchanged.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-from deploydocs.blocks import Block
 
 FORMAT = 1
 RECORD_DIR = "_verified"
@@ -99,17 +98,6 @@ def record_path(srcdir: Path, docname: str) -> Path:
     """
     doc = Path(docname)
     return srcdir / doc.parent / RECORD_DIR / f"{doc.name}.json"
-
-
-def block_ids(blocks: Sequence[Block]) -> list[str]:
-    """Stable ids: source hash plus occurrence number among identical blocks."""
-    seen: dict[str, int] = {}
-    ids = []
-    for block in blocks:
-        digest = block.source_hash
-        seen[digest] = seen.get(digest, 0) + 1
-        ids.append(f"{digest}#{seen[digest]}")
-    return ids
 
 
 def fingerprint_id(fingerprint: Mapping[str, Any]) -> str:

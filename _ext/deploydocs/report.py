@@ -15,7 +15,7 @@ from typing import Any
 
 from deploydocs.blocks import Block
 from deploydocs.records import BlockRecord, Status, write_atomic
-from deploydocs.runner import Failure
+from deploydocs.results import Failure
 
 INDENT = "    "
 SHA_SHOWN = 12
@@ -27,7 +27,7 @@ def failure_message(failure: Failure) -> str:
     """The text of the Sphinx warning for one failed block (location is added by Sphinx)."""
     block, record = failure.block, failure.record
     where = f"{failure.host}[{block.session}]" if failure.host else " ".join(record.hosts)
-    lines = [f"{block.kind.value} failed on {where}: {record.reason}"]
+    lines = [f"{block.kind} failed on {where}: {record.reason}"]
     body = failure.message.splitlines()
     if body and body[0] == record.reason:
         body = body[1:]
@@ -103,7 +103,7 @@ def junit_xml(rows: Sequence[tuple[Block, BlockRecord]], relpath: Mapping[str, s
         for block, record in items:
             case = ET.SubElement(
                 suite, "testcase", classname=relpath.get(doc, doc).replace("/", "."),
-                name=f"line {block.lineno} {block.kind.value} {' '.join(record.hosts)}",
+                name=f"line {block.lineno} {block.kind} {' '.join(record.hosts)}",
                 file=relpath.get(doc, doc), line=str(block.lineno),
                 time=f"{record.duration:.3f}")
             if record.status == Status.FAILED:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from deploydocs.accept import Edit, accepted_block, apply_edits, rewrite_sources
-from deploydocs.blocks import Kind
 from deploydocs.parse import parse_block
 
 
 def block_from(path: Path, first: int, last: int, indent: int) -> object:
     """Parse lines first..last (1-based) of *path* as a lab-run body."""
     lines = path.read_text().split("\n")[first - 1:last]
-    return parse_block(Kind.RUN, docname="d", source=str(path), lineno=first - 2,
+    return parse_block("lab-run", docname="d", source=str(path), lineno=first - 2,
                        argument="node1", raw_options={},
                        content=[line[indent:] for line in lines],
                        content_lines=list(range(first, last + 1)))

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from deploydocs.blocks import Block, Kind
+from deploydocs.blocks import Block
 from deploydocs.chart import (
     BAR_WIDTH,
     LABEL_WIDTH,
@@ -140,7 +140,7 @@ def test_the_chart_has_a_text_alternative() -> None:
 
 
 def test_html_gets_raw_svg_and_other_builders_the_summary() -> None:
-    block = Block(Kind.RUN, "tutorial/first", "first.rst", 3, ("node1",))
+    block = Block("lab-run", "tutorial/first", "first.rst", 3, ("node1",))
     rows = [(doc, block, View(r)) for doc, r in FAKE]
     rows.append(("tutorial/fourth", block, View(None, note="no verify run recorded")))
     raw = chart_node(rows, html=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploydocs.blocks import Kind
-from deploydocs.parse import BlockSyntaxError, parse_block, parse_commands, parse_options
+from deploydocs.kinds.run import parse_commands
+from deploydocs.parse import BlockSyntaxError, parse_block, parse_options
 
 from tests.ext.conftest import build
 
@@ -32,7 +32,7 @@ def test_a_dangling_continuation_is_an_error() -> None:
 
 
 def test_options_are_converted() -> None:
-    options = parse_options(Kind.RUN, {
+    options = parse_options("lab-run", {
         "session": "admin", "timeout": "5", "exit": "any", "wait-until": "120",
         "capture": r"LEADER=leader: (\S+)", "requires": "lithos verwalter", "hide": "",
         "normalize": "pids timestamps", "unordered": "", "stand-in": "render-preview"})
@@ -43,17 +43,17 @@ def test_options_are_converted() -> None:
 
 
 @pytest.mark.parametrize(("kind", "options", "key"), [
-    (Kind.RUN, {"timeout": "soon"}, "timeout"),
-    (Kind.RUN, {"exit": "maybe"}, "exit"),
-    (Kind.RUN, {"capture": "X=no group"}, "capture"),
-    (Kind.RUN, {"capture": "X=(a)(b)"}, "capture"),
-    (Kind.RUN, {"normalize": "colours"}, "normalize"),
-    (Kind.RUN, {"owner": "root"}, "owner"),
-    (Kind.FAULT, {}, "action"),
-    (Kind.FAULT, {"action": "reboot"}, "action"),
-    (Kind.FILE, {"mode": "rw"}, "mode"),
+    ("lab-run", {"timeout": "soon"}, "timeout"),
+    ("lab-run", {"exit": "maybe"}, "exit"),
+    ("lab-run", {"capture": "X=no group"}, "capture"),
+    ("lab-run", {"capture": "X=(a)(b)"}, "capture"),
+    ("lab-run", {"normalize": "colours"}, "normalize"),
+    ("lab-run", {"owner": "root"}, "owner"),
+    ("lab-fault", {}, "action"),
+    ("lab-fault", {"action": "reboot"}, "action"),
+    ("lab-file", {"mode": "rw"}, "mode"),
 ])
-def test_bad_options_name_their_key(kind: Kind, options: dict, key: str) -> None:
+def test_bad_options_name_their_key(kind: str, options: dict, key: str) -> None:
     with pytest.raises(BlockSyntaxError) as error:
         parse_options(kind, options)
     assert error.value.key == key
@@ -61,14 +61,14 @@ def test_bad_options_name_their_key(kind: Kind, options: dict, key: str) -> None
 
 def test_check_lines_are_validated_with_their_line() -> None:
     with pytest.raises(BlockSyntaxError) as error:
-        parse_block(Kind.CHECK, docname="d", source="d.rst", lineno=3, argument="node1",
+        parse_block("lab-check", docname="d", source="d.rst", lineno=3, argument="node1",
                     raw_options={}, content=["port 80", "service foo"], content_lines=[5, 6])
     assert (error.value.key, error.value.lineno) == ("check", 6)
 
 
 def test_source_hash_changes_with_the_text_only() -> None:
     def block(text: str, lineno: int) -> object:
-        return parse_block(Kind.RUN, docname="d", source="d.rst", lineno=lineno,
+        return parse_block("lab-run", docname="d", source="d.rst", lineno=lineno,
                            argument="node1", raw_options={}, content=[text],
                            content_lines=[lineno + 2])
     assert block("$ ls", 3).source_hash == block("$ ls", 30).source_hash
@@ -96,10 +96,10 @@ def test_rest_and_myst_directives_give_the_same_blocks(tmp_path: Path) -> None:
     rest, myst = _blocks(result)["index"][0], _blocks(result)["md"][0]
     assert rest.hosts == myst.hosts == ("node1", "node2")
     assert rest.source_hash == myst.source_hash
-    assert (rest.lineno, rest.commands[0].lineno, rest.commands[0].output_lines) == (8, 12, (13,))
-    assert (myst.lineno, myst.commands[0].lineno, myst.commands[0].output_lines) == (3, 7, (8,))
+    assert (rest.lineno, rest.body[0].lineno, rest.body[0].output_lines) == (8, 12, (13,))
+    assert (myst.lineno, myst.body[0].lineno, myst.body[0].output_lines) == (3, 7, (8,))
     bare = _blocks(result)["md"][1]
-    assert (bare.lineno, bare.commands[0].lineno) == (11, 12)
+    assert (bare.lineno, bare.body[0].lineno) == (11, 12)
 
 
 def test_a_bad_block_warns_at_its_line_and_the_build_goes_on(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from deploydocs.blocks import Block, Kind
+from deploydocs.blocks import Block
 from deploydocs.parse import parse_block
 from deploydocs.plan import PlanError, describe, make_plan, reading_order
 
@@ -11,9 +11,12 @@ HOSTS = ["node1", "node2", "node3", "workstation"]
 NODES = HOSTS[:3]
 
 
-def block(doc: str, line: int, kind: Kind = Kind.RUN, hosts: str = "node1",
+RUN, FAULT, HEAL = "lab-run", "lab-fault", "lab-heal"
+
+
+def block(doc: str, line: int, kind: str = RUN, hosts: str = "node1",
           **options: str) -> Block:
-    content = ["$ echo hi", "hi"] if kind is Kind.RUN else []
+    content = ["$ echo hi", "hi"] if kind == RUN else []
     return parse_block(kind, docname=doc, source=f"{doc}.rst", lineno=line, argument=hosts,
                        raw_options=options, content=content,
                        content_lines=list(range(line + 2, line + 2 + len(content))))
@@ -48,17 +51,17 @@ def test_hosts_outside_the_lab_are_refused_all_at_once_before_anything() -> None
 
 
 def test_a_fault_without_heal_is_healed_at_the_end_of_its_page() -> None:
-    blocks = {"a": [block("a", 1, Kind.FAULT, "node3", action="stop"), block("a", 5)],
+    blocks = {"a": [block("a", 1, FAULT, "node3", action="stop"), block("a", 5)],
               "b": [block("b", 1)]}
     plan = make_plan(blocks, ["a", "b"], lab_hosts=HOSTS, nodes=NODES)
-    kinds = [(s.block.docname, s.block.kind, s.implicit, s.heals) for s in plan.steps]
-    assert kinds == [("a", Kind.FAULT, False, ()), ("a", Kind.RUN, False, ()),
-                     ("a", Kind.HEAL, True, (("node3", "stop"),)), ("b", Kind.RUN, False, ())]
+    kinds = [(s.block.docname, s.block.kind, s.implicit, s.effects) for s in plan.steps]
+    assert kinds == [("a", FAULT, False, (("node3", "stop"),)), ("a", RUN, False, ()),
+                     ("a", HEAL, True, (("node3", "stop"),)), ("b", RUN, False, ())]
 
 
 def test_a_heal_pairs_with_the_fault_on_its_host() -> None:
-    blocks = {"a": [block("a", 1, Kind.FAULT, "node3", action="isolate"),
-                    block("a", 3, Kind.HEAL, "node3"), block("a", 5, Kind.HEAL, "node2")]}
+    blocks = {"a": [block("a", 1, FAULT, "node3", action="isolate"),
+                    block("a", 3, HEAL, "node3"), block("a", 5, HEAL, "node2")]}
     with pytest.raises(PlanError, match="lab-heal without an earlier lab-fault on node2"):
         make_plan(blocks, ["a"], lab_hosts=HOSTS, nodes=NODES)
 

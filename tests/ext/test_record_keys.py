@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 from deploydocs.directives import blocks_of
+from deploydocs.identity import block_ids
 from deploydocs.plan import make_plan, reading_order
-from deploydocs.records import BlockRecord, Status, block_ids, load_record, record_path
+from deploydocs.records import BlockRecord, Status, load_record, record_path
 from deploydocs.runner import Runner
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
@@ -60,8 +61,9 @@ def test_every_tutorial_block_has_its_committed_record_and_no_record_is_orphaned
     pages = {doc: blocks for doc, blocks in blocks_of(tutorial).items() if blocks}
     assert len(pages) == 9 and sum(len(b) for b in pages.values()) == 139
     for doc, blocks in pages.items():
-        assert block_ids(blocks) == sorted(committed(doc), key=lambda bid: committed(doc)[
-            bid].lineno), doc
+        recorded = sorted(committed(doc), key=lambda bid: committed(doc)[bid].lineno)
+        assert [block.id for block in blocks] == recorded, doc
+        assert block_ids(blocks) == recorded, doc
 
 
 class ReplayLab:
@@ -104,11 +106,7 @@ def test_a_replay_against_the_recording_lab_reruns_no_block(tutorial: Any) -> No
     assert len(fingerprints) == 1
     lab = ReplayLab(next(iter(fingerprints.values())))
     plan = make_plan(pages, order, lab_hosts=lab.hosts, nodes=lab.nodes)
-    ids = {(doc, block.lineno): bid for doc, blocks in pages.items()
-           for block, bid in zip(blocks, block_ids(blocks), strict=True)}
-    runner = Runner(lab, block_id=lambda block: ids[(block.docname, block.lineno)],
-                    previous=previous)
-    result = runner.run(plan)
+    result = Runner(lab, previous=previous).run(plan)
     assert lab.touched == []
     assert result.failures == []
     assert set(result.records) == set(previous)

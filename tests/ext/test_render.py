@@ -5,18 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploydocs.blocks import Block, Command, Kind, Options
-from deploydocs.records import BlockRecord, Status
-from deploydocs.render import (
+from deploydocs.blocks import Block
+from deploydocs.display import (
     HOST_CLASS,
     View,
     badge,
-    block_nodes,
     describe_fingerprint,
     describe_hosts,
     fingerprint_tooltip,
-    lab_section,
 )
+from deploydocs.kinds.fault import FaultOptions
+from deploydocs.kinds.file import FileOptions
+from deploydocs.kinds.run import Command, RunOptions
+from deploydocs.records import BlockRecord, Status
+from deploydocs.render import block_nodes, lab_section
 from docutils import nodes
 
 from tests.ext.conftest import build
@@ -44,9 +46,10 @@ OLD_FP = {
 }
 
 
-def run_block(hosts: tuple[str, ...], kind: Kind = Kind.RUN) -> Block:
-    return Block(kind, "tutorial/x", "x.rst", 10, hosts, argument=" ".join(hosts),
-                 content=("$ echo hi", "hi"), commands=(Command("echo hi", ("hi",), 11),))
+def run_block(hosts: tuple[str, ...]) -> Block:
+    return Block("lab-run", "tutorial/x", "x.rst", 10, hosts, argument=" ".join(hosts),
+                 content=("$ echo hi", "hi"), body=(Command("echo hi", ("hi",), 11),),
+                 options=RunOptions())
 
 
 def rec(status: str, hosts: list[str], reason: str = "") -> BlockRecord:
@@ -87,8 +90,9 @@ def test_all_is_spelt_out_with_the_nodes_the_record_ran_on() -> None:
 
 
 def test_a_file_block_is_labelled_and_its_caption_keeps_path_and_rights() -> None:
-    block = Block(Kind.FILE, "tutorial/x", "x.rst", 4, ("workstation",), argument="/etc/a.conf",
-                  content=("key = 1",), options=Options(owner="root:adm", mode=0o640))
+    block = Block("lab-file", "tutorial/x", "x.rst", 4, ("workstation",),
+                  argument="/etc/a.conf", content=("key = 1",),
+                  options=FileOptions(owner="root:adm", mode=0o640))
     label, caption, literal, _badge = block_nodes(block, View(None))
     assert label.astext() == "on the workstation" and HOST_CLASS in label["classes"]
     assert caption.astext() == "/etc/a.conf (root:adm, 0640)"
@@ -96,16 +100,17 @@ def test_a_file_block_is_labelled_and_its_caption_keeps_path_and_rights() -> Non
 
 
 def test_checks_faults_and_hidden_blocks_get_no_label() -> None:
-    check = Block(Kind.CHECK, "d", "d.rst", 1, ("node1",), checks=("port 80 open",))
-    fault = Block(Kind.FAULT, "d", "d.rst", 1, ("node1",), options=Options(action="stop"))
-    hidden = Block(Kind.RUN, "d", "d.rst", 1, ("node1",), options=Options(hide=True))
+    check = Block("lab-check", "d", "d.rst", 1, ("node1",), body=("port 80 open",))
+    fault = Block("lab-fault", "d", "d.rst", 1, ("node1",), options=FaultOptions(action="stop"))
+    hidden = Block("lab-run", "d", "d.rst", 1, ("node1",), options=RunOptions(hide=True))
     for block in (check, fault, hidden):
         assert not any(HOST_CLASS in n.get("classes", []) for n in block_nodes(block, View(None))
                        if isinstance(n, nodes.Element))
 
 
 def test_a_not_run_badge_names_the_hosts() -> None:
-    para = badge(View(rec(Status.NOT_RUN, ["node1", "node3"], "cantal-agent absent"), OLD_FP))
+    para = badge(View(rec(Status.NOT_RUN, ["node1", "node3"], "cantal-agent absent"), OLD_FP),
+                 sessions=True)
     assert para.astext().startswith(
         "◌ not run 2026-11-26 on node1[default], node3[default]: cantal-agent absent — lab: ")
     assert "deploydocs-not-run" in para["classes"]

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from deploydocs.blocks import Block, Kind
+from deploydocs.blocks import Block
+from deploydocs.captures import substitute
+from deploydocs.config import RunConfig
+from deploydocs.identity import freeze
 from deploydocs.parse import BlockSyntaxError, parse_block
 from deploydocs.plan import make_plan
-from deploydocs.records import Status, cache_key
-from deploydocs.runner import Runner, substitute
+from deploydocs.records import BlockRecord, Status, cache_key
+from deploydocs.runner import Runner
 
 from tools.lab.base import CommandResult
 
@@ -55,28 +58,32 @@ class ScriptedLab:
         self.events.append(f"heal {host} {action}")
 
 
-def block(line: int, kind: Kind = Kind.RUN, hosts: str = "node1", text: str = "$ echo hi",
+RUN, FILE, FAULT, HEAL = "lab-run", "lab-file", "lab-fault", "lab-heal"
+
+
+def block(line: int, kind: str = RUN, hosts: str = "node1", text: str = "$ echo hi",
           **options: str) -> Block:
-    content = [text, "hi"] if kind is Kind.RUN else []
+    content = [text, "hi"] if kind == RUN else []
     return parse_block(kind, docname="a", source="a.rst", lineno=line, argument=hosts,
                        raw_options=options, content=content,
                        content_lines=list(range(line + 2, line + 2 + len(content))))
 
 
-def run(blocks: list[Block], lab: ScriptedLab, **kwargs: object) -> Runner:
-    plan = make_plan({"a": blocks}, ["a"], lab_hosts=[*lab.nodes, "workstation"],
+def run(blocks: list[Block], lab: ScriptedLab,
+        previous: dict[tuple[str, str], BlockRecord] | None = None, **config: bool) -> Runner:
+    plan = make_plan({"a": freeze(blocks)}, ["a"], lab_hosts=[*lab.nodes, "workstation"],
                      nodes=lab.nodes)
-    runner = Runner(lab, block_id=lambda b: f"{b.source_hash}@{b.lineno}", **kwargs)  # type: ignore[arg-type]
+    runner = Runner(lab, previous=previous, config=RunConfig(**config))  # type: ignore[arg-type]
     runner.run(plan)
     return runner
 
 
 def test_heal_runs_in_teardown_even_when_the_run_is_interrupted() -> None:
     lab = ScriptedLab(explode_on="echo boom")
-    blocks = [block(1, Kind.FAULT, "node3", action="stop"), block(5, text="$ echo boom"),
-              block(9, Kind.HEAL, "node3")]
+    blocks = [block(1, FAULT, "node3", action="stop"), block(5, text="$ echo boom"),
+              block(9, HEAL, "node3")]
     with pytest.raises(KeyboardInterrupt):
-        run(blocks, lab, use_cache=False)
+        run(blocks, lab, cache=False)
     assert [e for e in lab.events if not e.startswith("session")] == [
         "fault node3 stop", "heal node3 stop"]
 
@@ -114,7 +121,7 @@ def test_cache_keys_chain_through_the_session() -> None:
 
 
 def test_a_cached_run_starts_no_session_and_applies_no_fault() -> None:
-    blocks = [block(1, Kind.FAULT, "node3", action="stop"), block(5), block(9, Kind.HEAL,
+    blocks = [block(1, FAULT, "node3", action="stop"), block(5), block(9, HEAL,
                                                                                "node3")]
     first = run(blocks, ScriptedLab())
     lab = ScriptedLab()
@@ -134,7 +141,7 @@ def test_a_capture_fills_later_commands_and_a_missing_one_is_not_run() -> None:
 
 def test_a_file_that_fails_validation_is_not_written_and_points_at_its_line() -> None:
     lab = ScriptedLab()  # its hosts cannot take files: validation must stop first
-    bad = parse_block(Kind.FILE, docname="a", source="a.rst", lineno=1,
+    bad = parse_block(FILE, docname="a", source="a.rst", lineno=1,
                       argument="/etc/lithos/master.yaml",
                       raw_options={"hosts": "node1", "validate": "lithos-master"},
                       content=["runtime-dir: /run/lithos", "bogus_key: x"],
@@ -160,7 +167,7 @@ class FileHost:
 def test_a_lab_file_gets_captured_values_substituted() -> None:
     host = FileHost()
     lab = ScriptedLab(hosts={"node1": host})
-    written = parse_block(Kind.FILE, docname="a", source="a.rst", lineno=5,
+    written = parse_block(FILE, docname="a", source="a.rst", lineno=5,
                           argument="/etc/app.yaml", raw_options={"hosts": "node1"},
                           content=["image: ${IMAGE}", "kept: $HOME"], content_lines=[7, 8])
     runner = run([block(1, capture="IMAGE=(h.)"), written], lab)
@@ -180,7 +187,7 @@ def test_sigterm_during_a_run_still_heals(tmp_path: object) -> None:
     lab = TerminatedLab()
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt):
-        run([block(1, Kind.FAULT, "node2", action="isolate"), block(5)], lab, use_cache=False)
+        run([block(1, FAULT, "node2", action="isolate"), block(5)], lab, cache=False)
     assert lab.events[-1] == "heal node2 isolate"
     assert signal.getsignal(signal.SIGTERM) is before
 
@@ -189,12 +196,12 @@ def test_a_stand_in_is_skipped_where_the_real_tool_did_the_job_and_runs_where_no
     real = block(1, requires="verwalter")
     stand_in = block(5, **{"stand-in": "render-preview", "instead-of": "verwalter"})
     with_tool = run([real, stand_in], ScriptedLab(tools_present={"verwalter": "v0.13.4"}),
-                    use_cache=False)
+                    cache=False)
     statuses = [r.status for r in with_tool.result.records.values()]
     assert statuses == [Status.PASSED, Status.SKIPPED]
     skipped = list(with_tool.result.records.values())[1]
     assert skipped.reason == "real verwalter ran instead (verwalter at line 1)"
-    without = run([real, stand_in], ScriptedLab(), use_cache=False)
+    without = run([real, stand_in], ScriptedLab(), cache=False)
     assert [r.status for r in without.result.records.values()] == [Status.NOT_RUN,
                                                                    Status.PASSED]
 
@@ -202,22 +209,22 @@ def test_a_stand_in_is_skipped_where_the_real_tool_did_the_job_and_runs_where_no
 def test_a_stand_in_with_no_real_block_before_it_on_its_page_runs() -> None:
     stand_in = block(5, **{"stand-in": "render-preview", "instead-of": "verwalter"})
     runner = run([stand_in], ScriptedLab(tools_present={"verwalter": "v0.13.4"}),
-                 use_cache=False)
+                 cache=False)
     assert [r.status for r in runner.result.records.values()] == [Status.PASSED]
 
 
 def test_a_block_that_needs_the_internet_is_not_run_offline_with_what_it_downloads() -> None:
     online_only = block(1, requires="vagga", **{"needs-internet": "the Ubuntu base image"})
     lab = ScriptedLab(tools_present={"vagga": "v0.8.1"})
-    offline = run([online_only], lab, use_cache=False)
+    offline = run([online_only], lab, cache=False)
     record = next(iter(offline.result.records.values()))
     assert (record.status, record.reason) == (Status.NOT_RUN,
                                               "needs the internet: the Ubuntu base image")
     assert not [e for e in lab.events if e.startswith("session")]
     online = run([online_only], ScriptedLab(tools_present={"vagga": "v0.8.1"}),
-                 use_cache=False, internet=True)
+                 cache=False, internet=True)
     assert next(iter(online.result.records.values())).status == Status.PASSED
-    absent = run([online_only], ScriptedLab(), use_cache=False)
+    absent = run([online_only], ScriptedLab(), cache=False)
     assert next(iter(absent.result.records.values())).reason == "vagga absent"
 
 

@@ -1,0 +1,111 @@
+"""``lab-check``: hidden state checks on hosts after the previous step.
+
+One check a line (``#`` starts a comment), as :mod:`deploydocs.checks`
+reads them; they run through the host's one-shot ``run`` (never the reader's
+session). ``:wait-until: N`` retries until every check holds or N seconds
+have gone by. On the page only the badge shows, under the step the checks
+belong to.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from docutils import nodes
+
+from deploydocs import options as opt
+from deploydocs.blocks import Block
+from deploydocs.checks import parse_check, run_check, testinfra_host
+from deploydocs.context import Context
+from deploydocs.display import View, badge
+from deploydocs.kinds.base import KindSpec
+from deploydocs.outcome import Outcome
+from deploydocs.steps import Step
+from deploydocs.syntax import BlockSyntaxError, parse_hosts
+
+POLL_INTERVAL = 1.0
+
+
+@dataclass(frozen=True)
+class CheckOptions(opt.CommonOptions):
+    """The options of a ``lab-check`` block."""
+
+    timeout: float = 60.0
+    wait_until: float | None = None
+
+
+class CheckKind(KindSpec):
+    """``.. lab-check:: HOSTS``: hidden state assertions after the previous step."""
+
+    name = "lab-check"
+    summary = "``.. lab-check:: HOSTS``: hidden state assertions after the previous step."
+    options = (opt.SESSION, opt.TIMEOUT, opt.WAIT_UNTIL, opt.REQUIRES, opt.STAND_IN,
+               opt.INSTEAD_OF)
+    options_type = CheckOptions
+    shows_session = True
+
+    def parse_body(self, argument: str, raw_options: Mapping[str, str | None],
+                   content: Sequence[str], content_lines: Sequence[int]
+                   ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Hosts from the argument; the check lines (each one must read as a check)."""
+        hosts = parse_hosts(argument)
+        checks = tuple(line.strip() for line in content if line.strip()
+                       and not line.lstrip().startswith("#"))
+        for line, number in zip(content, content_lines, strict=True):
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                try:
+                    parse_check(stripped)
+                except ValueError as error:
+                    raise BlockSyntaxError(str(error), key="check", lineno=number) from None
+        if not checks:
+            raise BlockSyntaxError("lab-check needs at least one check line", key="content")
+        return hosts, checks
+
+    def describe(self, step: Step) -> list[str]:
+        """One line per check."""
+        return [f"       check {c}" for c in step.block.body]
+
+    def execute(self, step: Step, ctx: Context) -> Outcome:
+        """Every check on every host (again until the deadline, with ``:wait-until:``)."""
+        block = step.block
+        opts: CheckOptions = block.options
+        deadline = time.monotonic() + (opts.wait_until or 0)
+        while True:
+            problems: list[str] = []
+            bad_host = ""
+            for host in step.hosts:
+                lab_host = ctx.lab.hosts[host]
+
+                def run(cmd: str, lab_host: Any = lab_host) -> Any:
+                    return lab_host.run(cmd, timeout=opts.timeout)
+
+                infra = testinfra_host(run, host)
+                seen = []
+                for line in block.body:
+                    ok, message = run_check(parse_check(line), infra)
+                    seen.append(("ok   " if ok else "FAIL ") + ctx.masker.mask(message))
+                    if not ok:
+                        problems.append(f"{host}: {message}")
+                        bad_host = bad_host or host
+                ctx.outputs[host] = seen
+            if not problems or opts.wait_until is None or time.monotonic() >= deadline:
+                break
+            time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+        for host in step.hosts:
+            ctx.transcripts.of(host, "checks").extend(ctx.outputs[host])
+        if problems:
+            return Outcome(False, "state check failed:\n" + "\n".join(problems),
+                           host=bad_host, outputs=ctx.outputs)
+        return Outcome(outputs=ctx.outputs)
+
+    def render(self, block: Block, view: View, lab_nodes: Sequence[str]) -> list[nodes.Node]:
+        """No body: the badge, saying how many checks it made."""
+        count = len(block.body)
+        return [badge(view, f"{count} state check{'s' * (count != 1)}")]
+
+
+SPEC = CheckKind()

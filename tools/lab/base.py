@@ -17,6 +17,18 @@ LAB_LABEL = "deploydocs.lab"
 """Docker label / name prefix carried by every lab resource."""
 
 
+class LabError(RuntimeError):
+    """The lab could not be brought up or changed; the message says what failed.
+
+    Defined here rather than in :mod:`tools.lab.docker` so that code catching it
+    needs neither that module nor the ``docker`` library it imports.
+    """
+
+
+class DockerUnreachable(LabError):
+    """The Docker daemon does not answer (not running, or its socket is not ours)."""
+
+
 @dataclass(frozen=True)
 class CommandResult:
     """What one command did on one host."""

@@ -48,7 +48,14 @@ from docker.models.containers import Container
 
 from ..machine_id import generate_machine_id
 from . import state
-from .base import LAB_LABEL, CommandResult, HostInfo, atomic_write_script
+from .base import (
+    LAB_LABEL,
+    CommandResult,
+    DockerUnreachable,
+    HostInfo,
+    LabError,
+    atomic_write_script,
+)
 from .image import NodeImage, ensure_node_image, tools_archive
 from .probe import probe_info, probe_script
 
@@ -82,17 +89,13 @@ READY_DEADLINE = 60.0
 Progress = Callable[[str], None]
 
 
-class LabError(RuntimeError):
-    """The lab could not be brought up or changed; the message says what failed."""
-
-
 def connect() -> docker.DockerClient:
     """A Docker client from the environment, with a clear error when there is no daemon."""
     try:
         client = docker.from_env(timeout=300)
         client.ping()
     except docker.errors.DockerException as err:
-        raise LabError(f"cannot reach the Docker daemon: {err}") from err
+        raise DockerUnreachable(f"cannot reach the Docker daemon: {err}") from err
     return client
 
 

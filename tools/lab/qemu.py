@@ -49,8 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import state
-from .base import LAB_LABEL
-from .docker import LabError
+from .base import LAB_LABEL, LabError
 from .inventory import InventoryHost
 from .qemu_image import (
     CACHE_ROOT,

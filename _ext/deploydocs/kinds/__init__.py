@@ -3,23 +3,28 @@
 Every kind module exports ``SPEC``, a :class:`~deploydocs.kinds.base.KindSpec`.
 The directives, the parser, the planner, the runner and the renderer look a
 block's kind up here (:func:`spec_for`) and call its hooks; none of them
-knows a kind by name. Adding a kind is a new module in this package, one
-line in :data:`KINDS`, and its tests.
+knows a kind by name. Adding a kind is a new module in this package, its
+name on one line of :data:`MODULES`, and its tests.
 """
 
 from __future__ import annotations
 
-from deploydocs.kinds import check, fault, file, heal, run
+from importlib import import_module
+
 from deploydocs.kinds.base import KindSpec
 
-KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
-    run.SPEC,
-    file.SPEC,
-    check.SPEC,
-    fault.SPEC,
-    heal.SPEC,
-)}
-"""Directive name → kind, in the order the reference lists them."""
+MODULES = (
+    "run",
+    "file",
+    "check",
+    "fault",
+    "heal",
+)
+"""The kind modules of this package, one a line, in the order the reference lists them."""
+
+KINDS: dict[str, KindSpec] = {
+    spec.name: spec for spec in (import_module(f"{__name__}.{m}").SPEC for m in MODULES)}
+"""Directive name → kind."""
 
 
 def spec_for(name: str) -> KindSpec:

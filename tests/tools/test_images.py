@@ -282,7 +282,8 @@ def test_cli_push_goes_to_every_node_at_once_and_reports_in_node_order(
 
     monkeypatch.setattr(images, "push_image", push)
     result = CliRunner().invoke(main, ["images", "push", str(root), "--name", "app.1",
-                                       "--image-dir", str(tmp_path / "images")])
+                                       "--image-dir", str(tmp_path / "images"),
+                                       "--backend", "docker"])
     assert result.exit_code == 1, result.output
     assert [line for line in result.output.splitlines() if line.startswith("node")] == [
         "node1: pushed app.1", "node2: FAILED node2: rsync exited 12: connection lost",

@@ -218,7 +218,7 @@ def test_cli_fix_dry_run_on_nodes_names_each_change_and_makes_none(
     os.symlink("/etc/machine-id", tmp_path / "node1/var/lib/dbus/machine-id")
     monkeypatch.setattr(command, "lab_hosts", lambda *_args: hosts)
     before = {p: p.read_bytes() for p in tmp_path.rglob("machine-id") if not p.is_symlink()}
-    result = CliRunner().invoke(main, ["machine-id", "fix", "--dry-run"])
+    result = CliRunner().invoke(main, ["machine-id", "fix", "--backend", "docker", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         f"node2: would new-id ({GOOD} is also the id of node1, which keeps it), link-dbus "
@@ -228,7 +228,7 @@ def test_cli_fix_dry_run_on_nodes_names_each_change_and_makes_none(
         "dry run: 2 node(s) would change; nothing changed"]
     assert {p: p.read_bytes() for p in before} == before
     assert all(len(h.commands) == 1 for h in hosts.values())  # one read each, no fix
-    fixed = CliRunner().invoke(main, ["machine-id", "fix"])
+    fixed = CliRunner().invoke(main, ["machine-id", "fix", "--backend", "docker"])
     assert fixed.exit_code == 0, fixed.output
     assert fixed.output.splitlines() == ["node2: new-id, link-dbus", "node3: new-id, link-dbus"]
     report = mid.check_hosts(hosts.values())

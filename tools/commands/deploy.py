@@ -1,8 +1,8 @@
 """``python -m tools deploy``: publish versions and watch rollouts.
 
-Exit codes: 0 ok, 1 a check failed (images missing, a node not written,
-rollout not finished by the deadline), 2 bad input (unreadable or invalid
-runtime file, bad names).
+A check fails (exit 1) when images are missing, a node was not written or the rollout
+did not finish by the deadline; an unreadable or invalid runtime file is bad input
+(exit 2). The exit codes are those of every command (:mod:`tools.errors`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from .. import deploy
+from ..errors import BadInput, CheckFailed
 from ..lab.base import Host
 from .nodes import choose_nodes, node_options
 
 
-def _hosts(local_root: Path | None, backend: str, inventory: Path | None,
+def _hosts(local_root: Path | None, backend: str | None, inventory: Path | None,
            nodes: tuple[str, ...]) -> dict[str, Host]:
     if local_root is not None:
         return {"local": deploy.LocalRoot(local_root)}
@@ -43,9 +44,32 @@ def _where(func: Any) -> Any:
     return node_options(func)
 
 
+def _read_runtime_file(spec: Path) -> Any:
+    """The YAML (or JSON) data of runtime file *spec*; unreadable or invalid is bad input."""
+    try:
+        return YAML(typ="safe", pure=True).load(spec.read_text())
+    except OSError as exc:
+        raise BadInput(f"{spec}:0: file: {exc.strerror}") from exc
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise BadInput(f"{spec}:{line}: yaml: {exc.problem}") from exc
+
+
+def _runtime_data(spec: Path | None, image: str | None, config_path: str | None,
+                  daemon: str, instances: int) -> Any:
+    """The runtime data ``publish`` writes: *spec*'s, or one daemon's from the options."""
+    if spec is not None:
+        return _read_runtime_file(spec)
+    if image and config_path:
+        return {"daemons": {daemon: {"image": image, "config": config_path,
+                                     "instances": instances}}}
+    raise click.UsageError("give --file, or --image and --config")
+
+
 @click.group("deploy")
 def cli() -> None:
-    """Publish versions and watch rollouts (exit 0 ok, 1 check failed, 2 bad input)."""
+    """Publish versions and watch rollouts."""
 
 
 @cli.command("publish")
@@ -63,34 +87,20 @@ def cli() -> None:
 @_where
 def publish(role: str, version: str, spec: Path | None, image: str | None,
             config_path: str | None, daemon: str, instances: int, config_dir: str,
-            image_dir: str | None, local_root: Path | None, backend: str,
+            image_dir: str | None, local_root: Path | None, backend: str | None,
             inventory: Path | None, nodes: tuple[str, ...], as_json: bool) -> None:
     """Write runtime/ROLE/VERSION.yaml to every node (after checking the images are there)."""
-    if spec is not None:
-        try:
-            data = YAML(typ="safe", pure=True).load(spec.read_text())
-        except OSError as exc:
-            raise click.UsageError(f"{spec}:0: file: {exc.strerror}") from exc
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else 0
-            raise click.UsageError(f"{spec}:{line}: yaml: {exc.problem}") from exc
-    elif image and config_path:
-        data = {"daemons": {daemon: {"image": image, "config": config_path,
-                                     "instances": instances}}}
-    else:
-        raise click.UsageError("give --file, or --image and --config")
+    data = _runtime_data(spec, image, config_path, daemon, instances)
     problems = deploy.check_runtime(role, version, data)
     if problems:
-        raise click.UsageError("; ".join(str(p) for p in problems))
+        raise BadInput("; ".join(str(p) for p in problems))
     hosts = _hosts(local_root, backend, inventory, nodes)
     try:
         result = deploy.publish_runtime(
             hosts, role, version, data, config_dir=_rel(config_dir, local_root),
             image_dir=_rel(image_dir, local_root) if image_dir else None)
     except deploy.DeployError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1) from exc
+        raise CheckFailed(str(exc)) from exc
     if as_json:
         click.echo(json.dumps({"path": result.path, "written": result.written,
                                "failed": result.failed}, indent=2, sort_keys=True))
@@ -112,7 +122,7 @@ def publish(role: str, version: str, spec: Path | None, image: str | None,
 @click.option("--processes-dir", default=deploy.LITHOS_PROCESSES, show_default=True)
 @_where
 def status(sandbox: str, image: str, health_url: str | None, deadline: float,
-           processes_dir: str, local_root: Path | None, backend: str,
+           processes_dir: str, local_root: Path | None, backend: str | None,
            inventory: Path | None, nodes: tuple[str, ...], as_json: bool) -> None:
     """Wait until every node runs IMAGE in SANDBOX (and answers HEALTH_URL), or the deadline."""
     hosts = _hosts(local_root, backend, inventory, nodes)

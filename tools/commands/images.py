@@ -1,12 +1,14 @@
 """``python -m tools images``: build (stand-in), pack, push, list and prune images.
 
-Exit codes: 0 ok, 1 an operation failed on a node (push, prune), 2 bad
-input (missing directory, bad name, unknown backend).
+An operation that fails on a node (push, list, prune) exits 1; the other exit codes are
+those of every command (:mod:`tools.errors`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,15 +17,40 @@ import click
 from rich.console import Console
 
 from .. import images
+from ..errors import BadInput, CheckFailed, MissingBinary
 from .nodes import choose_nodes, node_options
 
 
-def _targets(local: bool, backend: str, inventory: Path | None,
+def state_dir() -> Path:
+    """Where the tools keep what they make for later: ``$DEPLOYDOCS_STATE_DIR``, else
+    ``$XDG_STATE_HOME/deploydocs``, else ``~/.local/state/deploydocs``.
+
+    Never next to the code, nor in the current directory.
+    """
+    if os.environ.get("DEPLOYDOCS_STATE_DIR"):
+        return Path(os.environ["DEPLOYDOCS_STATE_DIR"]).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg).expanduser() / "deploydocs"
+
+
+def default_build_out() -> Path:
+    """``images build``'s default ``--out``: ``images`` in :func:`state_dir`."""
+    return state_dir() / "images"
+
+
+def _targets(local: bool, backend: str | None, inventory: Path | None,
              nodes: tuple[str, ...]) -> list[images.PushTarget]:
     if local:
         return [images.PushTarget.local()]
     hosts = choose_nodes(backend, inventory, nodes)
     return [images.PushTarget.from_host(h) for h in hosts.values()]  # type: ignore[arg-type]
+
+
+def _existing_root(root: Path) -> Path:
+    """*root*, which must be a directory (else bad input, exit 2)."""
+    if not root.is_dir():
+        raise BadInput(f"{root}: no such directory")
+    return root
 
 
 def _where_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,7 +66,7 @@ def _where_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group("images")
 def cli() -> None:
-    """Build (stand-in), pack, push, list and prune images (exit 0 ok, 1 failed, 2 bad input)."""
+    """Build (stand-in), pack, push, list and prune images."""
 
 
 @cli.command("name")
@@ -53,8 +80,10 @@ def name(app_dir: Path, container: str) -> None:
 @cli.command("build")
 @click.argument("app_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--container", required=True, help="The vagga deploy container's name.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("_build/images"),
-              show_default=True, help="Where .roots/<name>/root and the <container> link go.")
+@click.option("--out", type=click.Path(path_type=Path), default=default_build_out,
+              show_default="$XDG_STATE_HOME/deploydocs/images, or "
+                           "$DEPLOYDOCS_STATE_DIR/images",
+              help="Where .roots/<name>/root and the <container> link go.")
 @click.option("--cache", type=click.Path(path_type=Path), default=images.CACHE_ROOT,
               show_default=True, help="Cache of debootstrap'd roots.")
 @click.option("--json", "as_json", is_flag=True)
@@ -71,8 +100,9 @@ def build(app_dir: Path, container: str, out: Path, cache: Path, as_json: bool) 
             built = images.build_image(recipe, out, cache,
                                        progress=lambda m: status.update(f"build: {m}"))
         except images.ImageError as exc:
-            console.print(f"error: {exc}")
-            raise SystemExit(1) from exc
+            if str(exc).startswith(f"{images.DEBOOTSTRAP} is missing"):
+                raise MissingBinary(str(exc)) from exc
+            raise CheckFailed(str(exc)) from exc
     if as_json:
         click.echo(json.dumps({"stand_in": "image build stand-in", "name": built.name,
                                "root": str(built.root), "cached": built.cached}))
@@ -97,7 +127,7 @@ def pack(root: Path, output: Path, compression: str) -> None:
 @click.argument("root", type=click.Path(path_type=Path))
 @click.option("--name", "image_name", required=True, help="Image directory name on the nodes.")
 @_where_options
-def push(root: Path, image_name: str, image_dir: str, local: bool, backend: str,
+def push(root: Path, image_name: str, image_dir: str, local: bool, backend: str | None,
          inventory: Path | None, nodes: tuple[str, ...], as_json: bool) -> None:
     """Push image ROOT to every node: rsync to <name>.tmp, then rename to <name>.
 
@@ -105,8 +135,9 @@ def push(root: Path, image_name: str, image_dir: str, local: bool, backend: str,
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    if not root.is_dir():
-        raise click.UsageError(f"{root}: no such directory")
+    _existing_root(root)
+    if shutil.which("rsync") is None:
+        raise MissingBinary("rsync is missing: install rsync (apt-get install rsync)")
     targets = _targets(local, backend, inventory, nodes)
 
     def push_one(target: images.PushTarget) -> images.PushResult | images.ImageError:
@@ -124,7 +155,7 @@ def push(root: Path, image_name: str, image_dir: str, local: bool, backend: str,
     for target, done in zip(targets, outcomes, strict=True):
         if isinstance(done, images.ImageError):
             if "usable image name" in str(done):
-                raise click.UsageError(str(done)) from done
+                raise BadInput(str(done)) from done
             failed = True
             results[target.name] = {"status": "failed", "error": str(done)}
             line = f"{target.name}: FAILED {done}"
@@ -142,7 +173,7 @@ def push(root: Path, image_name: str, image_dir: str, local: bool, backend: str,
 @_where_options
 @click.option("--processes", multiple=True,
               help="lithos process config(s) on the node marking images in use.")
-def list_command(image_dir: str, local: bool, backend: str, inventory: Path | None,
+def list_command(image_dir: str, local: bool, backend: str | None, inventory: Path | None,
                  nodes: tuple[str, ...], as_json: bool, processes: tuple[str, ...]) -> None:
     """List complete images on each node, newest first (partial .tmp ones are skipped)."""
     listing: dict[str, Any] = {}
@@ -151,8 +182,7 @@ def list_command(image_dir: str, local: bool, backend: str, inventory: Path | No
             used = images.read_in_use(target, processes)
             found = images.list_images(target, image_dir, used)
         except images.ImageError as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(1) from exc
+            raise CheckFailed(str(exc)) from exc
         listing[target.name] = [{"name": i.name, "mtime": i.mtime, "in_use": i.in_use}
                                 for i in found]
     if as_json:
@@ -166,13 +196,14 @@ def list_command(image_dir: str, local: bool, backend: str, inventory: Path | No
 
 @cli.command("prune")
 @_where_options
-@click.option("--keep", type=int, required=True, help="How many newest images to keep.")
+@click.option("--keep", type=click.IntRange(min=0), required=True,
+              help="How many newest images to keep.")
 @click.option("--processes", multiple=True,
               help="lithos process config(s) on the node; their images are never removed.")
 @click.option("--in-use", multiple=True, help="Image names never to remove (repeatable).")
 @click.option("--dry-run", is_flag=True,
               help="List what would be kept and removed on each node; remove nothing.")
-def prune(image_dir: str, local: bool, backend: str, inventory: Path | None,
+def prune(image_dir: str, local: bool, backend: str | None, inventory: Path | None,
           nodes: tuple[str, ...], as_json: bool, keep: int, processes: tuple[str, ...],
           in_use: tuple[str, ...], dry_run: bool) -> None:
     """Remove all but the newest KEEP images, never one a process config uses.
@@ -180,8 +211,6 @@ def prune(image_dir: str, local: bool, backend: str, inventory: Path | None,
     With ``--dry-run`` each node's line says ``would remove`` (``would_remove``
     in the JSON) and nothing is removed.
     """
-    if keep < 0:
-        raise click.UsageError("--keep must be 0 or more")
     report: dict[str, Any] = {}
     failed = False
     for target in _targets(local, backend, inventory, nodes):

@@ -1,16 +1,28 @@
-"""``python -m tools lab``: Start, inspect and stop the lab's machines."""
+"""``python -m tools lab``: Start, inspect and stop the lab's machines.
+
+These commands are about the lab itself, so without ``--name`` they mean the default
+lab (and with ``--inventory``, the hosts of an ssh inventory). A lab that is not up,
+nodes that do not answer, no Docker daemon and no ``docker`` library are environment
+errors (exit 3); an operation on the lab that fails exits 1. ``lab exec`` exits with
+its command's status (255 when the node is down, as ssh does).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
 import click
+
+from ..errors import BadInput, CheckFailed, Unreachable
+from .nodes import Target, lab_errors, open_target, unreachable_reason
 
 LAB_NAME_HELP = "Lab name: prefix of its Docker resources (must start with deploydocs.lab)."
 
@@ -41,9 +53,27 @@ def _console():
     return Console(stderr=True, highlight=False)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int) -> None:
+    """Print ``error: message`` and exit *code* (for the statuses outside the table)."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+@contextlib.contextmanager
+def _lab_operation() -> Iterator[None]:
+    """Run an operation on the lab: a failure of the lab is a failed operation (exit 1),
+    its environment errors are the command line's (:func:`~tools.commands.nodes.lab_errors`:
+    no ``docker`` library, no daemon, exit 3; an invalid inventory, exit 2)."""
+    from ..lab.base import DockerUnreachable, LabError
+    from ..lab.inventory import InventoryError
+
+    with lab_errors():
+        try:
+            yield
+        except (DockerUnreachable, InventoryError):
+            raise
+        except (LabError, ValueError, RuntimeError) as err:
+            raise CheckFailed(str(err)) from err
 
 
 def _sigterm_as_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -71,26 +101,24 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
     Ctrl-C (or SIGTERM) removes everything this run made; leftovers of a killed run are
     removed by the next `lab up` or `lab reap`.
     """
-    from ..lab.docker import DockerLab, LabError
-    from ..lab.image import ImageBuildError
-    from ..lab.state import LabBusyError
+    with lab_errors():
+        from ..lab.docker import DockerLab
+        from ..lab.qemu import QemuLab
 
     console = _console()
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     started = time.monotonic()
     try:
-        with console.status("lab up") as status:
+        with _lab_operation(), console.status("lab up") as status:
 
             def progress(line: str) -> None:
                 elapsed = time.monotonic() - started
                 console.log(f"[{elapsed:6.1f} s] {line}")
                 status.update(line)
 
-            from ..lab.qemu import QemuLab
-
             if _backend() == "qemu":
                 if nodes not in (None, 3):
-                    raise ValueError("the qemu backend always has three VMs (--nodes 3)")
+                    raise BadInput("the qemu backend always has three VMs (--nodes 3)")
                 lab = QemuLab(lab_name)
             else:
                 lab = DockerLab(lab_name, nodes=nodes)
@@ -98,8 +126,6 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
     except KeyboardInterrupt:
         console.print("interrupted: removed what this run had made")
         sys.exit(130)
-    except (LabError, ImageBuildError, LabBusyError, ValueError) as err:
-        _fail(str(err))
     elapsed = time.monotonic() - started
     console.print(f"lab {lab_name} is up ({elapsed:.1f} s); node image {record['image']['tag']}")
     lithos = record.get("lithos", {})
@@ -108,32 +134,36 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
     _print_status(_open(lab_name, None))
 
 
-def _open(lab_name: str, inventory: Path | None):
-    from ..lab.docker import LabError
-    from ..lab.inventory import InventoryError
-    from ..lab.lab import open_lab
+def _target(lab_name: str, inventory: Path | None) -> Target:
+    """*inventory*'s hosts, else the lab *lab_name* of ``--backend``."""
+    if inventory is not None:
+        return Target("ssh", inventory, source="--inventory")
+    return Target(_backend(), lab_name=lab_name, source="--name")
 
-    try:
-        if inventory is not None:
-            return open_lab("ssh", inventory=inventory)
-        return open_lab(_backend(), start=False, name=lab_name)
-    except InventoryError as err:
-        _fail(str(err), 2)
-    except LabError as err:
-        _fail(str(err))
+
+def _open(lab_name: str, inventory: Path | None):
+    """The lab *lab_name* of ``--backend`` (which must be up), or *inventory*'s hosts."""
+    return open_target(_target(lab_name, inventory))
 
 
 def _status_data(lab) -> list[dict[str, object]]:
-    """One row per node: ``state`` (``up`` or ``down``), and for a node that is up what its
-    probe says (address, machine id, OS, real tools with version and ``sha256``)."""
+    """One row per node: ``state`` (``up``, ``down`` or ``unreachable``), and for a node
+    that is up what its probe says (address, machine id, OS, real tools with version and
+    ``sha256``); for one that does not answer, ``error`` says what its transport said."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..lab.probe import REAL_TOOLS
 
+    def empty(node: str, state: str) -> dict[str, object]:
+        return {"node": node, "state": state, "address": "", "machine_id": "", "os": "",
+                "tools": {}, "sha256": {}, "absent": []}
+
     def row(node: str) -> dict[str, object]:
         if not lab.is_running(node):  # a stopped node is not probed: nothing answers there
-            return {"node": node, "state": "down", "address": "", "machine_id": "", "os": "",
-                    "tools": {}, "sha256": {}, "absent": []}
+            return empty(node, "down")
+        reason = unreachable_reason(lab.hosts[node])
+        if reason is not None:
+            return {**empty(node, "unreachable"), "error": reason}
         info = lab.hosts[node].info()
         return {
             "node": info.name, "state": "up", "address": info.address,
@@ -143,6 +173,16 @@ def _status_data(lab) -> list[dict[str, object]]:
 
     with ThreadPoolExecutor(max_workers=len(lab.nodes)) as pool:
         return list(pool.map(row, lab.nodes))
+
+
+def _unreachable(rows: list[dict[str, object]], hint: str) -> Unreachable | None:
+    """The error naming the nodes of *rows* that did not answer (``None`` if all did)."""
+    failed = [row for row in rows if row["state"] == "unreachable"]
+    if not failed:
+        return None
+    said = "; ".join(f"{row['node']}: {row['error']}" for row in failed)
+    return Unreachable(f"cannot reach {', '.join(str(row['node']) for row in failed)} "
+                       f"({said})", hint=hint)
 
 
 def _short_version(text: str) -> str:
@@ -182,7 +222,7 @@ def _start_hint(lab, node: str) -> str:
     return f"python -m tools lab start {node}{options}"
 
 
-def _print_status(lab) -> None:
+def _print_status(lab, rows: list[dict[str, object]] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -194,7 +234,11 @@ def _print_status(lab) -> None:
     table.add_column("os")
     table.add_column("real tools (version, sha256)")
     table.add_column("absent")
-    for row in _status_data(lab):
+    for row in _status_data(lab) if rows is None else rows:
+        if row["state"] == "unreachable":
+            table.add_row(row["node"], "unreachable", "-", "-", "-",
+                          f"not probed: {row['error']}", "-")
+            continue
         if row["state"] == "down":
             table.add_row(row["node"], "down", "-", "-", "-",
                           f"not probed: the node is stopped ({_start_hint(lab, row['node'])})",
@@ -231,14 +275,24 @@ def _print_status(lab) -> None:
 @_inventory_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def status(lab_name: str, inventory: Path | None, as_json: bool) -> None:
-    """Nodes (up or down), addresses, machine ids, and which real tools each has: their
-    versions and the SHA-256 of their binaries (the first 12 hex digits; --json: all)."""
-    lab = _open(lab_name, inventory)
-    if as_json:
-        click.echo(json.dumps(_status_data(lab), indent=2))
-    else:
-        _print_status(lab)
+    """Nodes (up, down or unreachable), addresses, machine ids, and which real tools each
+    has: their versions and the SHA-256 of their binaries (the first 12 hex digits; --json:
+    all).
+
+    A node that does not answer is listed as unreachable, with what its transport said,
+    and the command exits 3 (with --json: the error object only).
+    """
+    target = _target(lab_name, inventory)
+    lab = open_target(target)
+    rows = _status_data(lab)
+    failed = _unreachable(rows, target.hint())
+    if as_json and failed is None:
+        click.echo(json.dumps(rows, indent=2))
+    elif not as_json:
+        _print_status(lab, rows)
     lab.close()
+    if failed is not None:
+        raise failed
 
 
 @cli.command("exec", context_settings={"ignore_unknown_options": True})
@@ -259,7 +313,7 @@ def exec_(lab_name: str, inventory: Path | None, timeout: float | None, node: st
 
     lab = _open(lab_name, inventory)
     if node not in lab.hosts:
-        _fail(f"no host {node!r} (hosts: {', '.join(lab.hosts)})", 2)
+        raise BadInput(f"no host {node!r} (hosts: {', '.join(lab.hosts)})")
     _refuse_down_node(lab, node)
     text = command[0] if len(command) == 1 else shlex.join(command)
     result = lab.hosts[node].run(text, timeout=timeout)
@@ -289,7 +343,7 @@ def shell(lab_name: str, inventory: Path | None, node: str) -> None:
         os.chdir(host.scratch)
         os.execvpe("bash", ["bash", "--noprofile", "--norc", "-i"], env)
     if host is None:
-        _fail(f"no node {node!r} (nodes: {', '.join(lab.nodes)}, workstation)", 2)
+        raise BadInput(f"no node {node!r} (nodes: {', '.join(lab.nodes)}, workstation)")
     _refuse_down_node(lab, node)
     if lab.backend == "docker":
         argv = ["docker", "exec", "-it", host.container_name, "bash", "-l"]
@@ -313,7 +367,7 @@ def _refuse_down_node(lab, node: str) -> None:
 
 def _node_of(lab, node: str) -> None:
     if node not in lab.nodes:
-        _fail(f"no node {node!r} (nodes: {', '.join(lab.nodes)})", 2)
+        raise BadInput(f"no node {node!r} (nodes: {', '.join(lab.nodes)})")
 
 
 @cli.command("stop")
@@ -324,14 +378,10 @@ def stop(lab_name: str, node: str) -> None:
 
     `lab start NODE` powers it on again; until then `lab status` lists it as down.
     """
-    from ..lab.docker import LabError
-
     lab = _open(lab_name, None)
     _node_of(lab, node)
-    try:
+    with _lab_operation():
         lab.fault(node, "stop")
-    except (LabError, ValueError) as err:
-        _fail(str(err))
     lab.close()
     click.echo(f"{node} is down; `{_start_hint(lab, node)}` starts it again")
 
@@ -345,8 +395,6 @@ def start(lab_name: str, node: str) -> None:
     The wait has a deadline (a docker node: 60 s; a qemu VM: its boot timeout). A node that
     is up already is left alone.
     """
-    from ..lab.docker import LabError
-
     lab = _open(lab_name, None)
     _node_of(lab, node)
     if lab.is_running(node):
@@ -354,14 +402,12 @@ def start(lab_name: str, node: str) -> None:
         click.echo(f"{node} is up already")
         return
     started = time.monotonic()
-    try:
+    with _lab_operation():
         lab.heal(node, "stop")
-    except (LabError, ValueError) as err:
-        _fail(str(err))
     answer = lab.hosts[node].run("hostname", timeout=30)
     lab.close()
     if not answer.ok:
-        _fail(f"{node} was started but does not answer: {answer.stderr.strip()}")
+        raise Unreachable(f"{node} was started but does not answer: {answer.stderr.strip()}")
     click.echo(f"{node} is up (answered after {time.monotonic() - started:.1f} s)")
 
 
@@ -389,14 +435,10 @@ def reconnect(lab_name: str, node: str) -> None:
 
 def _fault_command(lab_name: str, node: str, *, heal: bool) -> None:
     """Apply or undo the ``isolate`` fault on *node*, with the lab's own fault code."""
-    from ..lab.docker import LabError
-
     lab = _open(lab_name, None)
     _node_of(lab, node)
-    try:
+    with _lab_operation():
         (lab.heal if heal else lab.fault)(node, "isolate")
-    except (LabError, ValueError, RuntimeError) as err:
-        _fail(str(err))
     lab.close()
 
 
@@ -405,13 +447,11 @@ def _fault_command(lab_name: str, node: str, *, heal: bool) -> None:
 def down(lab_name: str) -> None:
     """Remove every container, network and volume of the lab, and its workstation's files
     (images stay cached)."""
-    from ..lab.docker import DockerLab, LabError
-    from ..lab.qemu import QemuLab
+    with _lab_operation():
+        from ..lab.docker import DockerLab
+        from ..lab.qemu import QemuLab
 
-    try:
         removed = (QemuLab(lab_name) if _backend() == "qemu" else DockerLab(lab_name)).down()
-    except LabError as err:
-        _fail(str(err))
     click.echo("\n".join(f"removed {item}" for item in removed) or "nothing to remove")
 
 
@@ -421,17 +461,16 @@ def down(lab_name: str) -> None:
 @click.option("--images", is_flag=True, help="Also remove the cached lab images.")
 def reap(everything: bool, images: bool) -> None:
     """Remove what interrupted or killed runs left behind (label deploydocs.lab)."""
-    from ..lab.docker import LabError, connect
-    from ..lab.image import remove_images
-    from ..lab.qemu import reap as reap_vms
-    from ..lab.reap import reap as reap_all
+    with lab_errors():
+        from ..lab.docker import connect
+        from ..lab.image import remove_images
+        from ..lab.qemu import reap as reap_vms
+        from ..lab.reap import reap as reap_all
 
     vms = reap_vms(everything=everything)  # qemu VMs first: they need no docker
     click.echo("\n".join(f"removed {item}" for item in vms) or "no qemu VM to remove")
-    try:
+    with _lab_operation():
         client = connect()
-    except LabError as err:
-        _fail(str(err))
     removed = reap_all(client, everything=everything)
     if images:
         removed += [f"image {tag}" for tag in remove_images(client)]
@@ -444,4 +483,6 @@ def inventory(lab_name: str) -> None:
     """Write an ssh inventory for the docker lab's nodes (real sshd) and print its path."""
     from ..lab.ssh import docker_lab_inventory
 
-    click.echo(str(docker_lab_inventory(lab_name)))
+    with lab_errors():  # it reads the docker lab's node names (the docker library)
+        path = docker_lab_inventory(lab_name)
+    click.echo(str(path))

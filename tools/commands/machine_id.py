@@ -1,38 +1,20 @@
 """``python -m tools machine-id``: generate, check and fix /etc/machine-id.
 
-Exit codes: 0 all good, 1 a check failed (missing, malformed or shared id),
-2 bad input (no such root, unknown backend, unreachable hosts).
+A check fails (exit 1) on a missing, malformed or shared id; the other exit codes are
+those of every command (:mod:`tools.errors`): 2 for no such root or no target, 3 for
+nodes that do not answer.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 
 from .. import machine_id
-from ..lab.base import LAB_LABEL, Host
-
-
-def lab_hosts(backend: str, inventory: Path | None) -> dict[str, Host]:
-    """The nodes of the lab (docker) or of an SSH inventory, by name.
-
-    Shared by the other operational commands (deploy, images).
-    """
-    try:
-        from ..lab.lab import open_lab
-    except ImportError as exc:  # the lab package is optional for an operator
-        raise click.UsageError(f"the lab backends are not available: {exc}") from exc
-    # A lab of another name (a private verify or test lab) is named by the environment;
-    # its workstation host exports it.
-    name = os.environ.get("DEPLOYDOCS_LAB_NAME") or LAB_LABEL
-    try:
-        lab = open_lab(backend, inventory=inventory, start=False, name=name)
-    except Exception as exc:
-        raise click.UsageError(f"cannot open the {backend} hosts: {exc}") from exc
-    return {name: lab.hosts[name] for name in lab.nodes}
+from ..errors import BadInput, CheckFailed
+from .nodes import lab_hosts, target_options
 
 
 def _print_report(report: machine_id.ClusterReport, as_json: bool) -> None:
@@ -46,19 +28,9 @@ def _print_report(report: machine_id.ClusterReport, as_json: bool) -> None:
     click.echo("ok" if report.ok else "FAILED")
 
 
-def _backend_options(func):  # type: ignore[no-untyped-def]
-    func = click.option("--inventory", type=click.Path(exists=True, dir_okay=False,
-                                                       path_type=Path),
-                        help="SSH inventory (TOML) for --backend ssh.")(func)
-    return click.option("--backend", type=click.Choice(["docker", "ssh", "qemu"]),
-                        default="docker", show_default=True,
-                        envvar="DEPLOYDOCS_LAB_BACKEND",
-                        help="Where the nodes are (default from $DEPLOYDOCS_LAB_BACKEND).")(func)
-
-
 @click.group("machine-id")
 def cli() -> None:
-    """Generate, check and fix /etc/machine-id (exit 0 ok, 1 check failed, 2 bad input)."""
+    """Generate, check and fix /etc/machine-id."""
 
 
 @cli.command("generate")
@@ -73,23 +45,28 @@ def generate() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def check(root: Path, as_json: bool) -> None:
     """Check this machine's id: present, well-formed, D-Bus copy linked or identical."""
-    if not root.is_dir():
-        raise click.UsageError(f"{root}: no such directory")
-    report = machine_id.check_cluster([machine_id.read_root(root, str(root))])
+    report = machine_id.check_cluster([machine_id.read_root(_root_dir(root), str(root))])
     _print_report(report, as_json)
     raise SystemExit(0 if report.ok else 1)
 
 
+def _root_dir(root: Path) -> Path:
+    """*root*, which must be a directory (else bad input, exit 2)."""
+    if not root.is_dir():
+        raise BadInput(f"{root}: no such directory")
+    return root
+
+
 @cli.command("check-cluster")
-@_backend_options
+@target_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def check_cluster(backend: str, inventory: Path | None, as_json: bool) -> None:
+def check_cluster(backend: str | None, inventory: Path | None, as_json: bool) -> None:
     """Check every node's id and that no two nodes share one."""
     hosts = lab_hosts(backend, inventory)
     try:
         report = machine_id.check_hosts(hosts.values())
     except machine_id.MachineIdError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise CheckFailed(str(exc)) from exc
     _print_report(report, as_json)
     raise SystemExit(0 if report.ok else 1)
 
@@ -126,23 +103,20 @@ def _reasons(report: machine_id.ClusterReport, name: str, steps: list[str]) -> l
 @cli.command("fix", epilog="""\b
 Steps: new-id (write a new random /etc/machine-id by rename), link-dbus (make
 /var/lib/dbus/machine-id a symlink to /etc/machine-id).
-Exit codes: 0 fixed (or, with --dry-run, checked), 2 bad input (no such root,
-unreachable hosts).""")
+Exit code 0: fixed (or, with --dry-run, checked); 1: a node could not be fixed.""")
 @click.option("--root", type=click.Path(path_type=Path), default=None,
               help="Fix the machine mounted at this root instead of cluster nodes.")
-@_backend_options
+@target_options
 @click.option("--dry-run", is_flag=True,
               help="Say what would be changed on which node, and why; change nothing.")
-def fix(root: Path | None, backend: str, inventory: Path | None, dry_run: bool) -> None:
+def fix(root: Path | None, backend: str | None, inventory: Path | None, dry_run: bool) -> None:
     """Give missing, malformed or duplicated ids a new one; link the D-Bus copy.
 
     The first node (in name order) sharing an id keeps it. Restart cantal and
     verwalter on every changed node afterwards: they read the id at start only.
     """
     if root is not None:
-        if not root.is_dir():
-            raise click.UsageError(f"{root}: no such directory")
-        report = machine_id.check_cluster([machine_id.read_root(root, str(root))])
+        report = machine_id.check_cluster([machine_id.read_root(_root_dir(root), str(root))])
         plan = machine_id.plan_fixes(report)
         if not dry_run:
             for steps in plan.values():
@@ -156,7 +130,7 @@ def fix(root: Path | None, backend: str, inventory: Path | None, dry_run: bool) 
             else:
                 plan = machine_id.fix_hosts(hosts)
         except machine_id.MachineIdError as exc:
-            raise click.UsageError(str(exc)) from exc
+            raise CheckFailed(str(exc)) from exc
     if dry_run:
         for name, steps in sorted(plan.items()):
             click.echo(f"{name}: would {', '.join(_reasons(report, name, steps))}")

@@ -72,12 +72,12 @@ def test_commands_on_a_lab_that_is_not_up_fail_with_the_way_to_start_it(
     own_roots: Path, command: list[str]
 ) -> None:
     result = CliRunner().invoke(cli, [command[0], "--name", NAME, *command[1:]])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output  # the environment: no lab to act on
     assert f"lab {NAME!r} is not up: run `python -m tools lab up`" in result.output
 
 
 def test_stop_and_start_refuse_a_qemu_lab_that_is_not_up(own_roots: Path) -> None:
     for command in ("stop", "start"):
         result = CliRunner().invoke(cli, [command, "--backend", "qemu", "--name", NAME, "node2"])
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 3, result.output
         assert "(qemu) is not up" in result.output

@@ -45,9 +45,8 @@ def test_a_qemu_labs_workstation_sends_the_tools_commands_to_its_vms(tmp_path: P
             "DEPLOYDOCS_LAB_BACKEND": env["DEPLOYDOCS_LAB_BACKEND"],
             "DEPLOYDOCS_LAB_NAME": env["DEPLOYDOCS_LAB_NAME"],
             "DEPLOYDOCS_LAB_STATE": str(tmp_path / "state")})  # not the machine's state
-        assert result.exit_code == 2, result.output
-        assert "cannot open the qemu hosts: lab 'deploydocs.lab-nosuchqemu' (qemu) is not up" \
-            in result.output
+        assert result.exit_code == 3, result.output  # that lab is not there: environment
+        assert "error: lab 'deploydocs.lab-nosuchqemu' (qemu) is not up" in result.output
 
 
 @pytest.mark.lab

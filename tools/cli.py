@@ -1,7 +1,20 @@
 """The thin command line over :mod:`tools`: it parses arguments and calls functions.
 
-Exit codes, for every command: 0 success, 1 the thing checked is wrong
-(an invalid file, an unhealthy cluster), 2 usage error or bad input.
+Exit codes, the same for every command (:class:`tools.errors.ExitCode`):
+
+- 0: done, the check passed;
+- 1: the thing checked is wrong (an invalid file, an unhealthy cluster, a failed check),
+  or an operation on it did not succeed;
+- 2: bad input: a usage error, a bad option, an unreadable or invalid input file, no
+  machines to act on;
+- 3: the environment: an unreachable host or agent, a missing binary, no Docker daemon,
+  the ``docker`` library not installed.
+
+An error is one ``error: <message>`` line on stderr (and a ``hint:`` line); only real
+usage errors print click's usage banner. Given ``--json``, a failing command prints one
+JSON object on stdout instead (``{"ok": false, "error": {"kind": ..., "message": ...,
+"exit_code": ...}}``) and nothing else there: :class:`MainGroup` does that for every
+command.
 
 The command groups live in :mod:`tools.commands` and are imported only when
 one of them runs (or its help is asked for): ``python -m tools --help`` lists
@@ -11,12 +24,15 @@ them from :data:`COMMANDS` without importing any. Add a group by adding it there
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
 from . import __version__
+from .errors import ToolsError, usage_document
 
 
 @dataclass(frozen=True)
@@ -30,23 +46,17 @@ class LazyCommand:
     """Its short help, the same text as its docstring's first sentence."""
 
 
-#: Every command group of ``python -m tools``, by name.
+#: Every command group of ``python -m tools``, by name. The help lines say what a group
+#: does; the exit codes are the same for all (the module docstring), so none repeats them.
 COMMANDS: dict[str, LazyCommand] = {
-    "cantal": LazyCommand(
-        ".commands.cantal",
-        "Run and query cantal agents (exit 0 ok, 1 check failed, 2 bad input)."),
-    "deploy": LazyCommand(
-        ".commands.deploy",
-        "Publish versions and watch rollouts (exit 0 ok, 1 check failed, 2 bad input)."),
-    "images": LazyCommand(
-        ".commands.images",
-        "Build (stand-in), pack, push, list and prune images "
-        "(exit 0 ok, 1 failed, 2 bad input)."),
+    "cantal": LazyCommand(".commands.cantal", "Run and query cantal agents."),
+    "deploy": LazyCommand(".commands.deploy", "Publish versions and watch rollouts."),
+    "images": LazyCommand(".commands.images",
+                          "Build (stand-in), pack, push, list and prune images."),
     "lab": LazyCommand(".commands.lab", "Start, inspect and stop the lab's machines."),
     "lithos": LazyCommand(".commands.lithos", "Generate and check lithos configs."),
-    "machine-id": LazyCommand(
-        ".commands.machine_id",
-        "Generate, check and fix /etc/machine-id (exit 0 ok, 1 check failed, 2 bad input)."),
+    "machine-id": LazyCommand(".commands.machine_id",
+                              "Generate, check and fix /etc/machine-id."),
     "vagga": LazyCommand(".commands.vagga", "Write and check vagga.yaml, name images."),
     "validate": LazyCommand(".commands.validate",
                             "Check config files the way the real tools would."),
@@ -109,7 +119,80 @@ class LazyGroup(click.Group):
                                 for name, command in rows])
 
 
-@click.group(cls=LazyGroup, lazy_commands=COMMANDS,
+JSON_WANTED = "deploydocs_tools.json"
+"""The key in ``ctx.meta`` (shared by a command's context and its parents') set when a
+command's ``--json`` flag is given."""
+
+EXIT_CODES_EPILOG = """\b
+Exit codes (every command):
+  0  done: the check passed, the operation succeeded
+  1  the thing checked is wrong (invalid file, unhealthy cluster, failed check)
+  2  bad input: usage error, bad option, unreadable or invalid input file,
+     no machines to act on
+  3  environment: unreachable host or agent, missing binary, no Docker daemon,
+     the docker library not installed
+With --json, an error is one JSON object on stdout:
+{"ok": false, "error": {"kind": ..., "message": ..., "exit_code": ...}}"""
+
+
+def _note_json(previous: Callable[..., Any] | None) -> Callable[..., Any]:
+    """A ``--json`` option callback that records the flag in ``ctx.meta``, then runs
+    *previous* (the option's own callback, if any)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value:
+            ctx.meta[JSON_WANTED] = True
+        return previous(ctx, param, value) if previous is not None else value
+
+    callback.notes_json = True  # type: ignore[attr-defined]
+    return callback
+
+
+def note_json_flags(command: click.Command) -> None:
+    """Make every ``--json`` option of *command* and its subcommands record itself in
+    ``ctx.meta`` (:data:`JSON_WANTED`), so an error can be printed as JSON."""
+    for param in command.params:
+        if (isinstance(param, click.Option) and "--json" in param.opts
+                and not getattr(param.callback, "notes_json", False)):
+            param.callback = _note_json(param.callback)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            note_json_flags(sub)
+
+
+class MainGroup(LazyGroup):
+    """The ``python -m tools`` group: lazy subcommands, and one way to end on an error.
+
+    A :class:`tools.errors.ToolsError` (or a usage error raised once the arguments were
+    parsed) of a command given ``--json`` becomes one JSON object on stdout; without
+    ``--json`` it prints itself (``error: ...`` on stderr). Either way the exit code is
+    the error's.
+    """
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The subcommand *cmd_name*, its ``--json`` flags noted (:func:`note_json_flags`)."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            note_json_flags(command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a failure of one given ``--json`` is printed as JSON."""
+        try:
+            return super().invoke(ctx)
+        except ToolsError as err:
+            if not ctx.meta.get(JSON_WANTED):
+                raise
+            document = err.as_document()
+        except click.UsageError as err:
+            if not ctx.meta.get(JSON_WANTED):
+                raise
+            document = usage_document(err)
+        click.echo(json.dumps(document, indent=2))
+        ctx.exit(document["error"]["exit_code"])
+
+
+@click.group(cls=MainGroup, lazy_commands=COMMANDS, epilog=EXIT_CODES_EPILOG,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="deploydocs tools")
 def main() -> None:

@@ -1,7 +1,9 @@
 """``python -m tools cantal``: the agent's command line and unit, peers, app metrics.
 
-Exit codes: 0 ok, 1 a check failed (peers missing at the deadline, bad
-metrics file), 2 bad input (unreachable agent, missing file, bad flags).
+The commands that ask an agent ask the one at ``--agent`` (default: this machine's, as
+the tutorial runs them on a node). A check fails (exit 1) when peers are missing at the
+deadline, no metric matches or a metrics file is bad; an agent that does not answer is
+an environment error (exit 3), as for every command (:mod:`tools.errors`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,27 @@ from pathlib import Path
 import click
 
 from .. import cantal
+from ..errors import BadInput, CheckFailed, ToolsError, Unreachable
+
+AGENT_HINT = "is cantal-agent running there? pass --agent URL to ask another one"
+
+
+def agent_error(exc: cantal.CantalError) -> ToolsError:
+    """The command line's error for *exc*: an agent (or a name) that does not answer is
+    :class:`~tools.errors.Unreachable`; a wrong answer is a failed check."""
+    if isinstance(exc.__cause__, OSError):
+        return Unreachable(str(exc), hint=AGENT_HINT)
+    return CheckFailed(str(exc))
+
+
+def _peer(addr: str) -> str:
+    """``ip:port`` for peer *addr*; a bad port is bad input, a name not found unreachable."""
+    try:
+        return cantal.peer_address(addr)
+    except cantal.CantalError as exc:
+        if isinstance(exc.__cause__, OSError):
+            raise Unreachable(str(exc)) from exc
+        raise BadInput(str(exc)) from exc
 
 
 def _agent_options(func):  # type: ignore[no-untyped-def]
@@ -39,16 +62,14 @@ def _options(host: str, port: int, cluster_name: str | None, storage_dir: str | 
     options = cantal.AgentOptions(host=host, port=port, cluster_name=cluster_name,
                                   storage_dir=storage_dir, bind_localhost=bind_localhost)
     problems = cantal.check_options(options, cluster_size)
-    for problem in problems:
-        click.echo(str(problem), err=True)
     if problems:
-        raise SystemExit(2)
+        raise BadInput("; ".join(str(problem) for problem in problems))
     return options
 
 
 @click.group("cantal")
 def cli() -> None:
-    """Run and query cantal agents (exit 0 ok, 1 check failed, 2 bad input)."""
+    """Run and query cantal agents."""
 
 
 @cli.command("argv")
@@ -76,13 +97,33 @@ def join(addresses: tuple[str, ...], agent: str) -> None:
     Names are looked up here: the agent itself only takes an IP address.
     """
     for addr in addresses:
+        _peer(addr)
         try:
             sent = cantal.add_host(addr, agent)
         except cantal.CantalError as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(2) from exc
+            raise agent_error(exc) from exc
         click.echo(f"added {addr} ({sent})" if sent.split(":")[0] != addr.split(":")[0]
                    else f"added {sent}")
+
+
+def _all_peers(agent: str) -> list[dict[str, object]]:
+    """The peers *agent* lists; an agent that does not answer is unreachable (exit 3)."""
+    try:
+        return cantal.all_peers(agent)
+    except cantal.CantalError as exc:
+        raise agent_error(exc) from exc
+
+
+def _wait_for_peers(expect: tuple[str, ...], agent: str, wait: float
+                    ) -> list[dict[str, object]]:
+    """The peers once every one of *expect* is listed. Missing at the deadline is a failed
+    check (exit 1), unless the agent itself no longer answers (exit 3)."""
+    try:
+        return cantal.wait_for_peers(set(expect), agent, deadline=wait)
+    except cantal.CantalError as exc:
+        missing = exc
+    _all_peers(agent)
+    raise CheckFailed(str(missing)) from missing
 
 
 @cli.command("peers")
@@ -93,14 +134,7 @@ def join(addresses: tuple[str, ...], agent: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def peers(agent: str, expect: tuple[str, ...], wait: float, as_json: bool) -> None:
     """List the peers an agent knows (it never lists itself)."""
-    try:
-        if expect:
-            found = cantal.wait_for_peers(set(expect), agent, deadline=wait)
-        else:
-            found = cantal.all_peers(agent)
-    except cantal.CantalError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(1 if "still missing" in str(exc) else 2) from exc
+    found = _wait_for_peers(expect, agent, wait) if expect else _all_peers(agent)
     if as_json:
         click.echo(json.dumps(found, indent=2, sort_keys=True))
     else:
@@ -123,14 +157,12 @@ def agent_metrics(agent: str, labels: tuple[str, ...], as_json: bool) -> None:
     for item in labels:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            click.echo(f"error: --label {item!r}: expected KEY=VALUE", err=True)
-            raise SystemExit(2)
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="'--label'")
         wanted[key] = value
     try:
         found = cantal.agent_metrics(agent)
     except cantal.CantalError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(2) from exc
+        raise agent_error(exc) from exc
     found = [m for m in found if wanted.items() <= m.labels.items()]
     found.sort(key=lambda m: json.dumps(m.labels, sort_keys=True))
     if as_json:
@@ -148,7 +180,7 @@ def agent_metrics(agent: str, labels: tuple[str, ...], as_json: bool) -> None:
 def metrics(cantal_path: str, as_json: bool) -> None:
     """Read an app's metrics from CANTAL_PATH(.meta/.values), without the agent."""
     if not Path(cantal_path + ".meta").is_file():
-        raise click.UsageError(f"{cantal_path}.meta: no such file")
+        raise BadInput(f"{cantal_path}.meta: no such file")
     found = cantal.read_metrics(cantal_path)
     if as_json:
         click.echo(json.dumps({"path": found.path,

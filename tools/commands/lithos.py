@@ -1,4 +1,8 @@
-"""``python -m tools lithos``: Generate and check lithos configs."""
+"""``python -m tools lithos``: Generate and check lithos configs.
+
+``lithos check`` runs the real ``lithos_check``: its absence is an environment error
+(exit 3), as for every command (:mod:`tools.errors`).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 import click
 
 from .. import generated
+from ..errors import MissingBinary
 from ..lithos.check import LithosCheckNotFound, run_lithos_check
 from ..lithos.generate import (
     IMAGE_ROOT,
@@ -177,7 +182,7 @@ def unit(bin_dir: str, config: str) -> None:
 @cli.command("check", epilog="""\b
 Runs the real lithos_check (from --bin-dir, else PATH); nothing is emulated.
 Exit codes: 0 lithos_check found no problem, 1 it reported errors,
-2 usage error, 3 lithos_check not found.""")
+2 usage error, 3 lithos_check not found (an environment error).""")
 @click.option("--bin-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Directory holding lithos_check (and lithos_tree, lithos_knot).")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
@@ -193,15 +198,13 @@ def check(bin_dir: Path | None, config: Path | None, sandbox: str | None,
           alternate_config: Path | None, containers: tuple[Path, ...], as_json: bool) -> None:
     """Run the real lithos_check and report what it found."""
     if alternate_config is not None and sandbox is None:
-        click.echo("error: --alternate-config needs --sandbox", err=True)
-        sys.exit(2)
+        raise click.UsageError("--alternate-config needs --sandbox")
     try:
         result = run_lithos_check(config=config, sandbox=sandbox,
                                   alternate_config=alternate_config,
                                   check_containers=containers, bin_dir=bin_dir)
     except LithosCheckNotFound as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(3)
+        raise MissingBinary(str(exc), hint="install lithos, or pass --bin-dir DIR") from exc
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:

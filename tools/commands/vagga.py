@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .. import generated
+from ..errors import BadInput
 from ..problems import errors
 from ..vagga import (
     VaggaParams,
@@ -103,8 +104,7 @@ def explain_name_command(container: str, hash8: str, image_dir: str, as_json: bo
     try:
         info = explain_name(container, hash8, image_dir)
     except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        raise BadInput(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
@@ -131,8 +131,7 @@ def check_deploy(vagga_yaml: Path, container: str, lithos_configs: tuple[Path, .
 
     for path in (vagga_yaml, *lithos_configs):
         if not path.is_file():
-            click.echo(f"error: {path}: no such file", err=True)
-            sys.exit(2)
+            raise BadInput(f"{path}: no such file")
     record, problems = parse_vagga(vagga_yaml)
     mounts: list[str] = []
     for path in lithos_configs:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import click
 
 from .. import __version__
+from ..errors import BadInput, usage_document
 from ..validate import KINDS, STDIN, STDIN_NAME, Checked, UsageError, validate_paths
 
 FORMATS = ("text", "json", "github", "sarif", "junit")
@@ -223,14 +224,14 @@ def _json_requested(args: Sequence[str]) -> bool:
 
 
 def _bad_input(message: str, as_json: bool) -> NoReturn:
-    """Report a bad request and exit 2: one ``error:`` line on stderr, or a JSON error
-    object on stdout for ``--format json``."""
-    if as_json:
-        click.echo(json.dumps({"ok": False, "error": {"message": message, "exit_code": 2}},
-                              indent=2))
-    else:
-        click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+    """Report a bad request and exit 2: one ``error:`` line on stderr, or (for ``--format
+    json`` too, which the main group does not know about) the JSON error object every
+    command prints on stdout."""
+    error = BadInput(message)
+    if not as_json:
+        raise error
+    click.echo(json.dumps(error.as_document(), indent=2))
+    sys.exit(error.exit_code)
 
 
 class _ValidateCommand(click.Command):
@@ -242,7 +243,8 @@ class _ValidateCommand(click.Command):
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
             if _json_requested(raw):
-                _bad_input(exc.format_message(), True)
+                click.echo(json.dumps(usage_document(exc), indent=2))
+                sys.exit(exc.exit_code)
             raise
 
 

@@ -4,8 +4,10 @@
 they run the tree's scheduler in real Lua 5.3 and render its templates here,
 where verwalter and verwalter_render are not running.
 
-Exit codes: 0 ok, 1 a check failed (scheduler error, contract broken, a
-render command failed), 2 bad input (missing tree, unreadable JSON/YAML).
+A check fails (exit 1) on a scheduler error, a broken contract or a render command
+that failed; a missing tree or unreadable JSON is bad input (exit 2); a missing
+``verwalter_render`` is an environment error (exit 3). The exit codes are those of every
+command (:mod:`tools.errors`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import click
 
 from .. import generated
+from ..errors import BadInput, CheckFailed, MissingBinary
 from ..verwalter import schedule as sched
 from .lithos import (
     GENERATOR_EPILOG,
@@ -31,13 +34,13 @@ from .lithos import (
 
 
 def read_json_file(path: Path, key: str) -> Any:
-    """Load a JSON file or stop with ``file:line: key: message`` and exit 2."""
+    """Load a JSON file or stop with ``file:line: key: message`` (bad input, exit 2)."""
     try:
         return json.loads(path.read_text())
     except OSError as exc:
-        raise click.UsageError(f"{path}:0: {key}: {exc.strerror}") from exc
+        raise BadInput(f"{path}:0: {key}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
-        raise click.UsageError(f"{path}:{exc.lineno}: {key}: {exc.msg}") from exc
+        raise BadInput(f"{path}:{exc.lineno}: {key}: {exc.msg}") from exc
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -51,10 +54,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 @click.group("verwalter")
 def cli() -> None:
-    """Scaffold, check and preview verwalter config trees.
-
-    Exit codes: 0 ok, 1 check failed, 2 bad input.
-    """
+    """Scaffold, check and preview verwalter config trees."""
 
 
 @cli.command("schedule-preview")
@@ -85,15 +85,15 @@ def schedule_preview(tree: Path, current_host: str | None, input_file: Path | No
                      timeout: float, output: Path | None, as_json: bool) -> None:
     """Schedule preview: run TREE/scheduler/v1/main.lua in Lua 5.3 and check its output."""
     if not (tree / "scheduler" / "v1" / "main.lua").is_file():
-        raise click.UsageError(f"{tree}/scheduler/v1/main.lua:0: scheduler: no such file")
+        raise BadInput(f"{tree}/scheduler/v1/main.lua:0: scheduler: no such file")
     if input_file is not None:
         recorded = read_json_file(input_file, "input")
         if not isinstance(recorded, dict):
-            raise click.UsageError(f"{input_file}:1: input: expected a JSON object")
+            raise BadInput(f"{input_file}:1: input: expected a JSON object")
         try:
             result = sched.preview_input(tree, recorded, timeout)
         except sched.SchedulerError as exc:
-            raise click.UsageError(f"{input_file}:1: input: {exc}") from exc
+            raise BadInput(f"{input_file}:1: input: {exc}") from exc
     elif current_host is None:
         raise click.UsageError("give --current-host (or a whole --input)")
     else:
@@ -150,7 +150,7 @@ def _preview_from_options(tree: Path, current_host: str, peers: str, peers_file:
         data = read_json_file(peers_file, "peers")
         records = data.get("peers") if isinstance(data, dict) else None
         if not isinstance(records, list):
-            raise click.UsageError(f"{peers_file}:1: peers: expected cantal's "
+            raise BadInput(f"{peers_file}:1: peers: expected cantal's "
                                    '{"peers": [...]}')
         peer_map.update(sched.peers_from_cantal(records, stamp))
     parent_list: list[Any] = []
@@ -159,7 +159,7 @@ def _preview_from_options(tree: Path, current_host: str, peers: str, peers_file:
         parent_list = loaded if isinstance(loaded, list) else [loaded]
     action_map = read_json_file(actions, "actions") if actions is not None else {}
     if not isinstance(action_map, dict):
-        raise click.UsageError(f"{actions}:1: actions: expected an object")
+        raise BadInput(f"{actions}:1: actions: expected an object")
     return sched.preview(tree, current_host=current_host, peers=peer_map,
                          parents=parent_list, actions=action_map, now_ms=stamp,
                          timeout=timeout)
@@ -204,23 +204,21 @@ def render_command(tree: Path, schedule_file: Path, node: str, roles: tuple[str,
     from ..verwalter import render
 
     if not (tree / "templates").is_dir():
-        raise click.UsageError(f"{tree}/templates:0: templates: no such directory")
+        raise BadInput(f"{tree}/templates:0: templates: no such directory")
     data = read_json_file(schedule_file, "schedule")
     if isinstance(data, dict) and isinstance(data.get("data"), dict) and "hash" in data:
         data = data["data"]  # verwalter's /v1/schedule envelope
     if not isinstance(data, dict):
-        raise click.UsageError(f"{schedule_file}:1: schedule: must be a JSON object")
+        raise BadInput(f"{schedule_file}:1: schedule: must be a JSON object")
     node_roles = ((data.get("nodes") or {}).get(node) or {}).get("roles") or {}
     chosen = list(roles) or sorted(node_roles)
     if not chosen:
-        click.echo(f"{node} has no roles in this schedule: verwalter renders nothing there",
-                   err=True)
-        raise SystemExit(1)
+        raise CheckFailed(f"{node} has no roles in this schedule: verwalter renders "
+                          "nothing there")
     unlisted = [r for r in chosen if r not in node_roles]
     if unlisted:
-        click.echo(f"{node} does not have role(s) {', '.join(unlisted)} in this schedule: "
-                   "verwalter would not render them there", err=True)
-        raise SystemExit(1)
+        raise CheckFailed(f"{node} does not have role(s) {', '.join(unlisted)} in this "
+                          "schedule: verwalter would not render them there")
     if root is not None:
         root.mkdir(parents=True, exist_ok=True)
     results = []
@@ -275,18 +273,21 @@ def render_check_command(tree: Path, schedule_file: Path, node: str, roles: tupl
     if isinstance(schedule, dict) and {"data", "hash"} <= set(schedule):
         schedule = schedule["data"]
     if not isinstance(schedule, dict):
-        raise click.UsageError(f"{schedule_file}:1: schedule: expected a JSON object")
+        raise BadInput(f"{schedule_file}:1: schedule: expected a JSON object")
     node_roles = ((schedule.get("nodes") or {}).get(node) or {}).get("roles") or {}
     wanted = list(roles) or sorted(node_roles)
     if not wanted:
-        raise click.UsageError(f"{schedule_file}:1: nodes.{node}: no roles to render")
+        raise BadInput(f"{schedule_file}:1: nodes.{node}: no roles to render")
     failed = False
     for role in wanted:
         try:
             checked = render_check.check_role(tree, schedule, node, role, binary)
         except render_check.RenderCheckError as exc:
-            click.echo(f"error: role {role}: {exc}", err=True)
-            raise SystemExit(2) from exc
+            if isinstance(exc.__cause__, FileNotFoundError):
+                raise MissingBinary(f"role {role}: {exc}",
+                                    hint="install verwalter, or pass --verwalter-render "
+                                         "PATH") from exc
+            raise CheckFailed(f"role {role}: {exc}") from exc
         for template in checked.same:
             click.echo(f"role {role}: {template}: same text as verwalter_render")
         for template, diff in checked.differences.items():

@@ -46,7 +46,8 @@ def test_the_check_command_exits_3_when_lithos_check_is_absent(tmp_path: Path) -
         capture_output=True, text=True, check=False)
     assert result.returncode == 3
     assert result.stderr.strip().splitlines() == [
-        f"error: lithos_check not found (looked in {tmp_path})"]
+        f"error: lithos_check not found (looked in {tmp_path})",
+        "hint: install lithos, or pass --bin-dir DIR"]
 
 
 def test_generated_configs_pass_the_real_lithos_check(lithos_bin: Path) -> None:

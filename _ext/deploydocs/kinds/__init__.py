@@ -19,6 +19,7 @@ MODULES = (
     "check",
     "fault",
     "heal",
+    "show_file",
 )
 """The kind modules of this package, one a line, in the order the reference lists them."""
 

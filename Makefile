@@ -100,7 +100,7 @@ test-pythons:
 	  [ -n "$$py" ] || py=$$(command -v python$$v || true); \
 	  if [ -z "$$py" ] || ! "$$py" -c pass 2>/dev/null; then \
 	    echo "test-pythons: no Python $$v (looked in pyenv's versions and on PATH): install it" >&2; exit 1; fi; \
-	  venv=.venv-py$$v; \
+	  venv=$(BUILDDIR)/venvs/py$$v; \
 	  if [ ! -e $$venv/.installed ] || [ tools/pyproject.toml -nt $$venv/.installed ] \
 	     || [ tests/tools/requirements.txt -nt $$venv/.installed ]; then \
 	    echo "test-pythons: installing deploydocs-tools into $$venv ($$py)"; \

@@ -226,29 +226,30 @@ class RunKind(KindSpec):
         attempt = 0
         while True:
             attempt += 1
-            problem, host, outputs = self._attempt(step, ctx, differences)
-            ctx.outputs = outputs
-            if not problem or opts.wait_until is None or time.monotonic() >= deadline:
+            outcome = self._attempt(step, ctx, differences)
+            ctx.outputs = dict(outcome.outputs)
+            if outcome.ok or opts.wait_until is None or time.monotonic() >= deadline:
                 break
             time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
-        if problem and opts.wait_until is not None:
-            problem = (f"did not converge within {opts.wait_until:g}s ({attempt} attempts), "
-                       f"last attempt: {problem}")
+        if not outcome.ok and opts.wait_until is not None:
+            return replace(outcome, message=f"did not converge within {opts.wait_until:g}s "
+                                            f"({attempt} attempts), last attempt: "
+                                            f"{outcome.message}")
+        if not outcome.ok:
+            return outcome
         captured: dict[str, str] = {}
-        if not problem and opts.captures:
-            combined = "\n".join(outputs.get(step.hosts[0], []))
-            for name, pattern in opts.captures:
-                match = re.search(pattern, combined, re.M)
-                if not match:
-                    problem = f"capture {name}: /{pattern}/ matched nothing in the output"
-                    break
-                captured[name] = match.group(1)
-        return Outcome(ok=not problem, message=problem, host=host, line=ctx.line,
-                       outputs=outputs, captures=captured, differences=differences)
+        combined = "\n".join(outcome.outputs.get(step.hosts[0], []))
+        for name, pattern in opts.captures:
+            match = re.search(pattern, combined, re.M)
+            if not match:
+                # The block as a whole failed: every host's session stops.
+                return replace(outcome, ok=False, captures=captured, message=(
+                    f"capture {name}: /{pattern}/ matched nothing in the output"))
+            captured[name] = match.group(1)
+        return replace(outcome, captures=captured)
 
-    def _attempt(self, step: Step, ctx: Context, differences: dict[int, str]
-                 ) -> tuple[str, str, dict[str, list[str]]]:
-        """One pass over the hosts: (problem, host, outputs); stops at the first problem.
+    def _attempt(self, step: Step, ctx: Context, differences: dict[int, str]) -> Outcome:
+        """One pass over the hosts, stopping at the first command that goes wrong.
         Outputs that differ on the first host go to *differences* in accept mode."""
         block = step.block
         opts: RunOptions = block.options
@@ -265,9 +266,15 @@ class RunKind(KindSpec):
                 last = index == len(block.body) - 1
                 where = f"{block.source}:{command.lineno}"
                 ctx.line = command.lineno
+
+                def failed(message: str, host: str = host, line: int = command.lineno
+                           ) -> Outcome:
+                    return Outcome(False, message, host=host, line=line, outputs=outputs,
+                                   differences=differences)
+
                 if result.timed_out:
-                    return (f"timed out after {opts.timeout:g}s on {host}[{block.session}]: "
-                            f"$ {text}", host, outputs)
+                    return failed(f"timed out after {opts.timeout:g}s on "
+                                  f"{host}[{block.session}]: $ {text}")
                 comparison = compare_output(
                     command.expected, observed, normalizers=opts.normalize,
                     unordered=opts.unordered, label_expected=f"expected ({where})",
@@ -275,13 +282,13 @@ class RunKind(KindSpec):
                 want = opts.exit if last else 0
                 if want is not None and result.exit_status != want:
                     detail = comparison.diff or "output as expected"
-                    return (f"exit status {result.exit_status}, expected {want}: $ {text}"
-                            f"\n{detail}", host, outputs)
+                    return failed(f"exit status {result.exit_status}, expected {want}: "
+                                  f"$ {text}\n{detail}")
                 if not comparison.matched and ctx.config.accept and host == step.hosts[0]:
                     differences[index] = observed
                 elif not comparison.matched:
-                    return f"output differs: $ {text}\n{comparison.diff}", host, outputs
-        return "", "", outputs
+                    return failed(f"output differs: $ {text}\n{comparison.diff}")
+        return Outcome(outputs=outputs, line=ctx.line, differences=differences)
 
     # -- showing -------------------------------------------------------------------
     def render(self, block: Block, view: View, lab_nodes: Sequence[str]) -> list[nodes.Node]:

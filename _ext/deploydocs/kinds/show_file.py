@@ -26,7 +26,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from docutils import nodes
 
@@ -101,22 +101,22 @@ class ShowFileKind(KindSpec):
         attempt = 0
         while True:
             attempt += 1
-            problem, host = self._read(step, ctx)
-            if not problem or opts.wait_until is None or time.monotonic() >= deadline:
+            outcome = self._read(step, ctx)
+            if outcome.ok or opts.wait_until is None or time.monotonic() >= deadline:
                 break
             time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
-        if problem and opts.wait_until is not None:
-            problem = (f"did not converge within {opts.wait_until:g}s ({attempt} attempts), "
-                       f"last attempt: {problem}")
-        line = step.block.content_lines[0] if problem and step.block.content_lines else 0
-        return Outcome(not problem, problem, host=host, line=line, outputs=ctx.outputs)
+        if not outcome.ok and opts.wait_until is not None:
+            return replace(outcome, message=f"did not converge within {opts.wait_until:g}s "
+                                            f"({attempt} attempts), last attempt: "
+                                            f"{outcome.message}")
+        return outcome
 
-    def _read(self, step: Step, ctx: Context) -> tuple[str, str]:
-        """One pass over the hosts: (problem, host), stopping at the first problem."""
+    def _read(self, step: Step, ctx: Context) -> Outcome:
+        """One pass over the hosts, stopping at the first that has the file otherwise."""
         block = step.block
         opts: ShowFileOptions = block.options
         expected, _ = substitute("\n".join(block.content), ctx.captures)
-        first = block.content_lines[0] if block.content_lines else block.lineno
+        first = block.content_lines[0] if block.content_lines else 0
         for host in step.hosts:
             result = ctx.lab.hosts[host].run(f"cat -- {shlex.quote(block.argument)}",
                                              timeout=opts.timeout)
@@ -129,15 +129,18 @@ class ShowFileKind(KindSpec):
                 why = "timed out" if result.timed_out else (
                     ctx.masker.mask(result.stderr.strip().splitlines()[-1])
                     if result.stderr.strip() else f"exit status {result.exit_status}")
-                return f"cannot read {block.argument} on {host}: {why}", host
+                return Outcome(False, f"cannot read {block.argument} on {host}: {why}",
+                               host=host, line=first, outputs=ctx.outputs)
             comparison = compare_output(
                 expected.split("\n") if block.content else [], observed,
-                normalizers=opts.normalize, label_expected=f"expected ({block.source}:{first})",
+                normalizers=opts.normalize,
+                label_expected=f"expected ({block.source}:{first or block.lineno})",
                 label_observed=f"{block.argument} on {host}")
             if not comparison.matched:
-                return f"{block.argument} on {host} differs from the page\n{comparison.diff}", \
-                    host
-        return "", ""
+                return Outcome(False, f"{block.argument} on {host} differs from the page\n"
+                                      f"{comparison.diff}", host=host, line=first,
+                               outputs=ctx.outputs)
+        return Outcome(outputs=ctx.outputs)
 
     def render(self, block: Block, view: View, lab_nodes: Sequence[str]) -> list[nodes.Node]:
         """Machine label, the path, the file (as the first host had it once verified),

@@ -16,7 +16,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from bench.__main__ import append_row, machine_facts
+from bench.results import append_row, machine_facts
 from tools.lab.docker import DockerLab
 from tools.lab.session import Session
 

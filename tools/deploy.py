@@ -15,11 +15,8 @@ a deadline passes.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +26,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from .lab.base import CommandResult, Host, HostInfo
+from .hosts import Host, LocalHost
 from .problems import Problem
 
 VERWALTER_CONFIG = "/etc/verwalter"
@@ -293,43 +290,12 @@ def wait_for_rollout(hosts: Mapping[str, Host], sandbox: str, image: str, *,
         time.sleep(interval)
 
 
-class LocalRoot:
-    """This machine's directory *root* as a :class:`tools.lab.base.Host` (paths under it).
+class LocalRoot(LocalHost):
+    """This machine's directory *root* as a :class:`tools.hosts.Host` (paths under it).
 
     Commands run with *root* as working directory, so callers pass paths
     relative to it; :meth:`put_file` maps absolute paths under *root*.
     """
 
     def __init__(self, root: Path, name: str = "local") -> None:
-        self.name = name
-        self.root = root
-
-    def run(self, command: str, timeout: float | None = None) -> CommandResult:
-        """Run *command* with bash in *root*."""
-        started = time.monotonic()
-        self.root.mkdir(parents=True, exist_ok=True)
-        try:
-            proc = subprocess.run(["bash", "-c", command], cwd=self.root, capture_output=True,
-                                  text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return CommandResult(command, 124, "", "timed out", time.monotonic() - started, True)
-        return CommandResult(command, proc.returncode, proc.stdout, proc.stderr,
-                             time.monotonic() - started)
-
-    def shell_argv(self) -> list[str]:
-        """A bash started in *root*."""
-        return ["bash", "-c", f"cd {shlex.quote(str(self.root))} && exec bash"]
-
-    def put_file(self, path: str, data: bytes, owner: str = "root:root", mode: int = 0o644) -> None:
-        """Write *data* to *root*/*path* through a temp file and a rename."""
-        target = self.root / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-
-    def info(self) -> HostInfo:
-        """Name and root."""
-        return HostInfo(self.name, str(self.root))
+        super().__init__(name, root)

@@ -40,11 +40,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from .fs import stage
 
 Status = Literal["new", "changed", "unchanged"]
 """What writing a generated file would do to the file on disk."""
@@ -158,19 +159,8 @@ def atomic_write(targets: Iterable[tuple[Path, str]]) -> list[Path]:
     target: Path | None = None
     try:
         for target, text in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=f".tmp.{target.name}.", dir=target.parent)
-            staged.append((Path(temp), target))
-            try:
-                stream = os.fdopen(handle, "w", encoding="utf-8")
-            except BaseException:
-                os.close(handle)
-                raise
-            with stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temp, FILE_MODE)
+            staged.append((stage(target, text, FILE_MODE, sync=True,
+                                 prefix=f".tmp.{target.name}."), target))
     except BaseException as exc:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)

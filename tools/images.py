@@ -34,12 +34,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .lab.base import CommandResult
+from .fs import atomic_output, replace_symlink
+from .hosts import RsyncHost
 
 CACHE_ROOT = Path("/var/cache/deploydocs")
 DEBOOTSTRAP = "/usr/sbin/debootstrap"
@@ -290,11 +291,7 @@ def build_image(recipe: ImageRecipe, out_dir: Path, cache_root: Path = CACHE_ROO
 
 
 def _point(link: Path, target: Path) -> None:
-    tmp = link.with_name(f".{link.name}.link")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    tmp.symlink_to(os.path.relpath(target, link.parent))
-    os.replace(tmp, link)
+    replace_symlink(link, os.path.relpath(target, link.parent))
 
 
 # --- pack and unpack ------------------------------------------------------------
@@ -307,25 +304,17 @@ def pack_image(root: Path, output: Path, compression: str = "xz") -> Path:
     """Tar *root* (owners, modes, links, devices kept) to *output*, atomically."""
     if compression not in _MODES:
         raise ImageError(f"compression must be one of {sorted(_MODES)}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    os.close(fd)
-    try:
-        with tarfile.open(tmp, _MODES[compression], format=tarfile.GNU_FORMAT) as archive:
-            for path in [root, *_all_entries(root)]:
-                arcname = "." if path == root else f"./{path.relative_to(root).as_posix()}"
-                info = archive.gettarinfo(str(path), arcname)
-                info.uname = info.gname = ""
-                if info.isreg():
-                    with open(path, "rb") as data:
-                        archive.addfile(info, data)
-                else:
-                    archive.addfile(info)
-        os.replace(tmp, output)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_output(output) as tmp, \
+            tarfile.open(tmp, _MODES[compression], format=tarfile.GNU_FORMAT) as archive:
+        for path in [root, *_all_entries(root)]:
+            arcname = "." if path == root else f"./{path.relative_to(root).as_posix()}"
+            info = archive.gettarinfo(str(path), arcname)
+            info.uname = info.gname = ""
+            if info.isreg():
+                with open(path, "rb") as data:
+                    archive.addfile(info, data)
+            else:
+                archive.addfile(info)
     return output
 
 
@@ -359,57 +348,6 @@ def unpack_image(archive: Path, image_dir: Path, name: str) -> Path:
 # --- push, list, prune on a node -------------------------------------------------
 
 
-class RsyncHost(Protocol):
-    """A host rsync can push to, with a shell (the lab's hosts are such)."""
-
-    name: str
-
-    def rsync_target(self, path: str) -> tuple[str, str]:
-        """``(rsh command, destination)`` for rsync."""
-        ...
-
-    def run(self, command: str, timeout: float | None = None) -> CommandResult:
-        """Run a bash command on the host."""
-        ...
-
-
-def _run_local(command: str, timeout: float | None = None) -> CommandResult:
-    started = time.monotonic()
-    try:
-        proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return CommandResult(command, 124, "", "timed out", time.monotonic() - started, True)
-    return CommandResult(command, proc.returncode, proc.stdout, proc.stderr,
-                         time.monotonic() - started)
-
-
-@dataclass
-class PushTarget:
-    """Where an image goes: a shell on the node and how rsync reaches it."""
-
-    name: str
-    run: Callable[..., CommandResult]
-    rsync_dest: Callable[[str], tuple[str | None, str]]
-    """path → ``(rsh or None for a local path, rsync destination)``."""
-
-    @classmethod
-    def local(cls, name: str = "local") -> PushTarget:
-        """A directory on this machine."""
-        return cls(name, _run_local, lambda path: (None, path))
-
-    @classmethod
-    def from_host(cls, host: RsyncHost) -> PushTarget:
-        """A lab or SSH host (rsync over ``docker exec -i`` or ssh, as the host says)."""
-        return cls(host.name, host.run, host.rsync_target)
-
-    @classmethod
-    def over(cls, name: str, rsh: str, run: Callable[..., CommandResult] = _run_local
-             ) -> PushTarget:
-        """rsync through any remote-shell command *rsh* (``rsh NAME rsync --server ...``)."""
-        return cls(name, run, lambda path: (rsh, f"{name}:{path}"))
-
-
 def _check_name(name: str) -> None:
     if not _IMAGE_NAME.fullmatch(name) or name.endswith(".tmp"):
         raise ImageError(f"{name!r} is not a usable image name (letters, digits, '._-', "
@@ -433,7 +371,7 @@ RSYNC_CONNECTION_ERRORS = frozenset({12, 30, 35, 255})
 """rsync's exit codes for a broken connection (protocol stream, timeouts, ssh's 255)."""
 
 
-def push_image(root: Path, target: PushTarget, image_dir: str, name: str,
+def push_image(root: Path, target: RsyncHost, image_dir: str, name: str,
                timeout: float = 1800) -> PushResult:
     """Push the image *root* to ``image_dir/name`` on *target*, atomically.
 
@@ -451,7 +389,7 @@ def push_image(root: Path, target: PushTarget, image_dir: str, name: str,
         raise ImageError(f"{target.name}: cannot prepare {image_dir}: {probe.stderr.strip()}")
     if probe.stdout.strip() == "present":
         return PushResult(target.name, name, "present", time.monotonic() - started)
-    rsh, dest = target.rsync_dest(f"{tmp}/")
+    rsh, dest = target.rsync_target(f"{tmp}/")
     argv = ["rsync", "-a", "--delete", "--numeric-ids", "--hard-links"]
     if rsh:
         argv += ["--rsh", rsh]
@@ -485,7 +423,7 @@ class ImageInfo:
     in_use: bool = False
 
 
-def list_images(target: PushTarget, image_dir: str,
+def list_images(target: RsyncHost, image_dir: str,
                 in_use: Iterable[str] = ()) -> list[ImageInfo]:
     """The complete images in *image_dir*, newest first (``.tmp`` and hidden ones skipped)."""
     listing = target.run(f"[ -d {shlex.quote(image_dir)} ] || exit 0; "
@@ -518,7 +456,7 @@ def images_in_process_config(text: str, levels: int = 1) -> set[str]:
     return used
 
 
-def read_in_use(target: PushTarget, process_configs: Iterable[str]) -> set[str]:
+def read_in_use(target: RsyncHost, process_configs: Iterable[str]) -> set[str]:
     """Images referenced by the process configs on *target* (missing files use none)."""
     used: set[str] = set()
     for path in process_configs:
@@ -557,7 +495,7 @@ def plan_prune(images: list[ImageInfo], keep: int) -> tuple[list[str], list[str]
     return kept, removed
 
 
-def prune_images(target: PushTarget, image_dir: str, keep: int,
+def prune_images(target: RsyncHost, image_dir: str, keep: int,
                  process_configs: Iterable[str] = (), in_use: Iterable[str] = (),
                  dry_run: bool = False) -> PruneResult:
     """Remove all but the newest *keep* images, never one a process config uses.

@@ -7,7 +7,7 @@ id, and the D-Bus copy (``/var/lib/dbus/machine-id``) should be a symlink to
 it or hold the same text.
 
 The checks work on plain data (:class:`NodeState`), read either from a
-directory tree (:func:`read_root`) or from any :class:`tools.lab.base.Host`
+directory tree (:func:`read_root`) or from any :class:`tools.hosts.Host`
 (:func:`read_host`), so the same code checks a lab container, an SSH machine
 or a mounted disk image.
 
@@ -27,13 +27,13 @@ import base64
 import os
 import re
 import shlex
-import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .lab.base import Host
+from .fs import replace_symlink, write_atomically
+from .hosts import Host
 from .problems import Problem
 
 MACHINE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -316,21 +316,11 @@ def fix_root(root: Path, steps: list[str]) -> str | None:
     new_id: str | None = None
     if "new-id" in steps:
         new_id = generate_machine_id()
-        target = root / ETC_MACHINE_ID
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".machine-id.", dir=target.parent)
-        with os.fdopen(fd, "w") as f:
-            f.write(new_id + "\n")
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, target)
+        write_atomically(root / ETC_MACHINE_ID, new_id + "\n", 0o444)
     if "link-dbus" in steps:
         dbus = root / DBUS_MACHINE_ID
         dbus.parent.mkdir(parents=True, exist_ok=True)
-        tmp_link = dbus.with_name(".machine-id.tmp")
-        if tmp_link.is_symlink() or tmp_link.exists():
-            tmp_link.unlink()
-        tmp_link.symlink_to(f"/{ETC_MACHINE_ID}")
-        os.replace(tmp_link, dbus)
+        replace_symlink(dbus, f"/{ETC_MACHINE_ID}")
     return new_id
 
 

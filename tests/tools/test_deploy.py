@@ -287,9 +287,9 @@ def test_lab_push_publish_and_switch_every_node_with_real_lithos(
         root = sleeper_image(tmp_path / "image", "2718")
         image = "sleeper.0000beef"
         for name, host in hosts.items():
-            result = images.push_image(root, images.PushTarget.from_host(host), image_dir, image)
+            result = images.push_image(root, host, image_dir, image)
             assert result.status == "pushed", name
-            listed = images.list_images(images.PushTarget.from_host(host), image_dir)
+            listed = images.list_images(host, image_dir)
             assert [i.name for i in listed] == [image]
         # 2. publish the runtime metadata (the images are checked first)
         data = {"daemons": {"sleeper": {"image": image, "config": "/config/sleep.yaml"}}}
@@ -325,7 +325,7 @@ def test_lab_push_publish_and_switch_every_node_with_real_lithos(
         assert all(s.ok for s in statuses.values()), {n: s.detail for n, s in statuses.items()}
         # 6. prune keeps the image in use even with keep=0
         second = sleeper_image(tmp_path / "image2", "3141")
-        target = images.PushTarget.from_host(hosts["node1"])
+        target = hosts["node1"]
         images.push_image(second, target, image_dir, "sleeper.0000cafe")
         pruned = images.prune_images(target, image_dir, keep=0,
                                      process_configs=["/etc/lithos/processes/opstest.yaml"])
@@ -363,7 +363,7 @@ def test_lab_the_built_hello_image_serves_health_on_every_node(
             assert host.run(HELLO_SETUP).ok, name
             assert host.run("setsid lithos_tree --log-stderr </dev/null "
                             ">/var/log/lithos-hellotest.out 2>&1 &").ok
-            pushed = images.push_image(built.root, images.PushTarget.from_host(host),
+            pushed = images.push_image(built.root, host,
                                        image_dir, built.name)
             assert pushed.status == "pushed"
         data = {"daemons": {"web": {"image": built.name, "config": "/config/hello.yaml"}}}

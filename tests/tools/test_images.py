@@ -17,6 +17,19 @@ from hypothesis import strategies as st
 
 from tools import images
 from tools.cli import main
+from tools.hosts import LocalHost
+
+
+class Relay(LocalHost):
+    """This machine, reached by rsync through the remote shell *rsh* (which may misbehave)."""
+
+    def __init__(self, name: str, rsh: str) -> None:
+        super().__init__(name)
+        self.rsh = rsh
+
+    def rsync_target(self, path: str) -> tuple[str | None, str]:
+        """rsync runs ``<rsh> NAME rsync --server ...``."""
+        return self.rsh, f"{self.name}:{path}"
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,7 +116,7 @@ def test_unpack_never_overwrites_and_refuses_unsafe_members(tmp_path: Path) -> N
 def test_push_to_a_local_directory_then_again_is_a_no_op(tmp_path: Path) -> None:
     root = make_tree(tmp_path / "root")
     image_dir = tmp_path / "images/hello"
-    target = images.PushTarget.local()
+    target = LocalHost()
     first = images.push_image(root, target, str(image_dir), "hello.aaaa0001")
     assert first.status == "pushed"
     assert snapshot(image_dir / "hello.aaaa0001") == snapshot(root)
@@ -121,13 +134,13 @@ def test_an_interrupted_push_leaves_no_image_under_its_name_and_a_retry_complete
     image_dir = tmp_path / "images"
     # The receiving rsync may not write files over 600 KiB: it dies on the last,
     # largest file, after the others already landed in <name>.tmp.
-    dying = images.PushTarget.over("dying", "bash -c 'shift; ulimit -f 600; exec \"$@\"' rsh")
+    dying = Relay("dying", "bash -c 'shift; ulimit -f 600; exec \"$@\"' rsh")
     with pytest.raises(images.ImageError, match="rsync exited"):
         images.push_image(root, dying, str(image_dir), "hello.bbbb0002", timeout=120)
     assert not (image_dir / "hello.bbbb0002").exists()
     assert (image_dir / "hello.bbbb0002.tmp/data0.bin").is_file(), "it died half-way"
-    assert images.list_images(images.PushTarget.local(), str(image_dir)) == []
-    relay = images.PushTarget.over("relay", "bash -c 'shift; exec \"$@\"' rsh")
+    assert images.list_images(LocalHost(), str(image_dir)) == []
+    relay = Relay("relay", "bash -c 'shift; exec \"$@\"' rsh")
     retried = images.push_image(root, relay, str(image_dir), "hello.bbbb0002", timeout=120)
     assert retried.status == "pushed"
     assert sorted(p.name for p in image_dir.iterdir()) == ["hello.bbbb0002"]
@@ -140,7 +153,7 @@ def test_a_connection_that_breaks_once_is_resumed_within_the_same_push(tmp_path:
     marker = tmp_path / "broke-once"
     # The first connection dies before the remote rsync starts, as ssh does when a busy VM
     # misses its keep-alives; the next one goes through.
-    flaky = images.PushTarget.over(
+    flaky = Relay(
         "flaky", f"bash -c 'shift; if [ ! -e {marker} ]; then touch {marker}; exit 255; fi; "
                  "exec \"$@\"' rsh")
     pushed = images.push_image(root, flaky, str(image_dir), "hello.cccc0003", timeout=120)
@@ -169,7 +182,7 @@ def test_whenever_the_final_name_is_visible_the_image_is_complete(tmp_path: Path
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
-        images.push_image(root, images.PushTarget.local(), str(image_dir), final.name)
+        images.push_image(root, LocalHost(), str(image_dir), final.name)
     finally:
         done.set()
         watcher.join()
@@ -187,7 +200,7 @@ def test_list_is_newest_first_and_skips_partial_and_hidden(tmp_path: Path) -> No
     make_images(tmp_path, ["app.3", "app.2", "app.1"])
     (tmp_path / "app.4.tmp").mkdir()
     (tmp_path / ".app.0.deleting").mkdir()
-    listed = images.list_images(images.PushTarget.local(), str(tmp_path), in_use={"app.1"})
+    listed = images.list_images(LocalHost(), str(tmp_path), in_use={"app.1"})
     assert [(i.name, i.in_use) for i in listed] == [("app.3", False), ("app.2", False),
                                                     ("app.1", True)]
 
@@ -197,7 +210,7 @@ def test_prune_keeps_n_newest_and_never_the_image_in_use(tmp_path: Path) -> None
     make_images(image_dir, ["app.4", "app.3", "app.2", "app.1"])
     processes = tmp_path / "processes.yaml"
     processes.write_text("web:\n  image: app.1\n  config: /config/web.yaml\n")
-    result = images.prune_images(images.PushTarget.local(), str(image_dir), keep=1,
+    result = images.prune_images(LocalHost(), str(image_dir), keep=1,
                                  process_configs=[str(processes)])
     assert result.kept == ["app.4", "app.1"]
     assert result.removed == ["app.3", "app.2"]
@@ -209,7 +222,7 @@ def test_prune_refuses_when_the_process_config_does_not_parse(tmp_path: Path) ->
     processes = tmp_path / "processes.yaml"
     processes.write_text("web: [\n")
     with pytest.raises(images.ImageError, match="not pruning"):
-        images.prune_images(images.PushTarget.local(), str(tmp_path / "images"), keep=0,
+        images.prune_images(LocalHost(), str(tmp_path / "images"), keep=0,
                             process_configs=[str(processes)])
     assert len(list((tmp_path / "images").iterdir())) == 2
 
@@ -236,7 +249,7 @@ def test_images_in_process_config_honours_levels() -> None:
 def test_bad_image_names_are_refused(tmp_path: Path) -> None:
     for bad in ("", ".hidden", "a/b", "x.tmp", "sp ace"):
         with pytest.raises(images.ImageError, match="not a usable image name"):
-            images.push_image(tmp_path, images.PushTarget.local(), str(tmp_path / "i"), bad)
+            images.push_image(tmp_path, LocalHost(), str(tmp_path / "i"), bad)
 
 
 def test_cli_pack_push_list_prune(tmp_path: Path) -> None:
@@ -270,7 +283,7 @@ def test_cli_push_goes_to_every_node_at_once_and_reports_in_node_order(
     from tools.commands import images as images_command
 
     root = make_tree(tmp_path / "root")
-    targets = [images.PushTarget.local(f"node{index}") for index in (1, 2, 3)]
+    targets = [LocalHost(f"node{index}") for index in (1, 2, 3)]
     monkeypatch.setattr(images_command, "_targets", lambda *_args: targets)
     barrier = threading.Barrier(3, timeout=60)  # sequential pushes break it after 60 s
 

@@ -18,7 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from .. import deploy
 from ..errors import BadInput, CheckFailed
-from ..lab.base import Host
+from ..hosts import Host
 from .nodes import choose_nodes, node_options
 
 

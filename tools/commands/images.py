@@ -18,6 +18,7 @@ from rich.console import Console
 
 from .. import images
 from ..errors import BadInput, CheckFailed, MissingBinary
+from ..hosts import LocalHost, RsyncHost
 from .nodes import choose_nodes, node_options
 
 
@@ -39,11 +40,14 @@ def default_build_out() -> Path:
 
 
 def _targets(local: bool, backend: str | None, inventory: Path | None,
-             nodes: tuple[str, ...]) -> list[images.PushTarget]:
+             nodes: tuple[str, ...]) -> list[RsyncHost]:
     if local:
-        return [images.PushTarget.local()]
+        return [LocalHost()]
     hosts = choose_nodes(backend, inventory, nodes)
-    return [images.PushTarget.from_host(h) for h in hosts.values()]  # type: ignore[arg-type]
+    unfit = [name for name, host in hosts.items() if not isinstance(host, RsyncHost)]
+    if unfit:
+        raise BadInput(f"rsync cannot reach {', '.join(unfit)}")
+    return [host for host in hosts.values() if isinstance(host, RsyncHost)]
 
 
 def _existing_root(root: Path) -> Path:
@@ -140,7 +144,7 @@ def push(root: Path, image_name: str, image_dir: str, local: bool, backend: str 
         raise MissingBinary("rsync is missing: install rsync (apt-get install rsync)")
     targets = _targets(local, backend, inventory, nodes)
 
-    def push_one(target: images.PushTarget) -> images.PushResult | images.ImageError:
+    def push_one(target: RsyncHost) -> images.PushResult | images.ImageError:
         try:
             return images.push_image(root, target, image_dir, image_name)
         except images.ImageError as exc:

@@ -37,7 +37,8 @@ from ..errors import (
     NoTarget,
     Unreachable,
 )
-from ..lab.base import LAB_LABEL, DockerUnreachable, Host, LabError
+from ..hosts import Host
+from ..lab.base import LAB_LABEL, DockerUnreachable, LabError
 
 BACKENDS = ("docker", "qemu", "ssh")
 INVENTORY_ENV = "DEPLOYDOCS_INVENTORY"

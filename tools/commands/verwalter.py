@@ -13,9 +13,7 @@ command (:mod:`tools.errors`).
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import click
 
 from .. import generated
 from ..errors import BadInput, CheckFailed, MissingBinary
+from ..fs import write_atomically
 from ..verwalter import schedule as sched
 from .lithos import (
     GENERATOR_EPILOG,
@@ -41,15 +40,6 @@ def read_json_file(path: Path, key: str) -> Any:
         raise BadInput(f"{path}:0: {key}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
         raise BadInput(f"{path}:{exc.lineno}: {key}: {exc.msg}") from exc
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write *text* to *path* through a temp file in the same directory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 @click.group("verwalter")

@@ -46,16 +46,11 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
+from ..fs import write_atomically
+from ..hosts import CommandResult, HostInfo, atomic_write_script
 from ..machine_id import generate_machine_id
 from . import state
-from .base import (
-    LAB_LABEL,
-    CommandResult,
-    DockerUnreachable,
-    HostInfo,
-    LabError,
-    atomic_write_script,
-)
+from .base import LAB_LABEL, DockerUnreachable, LabError
 from .image import NodeImage, ensure_node_image, tools_archive
 from .probe import probe_info, probe_script
 
@@ -419,7 +414,7 @@ class DockerLab:
             key_type, key = result.stdout.split()[:2]
             lines.append(f"{node},{host.address()} {key_type} {key}")
         path = state.lab_dir(self.name) / "known_hosts"
-        state.write_atomically(path, ("\n".join(lines) + "\n").encode())
+        write_atomically(path, ("\n".join(lines) + "\n").encode())
 
     def _remove_this_run(self) -> None:
         """Remove every resource made by this run (after a failure or an interrupt)."""

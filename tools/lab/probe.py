@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .base import HostInfo
+from ..hosts import HostInfo
 
 REAL_TOOLS = (
     "vagga",

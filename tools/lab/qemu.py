@@ -44,10 +44,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..fs import lock_holder, pid_alive, pid_lock, write_atomically
 from . import state
 from .base import LAB_LABEL, LabError
 from .inventory import InventoryHost
@@ -59,7 +60,6 @@ from .qemu_image import (
     make_seed_disk,
 )
 from .ssh import SshHost
-from .state import write_atomically
 
 Progress = Callable[[str], None]
 
@@ -239,14 +239,6 @@ def _cmdline(pid: int) -> list[str]:
     return [part.decode("utf-8", "replace") for part in raw.split(b"\0")[:-1]]
 
 
-def _is_dead(pid: int) -> bool:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return True
-    return fields[0] in ("Z", "X")
-
-
 def vm_marker(pid: int) -> str | None:
     """The ``-name`` of *pid* if it is a qemu VM of some lab, else None."""
     argv = _cmdline(pid)
@@ -266,7 +258,7 @@ def lab_vms() -> dict[int, tuple[str, str]]:
         if not entry.name.isdigit():
             continue
         name = vm_marker(int(entry.name))
-        if name is not None and not _is_dead(int(entry.name)):
+        if name is not None and pid_alive(int(entry.name)):
             match = NAME_RE.match(name)
             assert match is not None
             found[int(entry.name)] = (match.group(1), match.group(2))
@@ -287,15 +279,15 @@ def kill_vm(pid: int, grace: float = 5.0) -> None:
                 os.kill(pid, signum)
 
     for signum, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 30.0)):
-        if _is_dead(pid):
+        if not pid_alive(pid):
             break
         signal_it(signum)
         deadline = time.monotonic() + wait
-        while not _is_dead(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             threading.Event().wait(0.05)
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
-    if not _is_dead(pid):
+    if pid_alive(pid):
         raise QemuLabError(f"qemu process {pid} did not stop after SIGKILL")
 
 
@@ -613,7 +605,7 @@ class QemuLab:
                     self._qmp(node, {"execute": "system_powerdown"})
                 deadline = time.monotonic() + POWERDOWN_SECONDS
                 pause = threading.Event()
-                while not _is_dead(pid) and time.monotonic() < deadline:
+                while pid_alive(pid) and time.monotonic() < deadline:
                     pause.wait(0.2)
                 kill_vm(pid)
         elif action == "isolate":
@@ -757,27 +749,15 @@ def reap(*, everything: bool = False) -> list[str]:
 
 
 def _lock_holder(directory: Path) -> int | None:
-    try:
-        pid = int((directory / "up.lock").read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-    return None if _is_dead(pid) else pid
+    return lock_holder(directory / "up.lock")
 
 
-@contextlib.contextmanager
-def _up_lock(directory: Path) -> Iterator[None]:
+def _up_lock(directory: Path) -> contextlib.AbstractContextManager[None]:
     """Hold the lab's qemu ``up`` lock (a pid file; a dead holder's lock is taken over)."""
-    holder = _lock_holder(directory)
-    if holder is not None and holder != os.getpid():
-        raise state.LabBusyError(f"the qemu lab in {directory} is busy (pid {holder})")
-    path = directory / "up.lock"
-    reentrant = holder == os.getpid()
-    write_atomically(path, f"{os.getpid()}\n".encode())
-    try:
-        yield
-    finally:
-        if not reentrant:
-            path.unlink(missing_ok=True)
+    def busy(holder: int) -> state.LabBusyError:
+        return state.LabBusyError(f"the qemu lab in {directory} is busy (pid {holder})")
+
+    return pid_lock(directory / "up.lock", busy=busy)
 
 
 # -- helpers --------------------------------------------------------------------------------

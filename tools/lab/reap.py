@@ -15,6 +15,7 @@ import time
 import docker
 import docker.errors
 
+from ..fs import pid_alive
 from . import state
 from .base import LAB_LABEL
 
@@ -126,7 +127,7 @@ def reap_lab(client: docker.DockerClient, lab_name: str) -> list[str]:
     if holder is not None and holder != _own_pid():
         return []
     owner = state.owner_of_test_lab(lab_name)
-    if owner is not None and not _alive(owner):
+    if owner is not None and not pid_alive(owner):
         removed = remove_labelled(client, {LAB_LABEL: lab_name})
         state.forget_lab(lab_name)
         return removed + remove_scratch(lab_name)
@@ -155,13 +156,3 @@ def reap(client: docker.DockerClient, *, everything: bool = False) -> list[str]:
 
 def _own_pid() -> int:
     return os.getpid()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

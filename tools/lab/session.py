@@ -31,7 +31,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 
-from .base import CommandResult, Host
+from ..hosts import CommandResult, Host
 
 TIMEOUT_EXIT_STATUS = 124
 """Exit status reported for a command that did not finish in time (as ``timeout(1)``)."""

@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from .base import CommandResult, HostInfo, atomic_write_script
+from ..fs import write_atomically
+from ..hosts import CommandResult, HostInfo, atomic_write_script
 from .inventory import InventoryHost
 from .probe import probe_info, probe_script
-from .state import write_atomically
 
 CONTROL_PERSIST = "120s"
 

@@ -28,10 +28,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
+from .. import fs
+from ..fs import write_atomically
 from .base import LAB_LABEL
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -66,21 +67,6 @@ def lab_dir(name: str) -> Path:
     path = state_root() / validate_lab_name(name)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
-
-
-def write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write *data* to *path* through a temp file in the same directory and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def read_record(name: str) -> dict[str, object]:
@@ -128,52 +114,20 @@ def forget_record(name: str) -> None:
 
 def lock_holder(name: str) -> int | None:
     """The pid of a live process holding lab *name*'s ``up`` lock, or None."""
-    try:
-        pid = int((state_root() / validate_lab_name(name) / "up.lock").read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-    if pid == os.getpid():
-        return pid
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+    return fs.lock_holder(state_root() / validate_lab_name(name) / "up.lock")
 
 
-@contextlib.contextmanager
-def up_lock(name: str, wait: float = 900.0) -> Iterator[None]:
+def up_lock(name: str, wait: float = 900.0) -> contextlib.AbstractContextManager[None]:
     """Hold lab *name*'s ``up`` lock, waiting up to *wait* seconds for another live holder.
 
-    A stale lock (its pid is dead) is taken over. The lock is an ``O_EXCL`` file holding
-    the owner's pid.
+    A stale lock (its pid is dead) is taken over (:func:`tools.fs.pid_lock`).
     """
     path = lab_dir(name) / "up.lock"
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            holder = lock_holder(name)
-            if holder is None:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                continue
-            if time.monotonic() > deadline:
-                raise LabBusyError(
-                    f"lab {name!r} is being brought up by pid {holder} ({path})") from None
-            time.sleep(0.5)
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
-        break
-    try:
-        yield
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+
+    def busy(holder: int) -> LabBusyError:
+        return LabBusyError(f"lab {name!r} is being brought up by pid {holder} ({path})")
+
+    return fs.pid_lock(path, wait=wait, busy=busy)
 
 
 def forget_lab(name: str) -> None:

@@ -22,13 +22,13 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Protocol
 
-from .base import LAB_LABEL, CommandResult, HostInfo
+from ..fs import write_atomically
+from ..hosts import CommandResult, HostInfo, LocalHost, RsyncHost
+from .base import LAB_LABEL
 from .probe import PATH, probe_info, probe_script
-from .state import state_root, validate_lab_name, write_atomically
+from .state import state_root, validate_lab_name
 
 
 def scratch_root() -> Path:
@@ -99,17 +99,7 @@ def _make_writable(root: Path) -> None:
         subdirs[:] = keep
 
 
-class RsyncTarget(Protocol):
-    """A host rsync can push to."""
-
-    name: str
-
-    def rsync_target(self, path: str) -> tuple[str, str]:
-        """``(rsh command, destination)`` for rsync."""
-        ...
-
-
-class Workstation:
+class Workstation(LocalHost):
     """The build machine as a lab host, confined to *scratch*."""
 
     name = "workstation"
@@ -118,6 +108,7 @@ class Workstation:
                  backend: str = "docker", tools_dir: Path | None = None,
                  inventory: Path | None = None) -> None:
         self.scratch = Path(scratch).resolve()
+        super().__init__(self.name, self.scratch)
         self.tools_dir = None if tools_dir is None else Path(tools_dir).expanduser().resolve()
         """The lab's ``--tools-dir`` (real vagga & co.), searched before the system's PATH."""
         if self.tools_dir is not None and not self.tools_dir.is_dir():
@@ -151,29 +142,15 @@ class Workstation:
             env["DEPLOYDOCS_INVENTORY"] = str(self.inventory)
         return env
 
-    def run(self, command: str, timeout: float | None = None) -> CommandResult:
-        """Run *command* with ``bash -c`` in the scratch directory."""
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            ["bash", "-c", command], cwd=self.scratch, env=self.environment(),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            out, err = proc.communicate()
-            return CommandResult(command, 124, out.decode("utf-8", "replace"),
-                                 err.decode("utf-8", "replace"), time.monotonic() - started, True)
-        return CommandResult(command, proc.returncode, out.decode("utf-8", "replace"),
-                             err.decode("utf-8", "replace"), time.monotonic() - started)
-
     def shell_argv(self) -> list[str]:
         """A bash leading its own process group, in the scratch dir, with the clean env."""
         env = [f"{key}={value}" for key, value in self.environment().items()]
         start = f"cd {shlex.quote(str(self.scratch))} && exec bash --noprofile --norc"
         return ["setsid", "-w", "env", "-i", *env, "bash", "--noprofile", "--norc", "-c", start]
+
+    def local_path(self, path: str) -> Path:
+        """*path* inside the scratch directory (see :meth:`_resolve`)."""
+        return self._resolve(path)
 
     def _resolve(self, path: str) -> Path:
         """*path* inside the scratch directory (relative paths are relative to it)."""
@@ -197,7 +174,7 @@ class Workstation:
         """Machine id, OS and real tools of the build machine."""
         return probe_info(self.name, "127.0.0.1", self.run(probe_script(), timeout=60).stdout)
 
-    def push(self, source: str, host: RsyncTarget, destination: str,
+    def push(self, source: str, host: RsyncHost, destination: str,
              timeout: float = 600) -> CommandResult:
         """Copy directory *source* (inside the scratch dir) to *destination* on *host*.
 
@@ -209,10 +186,8 @@ class Workstation:
             raise ValueError(f"{source}: not a directory inside {self.scratch}")
         dest = destination.rstrip("/")
         rsh, target = host.rsync_target(f"{dest}.tmp/")
-        command = (
-            f"rsync -a --delete --rsh={shlex.quote(rsh)} {shlex.quote(str(local))}/ "
-            f"{shlex.quote(target)}"
-        )
+        via = "" if rsh is None else f"--rsh={shlex.quote(rsh)} "
+        command = f"rsync -a --delete {via}{shlex.quote(str(local))}/ {shlex.quote(target)}"
         copied = self.run(command, timeout=timeout)
         if not copied.ok:
             return copied
@@ -222,7 +197,7 @@ class Workstation:
             f"{shlex.quote(dest)}.old; fi && mv -- {shlex.quote(dest)}.tmp {shlex.quote(dest)} "
             f"&& rm -rf -- {shlex.quote(dest)}.old"
         )
-        moved = host.run(publish, timeout=timeout)  # type: ignore[attr-defined]
+        moved = host.run(publish, timeout=timeout)
         return CommandResult(command, moved.exit_status, copied.stdout + moved.stdout,
                              copied.stderr + moved.stderr, copied.duration + moved.duration,
                              moved.timed_out)

@@ -33,15 +33,13 @@ import re
 import secrets
 import shlex
 import shutil
-import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..lab.base import CommandResult, Host
+from ..hosts import CommandResult, Host, run_bash
 from ..problems import Problem
 from .render_file import (
     COMMAND_VAR_RE,
@@ -299,15 +297,8 @@ class LocalExecutor:
         return tmp
 
     def run(self, argv: list[str]) -> CommandResult:
-        """Run *argv* (cwd = root if given)."""
-        started = time.monotonic()
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, cwd=self.root,
-                                  timeout=600)
-        except FileNotFoundError as exc:
-            return CommandResult(shlex.join(argv), 127, "", str(exc))
-        return CommandResult(shlex.join(argv), proc.returncode, proc.stdout, proc.stderr,
-                             time.monotonic() - started)
+        """Run *argv* (cwd = root if given); a missing program is exit 127, as in a shell."""
+        return run_bash(shlex.join(argv), cwd=self.root, timeout=600)
 
     def copy(self, src: str, dest: str, mode: int | None) -> None:
         """Copy through ``.tmp.<name>`` and rename, as verwalter_render does."""

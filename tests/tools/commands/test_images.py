@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from tools.cli import main
 from tools.commands import images as command
+from tools.hosts import LocalHost
 
 
 def test_the_state_dir_is_the_variable_else_xdg_else_home(tmp_path: Path,
@@ -50,12 +51,11 @@ def test_build_writes_nothing_into_the_current_directory_by_default(
 
 def test_prune_dry_run_on_nodes_removes_nothing(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from tools import images
 
     image_dir = tmp_path / "images"
     for name in ("app.1", "app.2", "app.3"):
         (image_dir / name).mkdir(parents=True)
-    targets = [images.PushTarget.local("node1")]
+    targets = [LocalHost("node1")]
     monkeypatch.setattr(command, "_targets", lambda *_args: targets)
     result = CliRunner().invoke(main, ["images", "prune", "--image-dir", str(image_dir),
                                        "--keep", "1", "--dry-run", "--backend", "docker"])

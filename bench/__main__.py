@@ -48,10 +48,10 @@ def _timed(run: Callable[[], object]) -> float:
 def bench_session(count: int, lab_name: str) -> None:
     """Per-command cost: a session against one docker exec and one ssh per command."""
     from bench.session import summary, timings
+    from tools.lab.backends.ssh import docker_lab_inventory, ssh_hosts
     from tools.lab.inventory import load_inventory
     from tools.lab.lab import open_lab
     from tools.lab.session import Session
-    from tools.lab.ssh import docker_lab_inventory, ssh_hosts
 
     lab = open_lab("docker", name=lab_name, progress=lambda line: None)
 
@@ -188,7 +188,7 @@ def _lab_description(name: str, backend: str) -> str:
     """`` on qemu VMs (<accel>, ...)`` for a qemu lab, empty for docker."""
     if backend != "qemu":
         return ""
-    from tools.lab.qemu import MEMORY_MB, QemuLab
+    from tools.lab.backends.qemu import MEMORY_MB, QemuLab
 
     accel = QemuLab(name).record().get("accel", "unknown acceleration")
     return f" on qemu VMs (3 VMs, {accel}, 1 vCPU / {MEMORY_MB} MiB each)"

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from bench.results import append_row, machine_facts
-from tools.lab.docker import DockerLab
+from tools.lab.backends.docker import DockerLab
 from tools.lab.session import Session
 
 

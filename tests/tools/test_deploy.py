@@ -243,7 +243,7 @@ this process is gone."""
 @pytest.fixture(scope="module")
 def ops_lab() -> Iterator[object]:
     """A three-node docker lab with real lithos; fails, never skips, when it cannot start."""
-    from tools.lab.docker import DockerLab
+    from tools.lab.backends.docker import DockerLab
     from tools.lab.lab import open_lab
     from tools.lab.state import read_record
 

@@ -123,5 +123,5 @@ def test_only_the_lab_and_the_commands_import_the_lab() -> None:
 def test_the_checks_see_the_graph() -> None:
     graph = import_graph(REPO / "tools")
     assert "tools.hosts" in graph["tools.machine_id"]
-    assert "tools.machine_id" in graph["tools.lab.docker"]
+    assert "tools.machine_id" in graph["tools.lab.backends.docker"]
     assert "tools.lab.base" in graph["tools.lab.state"]  # relative imports resolved

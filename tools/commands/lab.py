@@ -22,6 +22,15 @@ from types import FrameType
 import click
 
 from ..errors import BadInput, CheckFailed, Unreachable
+from ..lab.backends import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    INVENTORY_BACKEND,
+    LAB_BACKENDS,
+    LabOptions,
+    open_backend,
+)
+from ..lab.base import LAB_LABEL
 from .nodes import Target, lab_errors, open_target, unreachable_reason
 
 LAB_NAME_HELP = "Lab name: prefix of its Docker resources (must start with deploydocs.lab)."
@@ -29,15 +38,25 @@ LAB_NAME_HELP = "Lab name: prefix of its Docker resources (must start with deplo
 
 def _name_option(func):
     func = click.option(  # stored in ctx.meta, read by _backend()
-        "--backend", type=click.Choice(["docker", "qemu"]), default="docker", show_default=True,
-        expose_value=False, callback=lambda ctx, _param, value: ctx.meta.update(lab_backend=value),
-        help="docker containers, or qemu VMs with their own kernel (tools.lab.qemu).")(func)
-    return click.option("--name", "lab_name", default="deploydocs.lab", show_default=True,
+        "--backend", type=click.Choice(list(LAB_BACKENDS)), default=DEFAULT_BACKEND,
+        show_default=True, expose_value=False,
+        callback=lambda ctx, _param, value: ctx.meta.update(lab_backend=value),
+        help=", or ".join(BACKENDS[name].summary for name in LAB_BACKENDS) + ".")(func)
+    return click.option("--name", "lab_name", default=LAB_LABEL, show_default=True,
                         help=LAB_NAME_HELP)(func)
 
 
 def _backend() -> str:
-    return click.get_current_context().meta.get("lab_backend", "docker")
+    return str(click.get_current_context().meta.get("lab_backend", DEFAULT_BACKEND))
+
+
+def _open_backend(lab_name: str, nodes: int | None = None):
+    """The backend of ``--backend`` for lab *lab_name* (nothing is started); options it
+    refuses are bad input."""
+    try:
+        return open_backend(_backend(), LabOptions(name=lab_name, nodes=nodes))
+    except ValueError as err:
+        raise BadInput(str(err)) from err
 
 
 def _inventory_option(func):
@@ -101,10 +120,6 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
     Ctrl-C (or SIGTERM) removes everything this run made; leftovers of a killed run are
     removed by the next `lab up` or `lab reap`.
     """
-    with lab_errors():
-        from ..lab.docker import DockerLab
-        from ..lab.qemu import QemuLab
-
     console = _console()
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     started = time.monotonic()
@@ -116,12 +131,7 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
                 console.log(f"[{elapsed:6.1f} s] {line}")
                 status.update(line)
 
-            if _backend() == "qemu":
-                if nodes not in (None, 3):
-                    raise BadInput("the qemu backend always has three VMs (--nodes 3)")
-                lab = QemuLab(lab_name)
-            else:
-                lab = DockerLab(lab_name, nodes=nodes)
+            lab = _open_backend(lab_name, nodes)
             record = lab.up(tools_dir=tools_dir, with_lithos=not no_lithos, progress=progress)
     except KeyboardInterrupt:
         console.print("interrupted: removed what this run had made")
@@ -137,7 +147,7 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
 def _target(lab_name: str, inventory: Path | None) -> Target:
     """*inventory*'s hosts, else the lab *lab_name* of ``--backend``."""
     if inventory is not None:
-        return Target("ssh", inventory, source="--inventory")
+        return Target(INVENTORY_BACKEND, inventory, source="--inventory")
     return Target(_backend(), lab_name=lab_name, source="--name")
 
 
@@ -215,10 +225,9 @@ def _describe_tools(tools: dict[str, str], sha256: dict[str, str]) -> str:
 
 def _start_hint(lab, node: str) -> str:
     """The command that powers *node* of *lab* on again."""
-    options = "" if lab.backend == "docker" else f" --backend {lab.backend}"
-    name = lab._docker_lab.name if lab._docker_lab is not None else "deploydocs.lab"
-    if name != "deploydocs.lab":
-        options += f" --name {name}"
+    options = "" if lab.backend == DEFAULT_BACKEND else f" --backend {lab.backend}"
+    if lab.name != LAB_LABEL:
+        options += f" --name {lab.name}"
     return f"python -m tools lab start {node}{options}"
 
 
@@ -256,18 +265,8 @@ def _print_status(lab, rows: list[dict[str, object]] | None = None) -> None:
                  if getattr(station, "tools_dir", None) else "")
         console.print(f"workstation{where}: real tools: "
                       f"{_describe_tools(info.tools, info.sha256) or 'none'}")
-    if lab.backend == "docker":
-        from ..lab import state
-
-        record = state.read_record(lab._docker_lab.name)
-        lithos = record.get("lithos") or {}
-        if "absent" in lithos:
-            console.print(f"lithos: absent on every node: {lithos['absent']}")
-        extra = record.get("extra_tools") or []
-        console.print(f"--tools-dir executables: {', '.join(extra) if extra else 'none given'}")
-    if lab.backend == "qemu":
-        for line in lab._docker_lab.status_lines():
-            console.print(line)
+    for line in lab.provider.status_lines() if lab.provider is not None else []:
+        console.print(line)
 
 
 @cli.command("status")
@@ -345,10 +344,7 @@ def shell(lab_name: str, inventory: Path | None, node: str) -> None:
     if host is None:
         raise BadInput(f"no node {node!r} (nodes: {', '.join(lab.nodes)}, workstation)")
     _refuse_down_node(lab, node)
-    if lab.backend == "docker":
-        argv = ["docker", "exec", "-it", host.container_name, "bash", "-l"]
-    else:
-        argv = ["ssh", *host.ssh_options(), "-t", host.destination]
+    argv = host.login_argv()
     os.execvp(argv[0], argv)
 
 
@@ -448,10 +444,7 @@ def down(lab_name: str) -> None:
     """Remove every container, network and volume of the lab, and its workstation's files
     (images stay cached)."""
     with _lab_operation():
-        from ..lab.docker import DockerLab
-        from ..lab.qemu import QemuLab
-
-        removed = (QemuLab(lab_name) if _backend() == "qemu" else DockerLab(lab_name)).down()
+        removed = _open_backend(lab_name).down()
     click.echo("\n".join(f"removed {item}" for item in removed) or "nothing to remove")
 
 
@@ -460,28 +453,29 @@ def down(lab_name: str) -> None:
               help="Remove every labelled resource of every lab, not only leftovers.")
 @click.option("--images", is_flag=True, help="Also remove the cached lab images.")
 def reap(everything: bool, images: bool) -> None:
-    """Remove what interrupted or killed runs left behind (label deploydocs.lab)."""
-    with lab_errors():
-        from ..lab.docker import connect
-        from ..lab.image import remove_images
-        from ..lab.qemu import reap as reap_vms
-        from ..lab.reap import reap as reap_all
-
-    vms = reap_vms(everything=everything)  # qemu VMs first: they need no docker
-    click.echo("\n".join(f"removed {item}" for item in vms) or "no qemu VM to remove")
-    with _lab_operation():
-        client = connect()
-    removed = reap_all(client, everything=everything)
-    if images:
-        removed += [f"image {tag}" for tag in remove_images(client)]
-    click.echo("\n".join(f"removed {item}" for item in removed) or "nothing to remove")
+    """Remove what interrupted or killed runs left behind (label deploydocs.lab), on every
+    backend: one whose environment is missing (no Docker daemon) does not stop the others."""
+    failure: Exception | None = None
+    for entry in BACKENDS.values():
+        if entry.reap is None:
+            continue
+        try:
+            with _lab_operation():
+                removed = entry.reap(everything, images)
+        except click.ClickException as err:
+            failure = failure or err
+            continue
+        click.echo("\n".join(f"removed {item}" for item in removed)
+                   or f"nothing of the {entry.name} backend to remove")
+    if failure is not None:
+        raise failure
 
 
 @cli.command("inventory")
 @_name_option
 def inventory(lab_name: str) -> None:
     """Write an ssh inventory for the docker lab's nodes (real sshd) and print its path."""
-    from ..lab.ssh import docker_lab_inventory
+    from ..lab.backends.ssh import docker_lab_inventory
 
     with lab_errors():  # it reads the docker lab's node names (the docker library)
         path = docker_lab_inventory(lab_name)

@@ -38,9 +38,9 @@ from ..errors import (
     Unreachable,
 )
 from ..hosts import Host
+from ..lab.backends import BACKENDS, DEFAULT_BACKEND, INVENTORY_BACKEND
 from ..lab.base import LAB_LABEL, DockerUnreachable, LabError
 
-BACKENDS = ("docker", "qemu", "ssh")
 INVENTORY_ENV = "DEPLOYDOCS_INVENTORY"
 BACKEND_ENV = "DEPLOYDOCS_LAB_BACKEND"
 LAB_NAME_ENV = "DEPLOYDOCS_LAB_NAME"
@@ -65,10 +65,10 @@ class Target:
 
     def hint(self) -> str:
         """What to check when its machines do not answer."""
-        if self.backend == "ssh":
+        if BACKENDS[self.backend].needs_inventory:
             return (f"check the address, port, user and key of each host in {self.inventory}"
                     " and that sshd runs there")
-        options = "" if self.backend == "docker" else f" --backend {self.backend}"
+        options = "" if self.backend == DEFAULT_BACKEND else f" --backend {self.backend}"
         options += "" if self.lab_name == LAB_LABEL else f" --name {self.lab_name}"
         return f"is the lab up? `python -m tools lab status{options}` lists its nodes"
 
@@ -76,7 +76,7 @@ class Target:
 def _ssh_target(source: str, inventory: Path) -> Target:
     if not inventory.is_file():
         raise BadInput(f"{source}: {inventory}: no such inventory file")
-    return Target("ssh", inventory, source=source)
+    return Target(INVENTORY_BACKEND, inventory, source=source)
 
 
 def _inventory_around(environ: Mapping[str, str], cwd: Path) -> Target | None:
@@ -91,7 +91,7 @@ def _inventory_around(environ: Mapping[str, str], cwd: Path) -> Target | None:
 def _lab_target(backend: str, source: str, environ: Mapping[str, str], cwd: Path) -> Target:
     if backend not in BACKENDS:
         raise BadInput(f"{source}: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
-    if backend == "ssh":
+    if BACKENDS[backend].needs_inventory:
         found = _inventory_around(environ, cwd)
         if found is None:
             raise BadInput("the ssh backend needs an inventory: pass --backend ssh "
@@ -111,7 +111,7 @@ def resolve_target(backend: str | None, inventory: Path | None,
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else cwd
     if inventory is not None:
-        if backend not in (None, "ssh"):
+        if backend not in (None, INVENTORY_BACKEND):
             raise BadInput(f"--inventory is for the ssh backend, not --backend {backend}")
         return _ssh_target("--inventory", inventory)
     if backend is not None:
@@ -120,7 +120,7 @@ def resolve_target(backend: str | None, inventory: Path | None,
     if found is not None:
         return found
     if environ.get(BACKEND_ENV) or environ.get(LAB_NAME_ENV):
-        return _lab_target(environ.get(BACKEND_ENV) or "docker", f"${BACKEND_ENV}",
+        return _lab_target(environ.get(BACKEND_ENV) or DEFAULT_BACKEND, f"${BACKEND_ENV}",
                            environ, cwd)
     raise NoTarget()
 

@@ -28,7 +28,7 @@ LAB_LABEL = "deploydocs.lab"
 class LabError(RuntimeError):
     """The lab could not be brought up or changed; the message says what failed.
 
-    Defined here rather than in :mod:`tools.lab.docker` so that code catching it
+    Defined here rather than in :mod:`tools.lab.backends.docker` so that code catching it
     needs neither that module nor the ``docker`` library it imports.
     """
 

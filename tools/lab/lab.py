@@ -5,8 +5,8 @@
 >>> lab.session("node1").run("hostname").stdout    # doctest: +SKIP
 'node1\\n'
 
-Backends: ``docker`` (default; :mod:`tools.lab.docker`) and ``ssh``
-(:mod:`tools.lab.ssh`, from an inventory file). Every lab also has the
+Backends (:mod:`tools.lab.backends`, by name in its registry): ``docker``
+(default), ``qemu`` and ``ssh`` (from an inventory file). Every lab also has the
 ``workstation`` host (:mod:`tools.lab.workstation`).
 """
 
@@ -16,24 +16,29 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
-from . import state
-from .base import LAB_LABEL, Host
+from ..hosts import Host
+from .backends import BACKENDS, DEFAULT_BACKEND, Backend, LabOptions, open_backend
+from .base import LAB_LABEL
 from .probe import REAL_TOOLS
 from .session import Session
 from .workstation import Workstation, scratch_dir
 
-BACKENDS = ("docker", "ssh", "qemu")
+__all__ = ["BACKENDS", "Lab", "open_lab"]
 
 
 class Lab:
     """Hosts of one lab and the sessions opened on them."""
 
     def __init__(self, backend: str, hosts: dict[str, Host], nodes: list[str],
-                 docker_lab: object | None = None) -> None:
+                 provider: Backend | None = None) -> None:
         self.backend = backend
+        """The backend's name (:data:`~tools.lab.backends.BACKENDS`)."""
         self.hosts = hosts
         self.nodes = nodes
-        self._docker_lab = docker_lab
+        self.provider = provider
+        """The backend that runs the nodes (None: hosts given as they are, with no faults)."""
+        self.name = provider.name if provider is not None else LAB_LABEL
+        """The lab's name."""
         self._sessions: dict[tuple[str, str], Session] = {}
         self._tools: dict[str, dict[str, str]] = {}
 
@@ -70,9 +75,7 @@ class Lab:
         self._host(node)
         if node not in self.nodes:
             raise ValueError(f"{node!r} is not a node of the lab (nodes: {', '.join(self.nodes)})")
-        if self.backend in ("docker", "qemu"):
-            return bool(self._docker_lab.node_running(node))  # type: ignore[union-attr]
-        return True
+        return self.provider is None or self.provider.node_running(node)
 
     def fingerprint(self) -> dict[str, object]:
         """What a verification ran against: backend, node OS, machine ids, tool versions and
@@ -95,12 +98,8 @@ class Lab:
             self._tools["workstation"] = dict(station.tools)
             result["workstation"] = {"os": station.os, "tools": dict(station.tools),
                                      "sha256": dict(station.sha256)}
-        if self.backend == "docker":
-            record = state.read_record(self._docker_lab.name)  # type: ignore[union-attr]
-            result["images"] = record.get("image", {})
-            result["lithos"] = record.get("lithos", {})
-        if self.backend == "qemu":
-            result.update(self._docker_lab.fingerprint())  # type: ignore[union-attr]
+        if self.provider is not None:
+            result.update(self.provider.fingerprint())
         return result
 
     def fault(self, host: str, action: str) -> None:
@@ -131,10 +130,10 @@ class Lab:
                 if not result.ok:
                     raise RuntimeError(f"{host}: {action} failed: {result.stderr.strip()}")
             return
-        if self.backend not in ("docker", "qemu"):
-            raise ValueError(f"fault {action!r} needs the docker backend, not {self.backend}")
-        method = self._docker_lab.heal if heal else self._docker_lab.fault  # type: ignore[union-attr]
-        method(host, action)
+        if self.provider is None:
+            raise ValueError(f"fault {action!r} needs the docker or qemu backend, "
+                             f"not {self.backend}")
+        (self.provider.heal if heal else self.provider.fault)(host, action)
 
     def close(self) -> None:
         """Close every session (the lab itself stays up)."""
@@ -147,60 +146,34 @@ class Lab:
                 closer()
 
 
-def open_lab(backend: str = "docker", *, inventory: Path | None = None,
+def open_lab(backend: str = DEFAULT_BACKEND, *, inventory: Path | None = None,
              tools_dir: Path | None = None, start: bool = True, name: str = LAB_LABEL,
              with_lithos: bool = True, progress: Callable[[str], None] = print,
              nodes: int | None = None) -> Lab:
-    """Open the lab: bring the docker lab up (*start*) or attach to it, or read an inventory.
+    """Open the lab: bring it up (*start*) or attach to it, or read an inventory.
 
-    :param backend: ``docker``, ``ssh`` or ``qemu``.
+    :param backend: a name of :data:`~tools.lab.backends.BACKENDS` (``docker``, ``qemu``,
+        ``ssh``).
     :param inventory: the ssh backend's TOML inventory.
     :param tools_dir: a directory of real tool binaries, installed on every docker or qemu
         node, and put on the workstation's PATH (for vagga). When attaching to a lab
         (*start* false) without it, the lab's record gives the one its ``up`` had.
-    :param start: for docker and qemu, run ``up`` (idempotent); otherwise the lab must
-        already be up (a lab with some of its nodes stopped is still up).
-    :param name: the docker lab's name (prefix of its resources), default ``deploydocs.lab``.
+    :param start: run the backend's ``up`` (idempotent); otherwise the lab must already
+        be up (a lab with some of its nodes stopped is still up).
+    :param name: the lab's name (prefix of its resources), default ``deploydocs.lab``.
     :param nodes: for docker, how many nodes ``up`` makes (default: as many as the lab has,
         else three).
     """
-    def workstation(recorded_tools_dir: Path | None) -> Workstation:
-        # Each lab has a scratch directory of its own, so two labs' builds never share
-        # files; its name and backend are exported to the commands there.
-        return Workstation(scratch_dir(name), lab_name=name,
-                           backend=backend, tools_dir=tools_dir or recorded_tools_dir,
-                           inventory=inventory if backend == "ssh" else None)
-
-    if backend == "docker":
-        from .docker import DockerLab, LabError
-
-        docker_lab = DockerLab(name, nodes=nodes)
-        if start:
-            docker_lab.up(tools_dir=tools_dir, with_lithos=with_lithos, progress=progress)
-        elif not docker_lab.is_up():
-            raise LabError(f"lab {name!r} is not up: run `python -m tools lab up`")
-        hosts: dict[str, Host] = dict(docker_lab.hosts())
-        nodes = list(hosts)
-        hosts["workstation"] = workstation(state.recorded_tools_dir(state.read_record(name)))
-        return Lab("docker", hosts, nodes, docker_lab)
-    if backend == "ssh":
-        from .inventory import load_inventory
-        from .ssh import ssh_hosts
-
-        if inventory is None:
-            raise ValueError("the ssh backend needs an inventory file")
-        hosts = dict(ssh_hosts(load_inventory(inventory)))
-        nodes = list(hosts)
-        if "workstation" in hosts:
-            raise ValueError(f"{inventory}: 'workstation' is reserved for the build machine")
-        hosts["workstation"] = workstation(None)
-        return Lab("ssh", hosts, nodes)
-    if backend == "qemu":  # VMs of tools.lab.qemu (reached with the ssh backend)
-        from .qemu import open_qemu_lab
-
-        qemu_lab, vm_hosts = open_qemu_lab(name, start=start, tools_dir=tools_dir,
-                                           with_lithos=with_lithos, progress=progress)
-        hosts = {**vm_hosts,
-                 "workstation": workstation(state.recorded_tools_dir(qemu_lab.record()))}
-        return Lab("qemu", hosts, list(vm_hosts), qemu_lab)
-    raise ValueError(f"unknown lab backend {backend!r} (known: {', '.join(BACKENDS)})")
+    provider = open_backend(backend, LabOptions(name=name, inventory=inventory, nodes=nodes))
+    if start:
+        provider.up(tools_dir=tools_dir, with_lithos=with_lithos, progress=progress)
+    else:
+        provider.check_up()
+    hosts: dict[str, Host] = dict(provider.hosts())
+    node_names = list(hosts)
+    # Each lab has a scratch directory of its own, so two labs' builds never share
+    # files; its name and backend are exported to the commands there.
+    hosts["workstation"] = Workstation(
+        scratch_dir(name), lab_name=name, backend=backend,
+        tools_dir=tools_dir or provider.recorded_tools_dir(), inventory=provider.inventory)
+    return Lab(backend, hosts, node_names, provider)

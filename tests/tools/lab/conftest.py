@@ -22,7 +22,7 @@ taking it down."""
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     """The shared three-node docker lab (with real lithos when it can be built)."""
-    from tools.lab.docker import DockerLab
+    from tools.lab.backends.docker import DockerLab
 
     try:
         the_lab = open_lab("docker", name=TEST_LAB, progress=lambda _line: None)

@@ -62,7 +62,7 @@ def test_nodes_have_no_route_out(lab: Lab) -> None:
     node = lab.hosts["node1"]
     routes = node.run("ip -4 route; ip -6 route").stdout
     assert not re.search(r"^default", routes, re.M), routes
-    gateway = lab._docker_lab.client.networks.get(  # type: ignore[union-attr]
+    gateway = lab.provider.client.networks.get(  # type: ignore[union-attr]
         f"{TEST_LAB}-net").attrs["IPAM"]["Config"][0]["Gateway"]
     # The network's nominal gateway has no address on the host: nothing answers there.
     to_gateway = node.run(f"exec 3<>/dev/tcp/{gateway}/22", timeout=10)
@@ -216,8 +216,8 @@ def test_fingerprint_names_backend_os_tools_and_images(
 
 
 def test_a_lab_grows_and_shrinks_to_the_node_count_it_is_given() -> None:
-    from tools.lab.docker import DockerLab, node_names
-    from tools.lab.ssh import docker_lab_inventory
+    from tools.lab.backends.docker import DockerLab, node_names
+    from tools.lab.backends.ssh import docker_lab_inventory
 
     name = f"{TEST_LAB}-count"
     try:
@@ -338,7 +338,7 @@ def test_a_stopped_node_is_down_while_the_lab_stays_usable(
         assert stopped.returncode == 0, stopped.stderr
         assert "node3 is down" in stopped.stdout
         assert not lab.is_running("node3") and lab.is_running("node1")
-        from tools.lab.docker import DockerLab
+        from tools.lab.backends.docker import DockerLab
 
         assert DockerLab(TEST_LAB).is_up()
 

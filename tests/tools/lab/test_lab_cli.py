@@ -53,7 +53,7 @@ def test_down_removes_the_labs_workstation_files_and_says_so(own_roots: Path,
 
 def test_docker_down_keeps_what_a_qemu_lab_of_the_same_name_still_uses(own_roots: Path) -> None:
     from tools.lab import state
-    from tools.lab.docker import DockerLab
+    from tools.lab.backends.docker import DockerLab
 
     scratch = _scratch_with_files(NAME)
     qemu_record = state.lab_dir(NAME) / "qemu" / "qemu.json"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.lab.qemu import NODE_NAMES, QemuLab, lab_vms
+from tools.lab.backends.qemu import NODE_NAMES, QemuLab, lab_vms
 
 TEST_LAB = "deploydocs.lab-qemutest"
 KILL_LAB = "deploydocs.lab-qemukill"
@@ -142,7 +142,7 @@ def test_reap_after_kill_9_of_lab_up_leaves_no_vm_and_no_overlay() -> None:
 
 
 def _argv(lab_name: str = TEST_LAB) -> list[str]:
-    from tools.lab.qemu import VmSpec, qemu_argv
+    from tools.lab.backends.qemu_vm import VmSpec, qemu_argv
     from tools.lab.qemu_image import BaseImage
 
     image = BaseImage(Path("/cache/abc"), "abc")
@@ -171,7 +171,7 @@ def test_vm_command_line_boots_from_its_own_overlay_with_hostname_and_cgroup_v1(
 
 
 def test_vm_name_carries_the_lab_marker_that_reap_looks_for() -> None:
-    from tools.lab.qemu import NAME_RE, vm_name
+    from tools.lab.backends.qemu_vm import NAME_RE, vm_name
 
     argv = _argv()
     name = argv[argv.index("-name") + 1].split(",")[0]
@@ -182,7 +182,7 @@ def test_vm_name_carries_the_lab_marker_that_reap_looks_for() -> None:
 
 
 def test_each_lab_gets_its_own_multicast_group() -> None:
-    from tools.lab.qemu import multicast_group
+    from tools.lab.backends.qemu_vm import multicast_group
 
     assert multicast_group(TEST_LAB) != multicast_group(KILL_LAB)
     assert multicast_group(TEST_LAB) == multicast_group(TEST_LAB)
@@ -224,7 +224,7 @@ def qemu_state(tmp_path: Path, monkeypatch) -> Path:
 
 
 def test_a_qemu_lab_without_a_record_is_not_up_and_its_nodes_are_checked(qemu_state) -> None:
-    from tools.lab.qemu import QemuLabError
+    from tools.lab.backends.qemu import QemuLabError
 
     lab = QemuLab("deploydocs.lab-qemunone")
     assert not lab.is_up()

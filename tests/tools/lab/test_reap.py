@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from tools.lab import workstation
-from tools.lab.docker import connect
+from tools.lab.backends.docker import connect
 from tools.lab.reap import reap_lab
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tools.lab.backends.ssh import docker_lab_inventory
 from tools.lab.inventory import InventoryError, load_inventory
 from tools.lab.lab import Lab, open_lab
-from tools.lab.ssh import docker_lab_inventory
 
 from .conftest import TEST_LAB
 

@@ -13,8 +13,8 @@ import docker
 import pytest
 
 from tools.lab import state
+from tools.lab.backends.docker import DockerLab
 from tools.lab.base import LAB_LABEL
-from tools.lab.docker import DockerLab
 from tools.lab.lab import open_lab
 from tools.lab.reap import labelled, reap
 from tools.lab.state import PROJECT_ROOT
@@ -123,7 +123,7 @@ def test_reap_removes_what_a_killed_up_left(lab) -> None:
         assert reaped.returncode == 0, reaped.stderr
         assert _left(client, name) == []
         # The shared lab is complete and recorded: reap is not down, it stays.
-        assert DockerLab(lab._docker_lab.name).is_up()
+        assert DockerLab(lab.name).is_up()
     finally:
         if proc.poll() is None:
             proc.kill()

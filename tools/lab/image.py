@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import io
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,32 +40,27 @@ import docker.errors
 
 from .base import LAB_LABEL
 from .process import run_in_own_group
-
-SUITE = "bookworm"
-MIRROR = "http://deb.debian.org/debian"
-DEBOOTSTRAP = "/usr/sbin/debootstrap"
-BASE_PACKAGES = (
-    "openssh-server",
-    "rsync",
-    "iproute2",
-    "iputils-ping",
-    "netcat-openbsd",
-    "procps",
-    "psmisc",
-    "curl",
-    "ca-certificates",
-    "python3",
+from .provision import (
+    DEBOOTSTRAP,
+    MIRROR,
+    NODE_PACKAGES,
+    SUITE,
+    TOOLS_PACKAGE,
+    ImageBuildError,
+    debian_recipe,
+    find_lithos,
+    recipe_hash,
+    runtime_requirements,
 )
-"""Debian packages of every node. ``netcat-openbsd`` lets the ssh backend reach sshd on the
-internal network through ``docker exec NODE nc``."""
+
+BASE_PACKAGES = NODE_PACKAGES
+"""Debian packages of every node (:data:`tools.lab.provision.NODE_PACKAGES`)."""
 
 BASE_REPOSITORY = "deploydocs.lab/base"
 NODE_REPOSITORY = "deploydocs.lab/node"
 RECIPE_VERSION = 2
 """Bump when the way the base root is prepared changes (it is part of the recipe hash)."""
 
-TOOLS_PACKAGE = Path(__file__).resolve().parent.parent
-"""The ``tools/`` package copied into every node."""
 TOOLS_BIN_DIR = "/usr/bin"
 """Where a node gets lithos and the ``--tools-dir`` executables (as the tutorial's units say)."""
 
@@ -95,10 +87,6 @@ exec /usr/sbin/sshd -D -e -o HostKey=/etc/ssh/ssh_host_ed25519_key \\
 Progress = Callable[[str], None]
 
 
-class ImageBuildError(RuntimeError):
-    """An image of the lab could not be built; the message says which step failed."""
-
-
 @dataclass
 class NodeImage:
     """The node image to run, and what went into it."""
@@ -113,51 +101,9 @@ class NodeImage:
     """Which images this call had to build (empty when both came from the cache)."""
 
 
-def runtime_requirements() -> list[str]:
-    """The runtime dependencies of the tools, as the nodes' pip gets them.
-
-    In the repository these are the docs project's exact pins (``[project].dependencies``
-    of the ``pyproject.toml`` beside this package), so every lab runs what the tests ran.
-    Installed as the ``deploydocs-tools`` distribution, they are that distribution's own
-    requirements with its ``lab`` extra. There is no third copy to drift.
-    """
-    pyproject = TOOLS_PACKAGE.parent / "pyproject.toml"
-    try:
-        data = tomllib.loads(pyproject.read_text())
-        if data["project"]["name"] == "deploydocs":
-            return sorted(data["project"]["dependencies"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        pass
-    try:
-        requires = importlib.metadata.requires("deploydocs-tools") or []
-    except importlib.metadata.PackageNotFoundError as err:
-        raise ImageBuildError(
-            f"no requirements for the nodes: neither {pyproject} (the repository's) nor an "
-            "installed deploydocs-tools distribution") from err
-    wanted: list[str] = []
-    for line in requires:
-        requirement, _, marker = line.partition(";")
-        if not marker or marker.replace(" ", "") in ('extra=="lab"', "extra=='lab'"):
-            wanted.append(requirement.strip())
-    return sorted(wanted)
-
-
 def base_recipe() -> dict[str, object]:
     """Everything that decides the content of the base image."""
-    return {
-        "suite": SUITE,
-        "mirror": MIRROR,
-        "variant": "minbase",
-        "packages": sorted(BASE_PACKAGES),
-        "python_requirements": runtime_requirements(),
-        "version": RECIPE_VERSION,
-    }
-
-
-def recipe_hash(recipe: object) -> str:
-    """First 12 hex digits of the SHA-256 of the recipe's canonical JSON."""
-    text = json.dumps(recipe, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    return {**debian_recipe(BASE_PACKAGES), "version": RECIPE_VERSION}
 
 
 def base_tag() -> str:
@@ -257,7 +203,7 @@ def ensure_node_image(
 ) -> NodeImage:
     """Return the node image for this content, building what the cache lacks."""
     base, base_built = ensure_base_image(client, progress)
-    lithos_bin, lithos_info = _find_lithos(progress) if with_lithos else (None, {
+    lithos_bin, lithos_info = find_lithos(progress) if with_lithos else (None, {
         "absent": "lithos not requested"})
     with _scratch_dir("deploydocs.lab-node-") as context:
         extra = _fill_context(context, base, lithos_bin, tools_dir)
@@ -286,35 +232,6 @@ def _build(client: docker.DockerClient, context: Path, tag: str, attempts: int =
             if attempt == attempts or "layer does not exist" not in str(err):
                 raise ImageBuildError(f"docker build of the node image failed: {err}") from err
     raise AssertionError("unreachable")
-
-
-def _find_lithos(progress: Progress) -> tuple[Path | None, dict[str, str]]:
-    """The bin dir of real lithos binaries, or why there is none."""
-    try:
-        from .lithos_build import ensure_lithos
-    except ImportError as err:
-        return None, {"absent": f"tools.lab.lithos_build is not available: {err}"}
-    progress("lithos 0.18.4 binaries (built once, then cached; a build takes many minutes)")
-    try:
-        bin_dir = Path(ensure_lithos(progress=_lithos_progress(progress)))
-    except Exception as err:
-        return None, {"absent": f"ensure_lithos() failed: {type(err).__name__}: {err}"}
-    if not (bin_dir / "lithos_tree").is_file():
-        return None, {"absent": f"ensure_lithos() returned {bin_dir} without lithos_tree"}
-    return bin_dir, {"bin_dir": str(bin_dir)}
-
-
-def _lithos_progress(progress: Progress) -> Progress:
-    """Pass lithos build status lines on, but not every line of cargo's output."""
-
-    def report(line: str) -> None:
-        text = line.strip()
-        if text.startswith(("Compiling", "Downloaded", "Downloading")):
-            return
-        if text:
-            progress(f"lithos: {text[:120]}")
-
-    return report
 
 
 def _fill_context(

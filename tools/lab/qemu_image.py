@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -31,15 +30,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .image import (
+from .image import remove_tree
+from .process import run_in_own_group
+from .provision import (
     DEBOOTSTRAP,
     MIRROR,
+    NODE_PACKAGES,
     SUITE,
     ImageBuildError,
-    remove_tree,
-    runtime_requirements,
+    debian_recipe,
+    recipe_hash,
 )
-from .process import run_in_own_group
 
 Progress = Callable[[str], None]
 
@@ -60,22 +61,13 @@ VM_PACKAGES = (
     "kmod",
     "e2fsprogs",
     # what the tutorial and the lab use on every node
-    "openssh-server",
-    "rsync",
-    "iproute2",
-    "iputils-ping",
-    "netcat-openbsd",
-    "procps",
-    "psmisc",
-    "curl",
-    "ca-certificates",
-    "python3",
+    *NODE_PACKAGES,
     "python3-click",
     "python3-ruamel.yaml",
     "python3-jinja2",
 )
 """Debian packages of every VM. The pinned runtime dependencies of ``tools/``
-(:func:`tools.lab.image.runtime_requirements`) are installed on top with pip, as on the
+(:func:`tools.lab.provision.runtime_requirements`) are installed on top with pip, as on the
 docker nodes, so that ``python3 -m tools`` runs the same code on both."""
 
 INITRAMFS_MODULES = ("virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "ext4")
@@ -172,11 +164,7 @@ class BaseImage:
 def base_recipe() -> dict[str, object]:
     """Everything that decides the content of the base image."""
     return {
-        "suite": SUITE,
-        "mirror": MIRROR,
-        "variant": "minbase",
-        "packages": sorted(VM_PACKAGES),
-        "python_requirements": runtime_requirements(),
+        **debian_recipe(VM_PACKAGES),
         "initramfs_modules": list(INITRAMFS_MODULES),
         "seed_unit": SEED_UNIT,
         "seed_script": SEED_SCRIPT,
@@ -186,12 +174,6 @@ def base_recipe() -> dict[str, object]:
         "size": ROOT_SIZE,
         "version": RECIPE_VERSION,
     }
-
-
-def recipe_hash(recipe: object) -> str:
-    """First 12 hex digits of the SHA-256 of the recipe's canonical JSON."""
-    text = json.dumps(recipe, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def cached_base_image(cache_root: Path = CACHE_ROOT) -> BaseImage | None:

@@ -47,6 +47,7 @@ from ...fs import lock_holder, pid_alive, pid_lock, write_atomically
 from .. import state
 from ..base import LAB_LABEL
 from ..inventory import InventoryHost
+from ..provision import find_lithos
 from ..qemu_image import (
     CACHE_ROOT,
     BaseImage,
@@ -177,7 +178,7 @@ class QemuLab:
             timings = {"image": round(time.monotonic() - started, 1)}
             accel, accel_why = detect_accel(image.kernel, self.cache_root)
             progress(f"acceleration: {accel} ({accel_why})")
-            lithos = _find_lithos(progress) if with_lithos else {"absent": "not requested"}
+            lithos = find_lithos(progress)[1] if with_lithos else {"absent": "not requested"}
             payload, extra = self._payload(lithos.get("bin_dir"), tools_dir)
             key = state.client_key(self.name)
             procs: list[subprocess.Popen[bytes]] = []
@@ -552,22 +553,6 @@ def _up_lock(directory: Path) -> contextlib.AbstractContextManager[None]:
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def _find_lithos(progress: Progress) -> dict[str, str]:
-    """``{"bin_dir": ...}`` for real lithos binaries, or ``{"absent": why}``."""
-    try:
-        from ..lithos_build import ensure_lithos
-    except ImportError as err:
-        return {"absent": f"tools.lab.lithos_build is not available: {err}"}
-    progress("lithos 0.18.4 binaries (built once, then cached)")
-    try:
-        bin_dir = Path(ensure_lithos())
-    except Exception as err:
-        return {"absent": f"ensure_lithos() failed: {type(err).__name__}: {err}"}
-    if not (bin_dir / "lithos_tree").is_file():
-        return {"absent": f"ensure_lithos() returned {bin_dir} without lithos_tree"}
-    return {"bin_dir": str(bin_dir)}
 
 
 def _network_file(mac: str, address: str) -> str:

@@ -98,18 +98,21 @@ class ReplayCache:
             self.session_keys[session] = key
         return key
 
-    def recorded(self, step: Step) -> BlockRecord | None:
-        """The step's last record, when it passed."""
+    def replay_unkeyed(self, step: Step) -> BlockRecord | None:
+        """The step's last record, as replayed, when it passed (for kinds without a key)."""
         old = self.previous.get((step.block.docname, step.block.id))
-        return old if old is not None and old.status == Status.PASSED else None
+        if old is None or old.status != Status.PASSED:
+            return None
+        return BlockRecord(**{**old.__dict__, "cached": True})
 
     def replay(self, step: Step, key: str) -> BlockRecord | None:
         """The recorded result to replay, or None: then the step must run, and its
         sessions' cache is broken from here on (said once per session)."""
         old = self.previous.get((step.block.docname, step.block.id))
-        if self.enabled and old is not None and old.cache_key == key \
-                and old.status == Status.PASSED:
-            return BlockRecord(**{**old.__dict__, "cached": True})
+        if self.enabled and old is not None and old.cache_key == key:
+            replayed = self.replay_unkeyed(step)
+            if replayed is not None:
+                return replayed
         sessions = sessions_of(step)
         if self.enabled and self.previous and not any(s in self.broken for s in sessions):
             if old is None:

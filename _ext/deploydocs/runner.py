@@ -95,10 +95,9 @@ class Runner:
                 self._execute(deferred, spec_for(deferred.block.kind))
         elif spec.cache == DEFER and self.cache.enabled:
             self.faults.defer(step)
-            old = self.cache.recorded(step)
-            record = (BlockRecord(**{**old.__dict__, "cached": True}) if old is not None
-                      else self._record(step, status=Status.PASSED, cached=True))
-            self._store(step, record, quiet=True)
+            replayed = self.cache.replay_unkeyed(step)
+            self._store(step, replayed or self._record(step, status=Status.PASSED, cached=True),
+                        quiet=True)
             return
         self._execute(step, spec, key)
 

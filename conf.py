@@ -18,6 +18,8 @@ import os
 import sys
 from pathlib import Path
 
+from traitlets.config import Config
+
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT))
@@ -104,7 +106,14 @@ copybutton_only_copy_prompt_lines = True
 # jupyter-sphinx: cells call pure tools/ functions only, so they run
 # everywhere, Read the Docs included.
 jupyter_execute_default_kernel = "python3"
-jupyter_execute_kwargs = {"timeout": 120, "allow_errors": False}
+# The kernels talk to the build over IPC sockets (files in the kernel's runtime directory)
+# rather than TCP on localhost: nothing listens on a port, and ipykernel has no reason to
+# log its "running over TCP without encryption" WARNING into the build's output.
+jupyter_execute_kwargs = {
+    "timeout": 120,
+    "allow_errors": False,
+    "config": Config({"KernelManager": {"transport": "ipc"}}),
+}
 
 # deploydocs: the mode and the lab come from the environment so that the
 # Makefile and CI can choose them; -D deploydocs_mode=... overrides.

@@ -56,11 +56,36 @@ def build_render(repo_root: Path, out: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def rendered_site(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One render-mode build shared by the page assertions."""
+def rendered_build(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One render-mode build shared by the page assertions, run as ``make html`` runs it (a
+    ``sphinx-build`` process, not quiet): the built site, and everything it printed on
+    stdout and stderr, its jupyter kernels' output included."""
+    import subprocess
+    import sys
+
     out = tmp_path_factory.mktemp("site")
-    assert build_render(repo_root, out) == 0, "render build failed (warnings are errors)"
-    return out / "html"
+    env = {**os.environ, "DEPLOYDOCS_MODE": "render"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-n", "-E",
+         "-d", str(out / "doctrees"), str(repo_root), str(out / "html")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+    assert done.returncode == 0, f"render build failed (warnings are errors):\n{done.stdout}"
+    return out / "html", done.stdout
+
+
+@pytest.fixture(scope="module")
+def rendered_site(rendered_build: tuple[Path, str]) -> Path:
+    """The site of the shared render build."""
+    return rendered_build[0]
+
+
+def test_a_render_build_prints_no_warning_of_any_origin(rendered_build: tuple[Path, str]) -> None:
+    """Sphinx's own warnings fail the build (-W); this also catches what other programs
+    print into its log, such as a jupyter kernel's start-up warnings."""
+    log = rendered_build[1]
+    assert "build succeeded" in log
+    warnings = [line for line in log.splitlines() if "WARNING" in line]
+    assert warnings == []
 
 
 @pytest.mark.parametrize(

@@ -238,8 +238,9 @@ def decode_agent_metrics(payload: bytes) -> list[AgentMetric]:
             None, value)
         if isinstance(raw, list):  # a state: [timestamp, text]
             raw = raw[-1] if raw else None
+        kind = _VALUE_KINDS.get(tag, "") if isinstance(tag, int) else ""
         found.append(AgentMetric({str(k): str(v) for k, v in dict(labels).items()},
-                                 int(stamp), _VALUE_KINDS.get(tag, f"type {tag}"), raw))
+                                 int(stamp), kind or f"type {tag}", raw))
     return found
 
 

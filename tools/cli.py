@@ -76,9 +76,9 @@ class LazyGroup(click.Group):
     ``list_commands`` and ``get_command``.
     """
 
-    def __init__(self, *args: object, lazy_commands: Mapping[str, LazyCommand] | None = None,
-                 **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, LazyCommand] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.lazy_commands: dict[str, LazyCommand] = dict(lazy_commands or {})
         """The subcommands imported on demand, by name."""
         self._loaded: dict[str, click.Command] = {}
@@ -144,7 +144,7 @@ def _note_json(previous: Callable[..., Any] | None) -> Callable[..., Any]:
             ctx.meta[JSON_WANTED] = True
         return previous(ctx, param, value) if previous is not None else value
 
-    callback.notes_json = True  # type: ignore[attr-defined]
+    callback.notes_json = True  # type: ignore[attr-defined]  # a marker, read with getattr
     return callback
 
 

@@ -66,9 +66,15 @@ class ToolsError(click.ClickException):
     kind: ClassVar[str] = "failed"
     """A short name for scripts: the ``kind`` of the ``--json`` error document."""
 
+    exit_code: ClassVar[int] = int(code)
+    """What click exits with: :attr:`code`, set for each subclass from its own."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.exit_code = int(cls.code)
+
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
-        self.exit_code = int(self.code)
         self.hint = hint
         """What to pass or do instead, printed on a line of its own (or ``None``)."""
 

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -297,7 +297,8 @@ def _point(link: Path, target: Path) -> None:
 # --- pack and unpack ------------------------------------------------------------
 
 
-_MODES = {"xz": "w:xz", "gz": "w:gz", "bz2": "w:bz2", "none": "w"}
+_MODES: dict[str, Literal["w:xz", "w:gz", "w:bz2", "w"]] = {
+    "xz": "w:xz", "gz": "w:gz", "bz2": "w:bz2", "none": "w"}
 
 
 def pack_image(root: Path, output: Path, compression: str = "xz") -> Path:

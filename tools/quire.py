@@ -65,7 +65,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.nodes import Node as YamlNode
 from ruamel.yaml.tag import Tag
 
-from .problems import Problem
+from .problems import Problem, Severity
 
 NodeKind = Literal["map", "seq", "scalar", "null"]
 
@@ -159,15 +159,15 @@ class TagValue:
         return (isinstance(other, TagValue) and other.tag == self.tag
                 and other.value == self.value)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # equal by value, so unhashable
 
 
 # --------------------------------------------------------------------------- loading
 
 
 def _local_tag(node: YamlNode) -> str | None:
-    tag = node.tag
-    text = tag.value if hasattr(tag, "value") else str(tag)
+    tag: object = node.tag  # a ruamel Tag (its text in .value), or a plain string
+    text: str | None = getattr(tag, "value", None) if hasattr(tag, "value") else str(tag)
     if text is None or text.startswith("tag:yaml.org,2002:"):
         return None
     return text
@@ -182,9 +182,9 @@ class _Converter:
         self.depth = depth
         self.memo: dict[int, Node] = {}
 
-    def error(self, line: int, key: str, message: str, severity: str = "error",
+    def error(self, line: int, key: str, message: str, severity: Severity = "error",
               column: int = 0) -> None:
-        self.problems.append(Problem(self.filename, line, key, message, severity,  # type: ignore[arg-type]
+        self.problems.append(Problem(self.filename, line, key, message, severity,
                                      column))
 
     def convert(self, node: YamlNode, key: str = TOP) -> Node:
@@ -683,10 +683,10 @@ class Checker:
         self.filename = filename
         self.problems: list[Problem] = []
 
-    def error(self, line: int, key: str, message: str, severity: str = "error",
+    def error(self, line: int, key: str, message: str, severity: Severity = "error",
               column: int = 0) -> None:
         """Record one problem (*column* 1-based, 0 when unknown)."""
-        self.problems.append(Problem(self.filename, line, key, message, severity,  # type: ignore[arg-type]
+        self.problems.append(Problem(self.filename, line, key, message, severity,
                                      column))
 
 
@@ -1117,9 +1117,9 @@ def _to_ruamel(data: Any) -> Any:
                 result.fa.set_flow_style()
             return result
         if isinstance(inner, list):
-            result = CommentedSeq(_to_ruamel(v) for v in inner)
-            result.yaml_set_ctag(Tag(suffix=data.tag))
-            return result
+            sequence = CommentedSeq(_to_ruamel(v) for v in inner)
+            sequence.yaml_set_ctag(Tag(suffix=data.tag))
+            return sequence
         return TaggedScalar(str(inner), tag=data.tag)
     if isinstance(data, dict):
         result = CommentedMap((k, _to_ruamel(v)) for k, v in data.items())
@@ -1127,10 +1127,10 @@ def _to_ruamel(data: Any) -> Any:
             result.fa.set_flow_style()
         return result
     if isinstance(data, list | tuple):
-        result = CommentedSeq(_to_ruamel(v) for v in data)
+        sequence = CommentedSeq(_to_ruamel(v) for v in data)
         if not data:
-            result.fa.set_flow_style()
-        return result
+            sequence.fa.set_flow_style()
+        return sequence
     return data
 
 

@@ -21,6 +21,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,8 +259,8 @@ def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
     """
     _check_kind(kind)
     results: list[Checked] = []
-    options = {"sandbox": sandbox, "image_dir": image_dir, "machine_id": machine_id,
-               "run_scheduler": run_scheduler}
+    check = functools.partial(validate_path, sandbox=sandbox, image_dir=image_dir,
+                              machine_id=machine_id, run_scheduler=run_scheduler)
     for item in paths:
         if str(item) == STDIN:
             results.append(_check_stdin(stdin_text, kind, sandbox))
@@ -270,25 +271,25 @@ def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
         if path.is_dir() and kind in (None, "verwalter-tree") and \
                 (kind == "verwalter-tree" or guess_kind(path) == "verwalter-tree"):
             results.append(Checked(str(path), "verwalter-tree",
-                                   validate_path(path, "verwalter-tree", **options)))
+                                   check(path, "verwalter-tree")))
         elif path.is_dir():
             for found in _directory_files(path):
                 if found.is_dir():
                     results.append(Checked(str(found), "verwalter-tree",
-                                           validate_path(found, "verwalter-tree", **options)))
+                                           check(found, "verwalter-tree")))
                     continue
                 found_kind = _file_kind(found, kind if kind != "verwalter-tree" else None)
                 if found_kind is None:
                     results.append(Checked(str(found), None, skipped="unknown kind"))
                 else:
                     results.append(Checked(str(found), found_kind,
-                                           validate_path(found, found_kind, **options)))
+                                           check(found, found_kind)))
         else:
             file_kind = kind or guess_kind(path)
             if file_kind is None and path.suffix in YAML_SUFFIXES:
                 file_kind = _file_kind(path, None)
             results.append(Checked(str(path), file_kind,
-                                   validate_path(path, file_kind, **options)))
+                                   check(path, file_kind)))
     return results
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,7 +40,7 @@ def _peer(addr: str) -> str:
         raise BadInput(str(exc)) from exc
 
 
-def _agent_options(func):  # type: ignore[no-untyped-def]
+def _agent_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--host", default="127.0.0.1", show_default=True,
                      help="Bind address (0.0.0.0 or the node IP for a cluster)."),
@@ -74,17 +76,17 @@ def cli() -> None:
 
 @cli.command("argv")
 @_agent_options
-def argv(**kwargs: object) -> None:
+def argv(**kwargs: Any) -> None:
     """Print the cantal-agent command line (long flags only)."""
-    click.echo(shlex.join(cantal.agent_argv(_options(**kwargs))))  # type: ignore[arg-type]
+    click.echo(shlex.join(cantal.agent_argv(_options(**kwargs))))
 
 
 @cli.command("unit")
 @_agent_options
 @click.option("--binary", default="/usr/bin/cantal-agent", show_default=True)
-def unit(binary: str, **kwargs: object) -> None:
+def unit(binary: str, **kwargs: Any) -> None:
     """Print a systemd unit running cantal-agent with these flags."""
-    click.echo(cantal.systemd_unit(_options(**kwargs), binary), nl=False)  # type: ignore[arg-type]
+    click.echo(cantal.systemd_unit(_options(**kwargs), binary), nl=False)
 
 
 @cli.command("join")

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -156,7 +157,7 @@ def _open(lab_name: str, inventory: Path | None):
     return open_target(_target(lab_name, inventory))
 
 
-def _status_data(lab) -> list[dict[str, object]]:
+def _status_data(lab) -> list[dict[str, Any]]:
     """One row per node: ``state`` (``up``, ``down`` or ``unreachable``), and for a node
     that is up what its probe says (address, machine id, OS, real tools with version and
     ``sha256``); for one that does not answer, ``error`` says what its transport said."""
@@ -164,11 +165,11 @@ def _status_data(lab) -> list[dict[str, object]]:
 
     from ..lab.probe import REAL_TOOLS
 
-    def empty(node: str, state: str) -> dict[str, object]:
+    def empty(node: str, state: str) -> dict[str, Any]:
         return {"node": node, "state": state, "address": "", "machine_id": "", "os": "",
                 "tools": {}, "sha256": {}, "absent": []}
 
-    def row(node: str) -> dict[str, object]:
+    def row(node: str) -> dict[str, Any]:
         if not lab.is_running(node):  # a stopped node is not probed: nothing answers there
             return empty(node, "down")
         reason = unreachable_reason(lab.hosts[node])
@@ -185,7 +186,7 @@ def _status_data(lab) -> list[dict[str, object]]:
         return list(pool.map(row, lab.nodes))
 
 
-def _unreachable(rows: list[dict[str, object]], hint: str) -> Unreachable | None:
+def _unreachable(rows: list[dict[str, Any]], hint: str) -> Unreachable | None:
     """The error naming the nodes of *rows* that did not answer (``None`` if all did)."""
     failed = [row for row in rows if row["state"] == "unreachable"]
     if not failed:
@@ -231,7 +232,7 @@ def _start_hint(lab, node: str) -> str:
     return f"python -m tools lab start {node}{options}"
 
 
-def _print_status(lab, rows: list[dict[str, object]] | None = None) -> None:
+def _print_status(lab, rows: list[dict[str, Any]] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 

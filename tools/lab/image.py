@@ -113,7 +113,7 @@ def base_tag() -> str:
 
 def _image_exists(client: docker.DockerClient, tag: str) -> str | None:
     try:
-        return client.images.get(tag).id
+        return str(client.images.get(tag).id)
     except docker.errors.ImageNotFound:
         return None
 
@@ -292,7 +292,7 @@ def _tree_hash(root: Path) -> str:
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(oct(path.stat().st_mode & 0o7777).encode() + b"\0")
         with path.open("rb") as fh:
-            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+            while chunk := fh.read(1 << 20):
                 digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()[:12]

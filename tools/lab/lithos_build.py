@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import click
 
@@ -224,7 +225,7 @@ def remove_partial_builds(cache_root: Path) -> None:
 
 def fetch_lithos_source(
     work: Path, lock_text: str, env: dict[str, str], progress: Progress
-) -> dict:
+) -> dict[str, Any]:
     """Download lithos and its dependencies with cargo; return lithos's ``cargo metadata`` entry."""
     package = work / "fetch"
     package.mkdir()
@@ -246,12 +247,13 @@ def fetch_lithos_source(
     metadata = json.loads(listed.stdout)
     for entry in metadata["packages"]:
         if entry["name"] == "lithos" and entry["version"] == LITHOS_VERSION:
-            return entry
+            return cast(dict[str, Any], entry)
     raise LithosBuildError(f"cargo metadata does not list lithos {LITHOS_VERSION}")
 
 
 def build_binaries(
-    work: Path, lithos: dict, lock_text: str, env: dict[str, str], jobs: int, progress: Progress
+    work: Path, lithos: dict[str, Any], lock_text: str, env: dict[str, str], jobs: int,
+    progress: Progress,
 ) -> tuple[Path, list[str]]:
     """Build every binary target of a copy of the lithos source with our lock file.
 

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 from ..hosts import HostInfo
 
@@ -72,14 +73,26 @@ done
 """
 
 
-def parse_probe(output: str) -> dict[str, object]:
+class ProbeFacts(TypedDict):
+    """What the probe script found on a host."""
+
+    machine_id: str
+    os: str
+    tools: dict[str, str]
+    """Real tool → its version line."""
+    absent: list[str]
+    sha256: dict[str, str]
+    """Real tool → hex digest of its binary, for the tools present."""
+
+
+def parse_probe(output: str) -> ProbeFacts:
     """Turn the probe script's output into ``machine_id``, ``os``, ``tools``, ``absent``,
     and ``sha256`` (tool → hex digest of its binary, for the tools present)."""
-    facts: dict[str, object] = {"machine_id": "", "os": "", "tools": {}, "absent": [],
-                                "sha256": {}}
-    tools: dict[str, str] = facts["tools"]  # type: ignore[assignment]
-    absent: list[str] = facts["absent"]  # type: ignore[assignment]
-    sums: dict[str, str] = facts["sha256"]  # type: ignore[assignment]
+    tools: dict[str, str] = {}
+    absent: list[str] = []
+    sums: dict[str, str] = {}
+    facts: ProbeFacts = {"machine_id": "", "os": "", "tools": tools, "absent": absent,
+                         "sha256": sums}
     for line in output.splitlines():
         key, _, value = line.partition("=")
         if key == "machine-id":
@@ -102,5 +115,5 @@ def probe_info(name: str, address: str, output: str) -> HostInfo:
     """The :class:`~tools.lab.base.HostInfo` of host *name* at *address*, from its probe
     script's *output*."""
     facts = parse_probe(output)
-    return HostInfo(name, address, str(facts["machine_id"]), str(facts["os"]),
-                    dict(facts["tools"]), dict(facts["sha256"]))  # type: ignore[call-overload]
+    return HostInfo(name, address, facts["machine_id"], facts["os"],
+                    dict(facts["tools"]), dict(facts["sha256"]))

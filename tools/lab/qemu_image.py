@@ -29,6 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from .image import remove_tree
 from .process import run_in_own_group
@@ -235,7 +236,7 @@ def _build(cache_root: Path, recipe: dict[str, object], digest: str, progress: P
         _configure_root(root)
         _rebuild_initrd(root)
         progress("pip: the pinned runtime dependencies of tools/")
-        _install_requirements(root, recipe["python_requirements"])  # type: ignore[arg-type]
+        _install_requirements(root, cast(list[str], recipe["python_requirements"]))
         out = scratch / "image"
         out.mkdir()
         _extract_boot_files(root, out)

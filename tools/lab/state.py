@@ -30,10 +30,12 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 from .. import fs
 from ..fs import write_atomically
 from .base import LAB_LABEL
+from .record import DockerRecord
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -69,13 +71,14 @@ def lab_dir(name: str) -> Path:
     return path
 
 
-def read_record(name: str) -> dict[str, object]:
+def read_record(name: str) -> DockerRecord:
     """The record of the last complete ``lab up`` of lab *name* (empty if none)."""
     path = state_root() / validate_lab_name(name) / "lab.json"
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
+    return cast(DockerRecord, data) if isinstance(data, dict) else {}
 
 
 def tools_dir_entry(tools_dir: Path | str | None) -> str | None:
@@ -100,7 +103,7 @@ def recorded_tools_dir(record: Mapping[str, object]) -> Path | None:
     return path if path.is_absolute() and path.is_dir() else None
 
 
-def write_record(name: str, record: dict[str, object]) -> None:
+def write_record(name: str, record: DockerRecord) -> None:
     """Record a complete ``lab up`` of lab *name*."""
     text = json.dumps(record, indent=2, sort_keys=True) + "\n"
     write_atomically(lab_dir(name) / "lab.json", text.encode())

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..problems import Problem
+from ..problems import Problem, Severity
 from ..quire import (
     INVALID,
     TOP,
@@ -434,9 +434,9 @@ def parse_sandbox(text_or_path: str | Path, filename: str | None = None
     if record is INVALID:
         return None, problems
 
-    def error(key: str, message: str, severity: str = "error") -> None:
+    def error(key: str, message: str, severity: Severity = "error") -> None:
         problems.append(Problem(name, record.line_of(key.split(".")[0]), key, message,
-                                severity))  # type: ignore[arg-type]
+                                severity))
 
     sandbox = SandboxConfig(
         name=_sandbox_name(name), image_dir=record["image-dir"],
@@ -467,7 +467,7 @@ def parse_sandbox(text_or_path: str | Path, filename: str | None = None
         error("default-user", f"{sandbox.default_user} is not in allow-users")
     if sandbox.allow_groups and not bad & {"default-group", "allow-groups"} \
             and not sandbox.allows_group(sandbox.default_group):
-        severity = "error" if "default-group" in record.lines else "warning"
+        severity: Severity = "error" if "default-group" in record.lines else "warning"
         error("default-group", f"{sandbox.default_group} is not in allow-groups; every "
               "container must then set group-id", severity)
     if not sandbox.image_dir.startswith("/"):
@@ -547,8 +547,8 @@ def parse_container(text_or_path: str | Path, filename: str | None = None
     if record is INVALID:
         return None, problems
 
-    def add(line: int, key: str, message: str, severity: str = "error") -> None:
-        problems.append(Problem(name, line, key, message, severity))  # type: ignore[arg-type]
+    def add(line: int, key: str, message: str, severity: Severity = "error") -> None:
+        problems.append(Problem(name, line, key, message, severity))
 
     variables: dict[str, TagValue] = dict(record["variables"])
     for key in ("executable", "workdir"):
@@ -772,7 +772,7 @@ def validate_container(text_or_path: str | Path, filename: str | None = None,
     if container is None or sandbox_model is None:
         return problems
     name = _display_name(text_or_path, filename)
-    raw: Record = container.raw  # type: ignore[assignment]
+    raw: Record = container.raw  # type: ignore[assignment]  # it is the checked Record read
 
     def add(key: str, message: str, line: int | None = None) -> None:
         problems.append(Problem(name, line or raw.line_of(key.split(".")[0]) or 1, key,

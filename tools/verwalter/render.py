@@ -197,7 +197,7 @@ def _handlebars_compiler() -> Any:
     """
     import pybars
 
-    class VerwalterHandlebars(pybars.Compiler):  # type: ignore[misc]
+    class VerwalterHandlebars(pybars.Compiler):
         def whitespace_control(self, source: str) -> str:
             return _TILDE_MARKS.sub(
                 lambda match: _TILDE_CLEANUP.sub("", match.group(0).strip()), source)
@@ -517,7 +517,7 @@ def _validate_switched(render_file: RenderFile, outputs: Mapping[str, str],
                 Path(command.value[0]).name == "lithos_switch":
             match = COMMAND_VAR_RE.fullmatch(command.value[2].strip())
             name = match.group(1)[len("files."):] if match else None
-            if name in outputs:
+            if name is not None and name in outputs:
                 problems += validate(outputs[name], f"{Path(render_file.name).name}:{name}")
     del expansions
     return problems

@@ -29,7 +29,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from ..problems import Problem
+from ..problems import Problem, Severity
 from .lua import DEFAULT_TIMEOUT, open_sandbox
 
 VERWALTER_PORT = 8379
@@ -259,13 +259,14 @@ def check_schedule(schedule: Mapping[str, Any], tree: Path | None = None,
     """Every way *schedule* breaks the output contract (errors) or looks wrong (warnings)."""
     problems: list[Problem] = []
 
-    def add(key: str, message: str, severity: str = "error") -> None:
-        problems.append(Problem(file, 0, key, message, severity))  # type: ignore[arg-type]
+    def add(key: str, message: str, severity: Severity = "error") -> None:
+        problems.append(Problem(file, 0, key, message, severity))
 
     for key in ("vars", "roles", "nodes"):
         if key in schedule and not isinstance(schedule[key], dict):
             add(key, f"must be an object, found {_kind(schedule[key])}")
-    roles = schedule.get("roles") if isinstance(schedule.get("roles"), dict) else {}
+    found_roles = schedule.get("roles")
+    roles = found_roles if isinstance(found_roles, dict) else {}
     for role, value in roles.items():
         if not isinstance(value, dict):
             add(f"roles.{role}", f"must be an object, found {_kind(value)}")
@@ -274,7 +275,8 @@ def check_schedule(schedule: Mapping[str, Any], tree: Path | None = None,
                                     and all(isinstance(c, str) for c in changes)):
         add("changes", "must be a list of strings")
     known = set(known_hosts)
-    nodes = schedule.get("nodes") if isinstance(schedule.get("nodes"), dict) else {}
+    found_nodes = schedule.get("nodes")
+    nodes = found_nodes if isinstance(found_nodes, dict) else {}
     for host, node in nodes.items():
         if known and host not in known:
             add(f"nodes.{host}", f"not a known hostname ({', '.join(sorted(known))}): "

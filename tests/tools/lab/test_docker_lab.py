@@ -122,8 +122,10 @@ def test_workstation_is_confined_to_its_scratch_dir(lab: Lab, monkeypatch) -> No
     scratch = str(station.scratch)  # type: ignore[attr-defined]
     lines = result.stdout.splitlines()
     assert lines[:2] == [scratch, scratch]
-    # DEPLOYDOCS_LAB_NAME tells `python3 -m tools` there which (non-default) lab it is in.
-    allowed = {"HOME", "LANG", "PATH", "TERM", "PWD", "SHLVL", "_", "DEPLOYDOCS_LAB_NAME"}
+    # DEPLOYDOCS_LAB_NAME and DEPLOYDOCS_LAB_BACKEND tell `python3 -m tools` there which
+    # lab it is in (tools.commands.nodes: the workstation's machine commands reach its nodes).
+    allowed = {"HOME", "LANG", "PATH", "TERM", "PWD", "SHLVL", "_", "DEPLOYDOCS_LAB_NAME",
+               "DEPLOYDOCS_LAB_BACKEND"}
     assert set(lines[2].split()) <= allowed
     assert "DEPLOYDOCS_TEST_LEAK" not in lines[2]
     with pytest.raises(ValueError):

@@ -53,6 +53,7 @@ from .. import state
 from ..base import LAB_LABEL, DockerUnreachable, LabError
 from ..image import NodeImage, ensure_node_image, tools_archive
 from ..probe import probe_info, probe_script
+from ..record import ContainerEntry, DockerRecord
 
 DEFAULT_NODE_COUNT = 3
 MAX_NODE_COUNT = 32
@@ -201,7 +202,7 @@ class DockerLab:
     """Bring up, inspect, fault and remove one docker lab (by name): the ``docker`` backend."""
 
     kind = "docker"
-    inventory = None
+    inventory: Path | None = None
 
     def __init__(self, name: str = LAB_LABEL, client: docker.DockerClient | None = None,
                  nodes: int | None = None) -> None:
@@ -212,7 +213,7 @@ class DockerLab:
         self.run_id = uuid.uuid4().hex[:12]
         if nodes is None:
             recorded = state.read_record(self.name).get("nodes") or {}
-            nodes = len(recorded) or DEFAULT_NODE_COUNT  # type: ignore[arg-type]
+            nodes = len(recorded) or DEFAULT_NODE_COUNT
         self.node_names = node_names(nodes)
 
     # -- names and labels -------------------------------------------------------------------
@@ -228,7 +229,7 @@ class DockerLab:
     # -- up ---------------------------------------------------------------------------------
 
     def up(self, *, tools_dir: Path | None = None, with_lithos: bool = True,
-           progress: Progress = print) -> dict[str, object]:
+           progress: Progress = print) -> DockerRecord:
         """Make the lab exist and run (idempotent); return its record.
 
         Anything this call creates is removed again if it fails or is interrupted
@@ -265,17 +266,17 @@ class DockerLab:
         )
 
     def _ensure_nodes(self, image: NodeImage, network: docker.models.networks.Network,
-                      progress: Progress) -> dict[str, object]:
+                      progress: Progress) -> DockerRecord:
         key = state.client_key(self.name)
         public_key = key.with_suffix(".pub").read_bytes()
         previous = state.read_record(self.name)
-        previous_nodes = previous.get("nodes", {}) if isinstance(previous, dict) else {}
+        previous_nodes = previous.get("nodes", {})
         self._remove_surplus_nodes(progress)
         progress(f"starting {', '.join(self.node_names)}")
         with ThreadPoolExecutor(max_workers=len(self.node_names)) as pool:
             futures = {
                 node: pool.submit(self._ensure_node, node, image, network, public_key,
-                                  previous_nodes.get(node, {}))  # type: ignore[union-attr]
+                                  previous_nodes.get(node, {}))
                 for node in self.node_names
             }
             try:
@@ -296,7 +297,7 @@ class DockerLab:
         }
 
     def _ensure_node(self, node: str, image: NodeImage, network: docker.models.networks.Network,
-                     public_key: bytes, previous: dict[str, str]) -> dict[str, str]:
+                     public_key: bytes, previous: ContainerEntry) -> ContainerEntry:
         name = f"{self.name}-{node}"
         container = None
         with contextlib.suppress(docker.errors.NotFound):
@@ -492,7 +493,7 @@ class DockerLab:
         """
         record = state.read_record(self.name)
         nodes = record.get("nodes") or {}
-        if set(nodes) != set(self.node_names):  # type: ignore[arg-type]
+        if set(nodes) != set(self.node_names):
             return False
         name = network_name(self.name)
         if not any(net.name == name for net in self.client.networks.list(names=[name])):

@@ -42,6 +42,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from ...fs import lock_holder, pid_alive, pid_lock, write_atomically
 from .. import state
@@ -55,6 +56,7 @@ from ..qemu_image import (
     ensure_base_image,
     make_seed_disk,
 )
+from ..record import QemuRecord
 from .qemu_vm import (
     MEMORY_MB,
     QemuLabError,
@@ -90,7 +92,7 @@ class QemuLab:
     (the ``qemu`` backend)."""
 
     kind = "qemu"
-    inventory = None
+    inventory: Path | None = None
 
     def __init__(self, name: str = LAB_LABEL, cache_root: Path = CACHE_ROOT) -> None:
         self.name = state.validate_lab_name(name)
@@ -108,12 +110,13 @@ class QemuLab:
         """``qemu.json``: the record of the last complete ``up``."""
         return self.directory / "qemu.json"
 
-    def record(self) -> dict[str, object]:
+    def record(self) -> QemuRecord:
         """The record of the last complete ``up`` (empty when there is none)."""
         try:
-            return json.loads(self.record_path.read_text())
+            data = json.loads(self.record_path.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             return {}
+        return cast(QemuRecord, data) if isinstance(data, dict) else {}
 
     # -- up -------------------------------------------------------------------------------
 
@@ -124,7 +127,7 @@ class QemuLab:
         others still work, and ``lab start`` boots it again from its overlay.
         """
         nodes = self.record().get("nodes") or {}
-        if set(nodes) != set(NODE_NAMES):  # type: ignore[arg-type]
+        if set(nodes) != set(NODE_NAMES):
             return False
         return bool(self._running_nodes())
 
@@ -145,19 +148,19 @@ class QemuLab:
     def _running_nodes(self) -> set[str]:
         nodes = self.record().get("nodes") or {}
         running = lab_vms()
-        return {node for node, info in nodes.items()  # type: ignore[union-attr]
-                if running.get(int(info["pid"])) == (self.name, node)}  # type: ignore[index]
+        return {node for node, info in nodes.items()
+                if running.get(int(info["pid"])) == (self.name, node)}
 
     def _check_node(self, node: str) -> None:
         if node not in NODE_NAMES:
             raise QemuLabError(f"lab {self.name!r} (qemu) has no node {node!r} "
                                f"(nodes: {', '.join(NODE_NAMES)})")
-        if set(self.record().get("nodes") or {}) != set(NODE_NAMES):  # type: ignore[arg-type]
+        if set(self.record().get("nodes") or {}) != set(NODE_NAMES):
             raise QemuLabError(f"lab {self.name!r} (qemu) is not up: run "
                                "`python -m tools lab up --backend qemu`")
 
     def up(self, *, tools_dir: Path | None = None, with_lithos: bool = True,
-           progress: Progress = print, boot_timeout: float | None = None) -> dict[str, object]:
+           progress: Progress = print, boot_timeout: float | None = None) -> QemuRecord:
         """Build what is missing and boot node1..node3; return the record (idempotent).
 
         On any failure or interrupt, the VMs and files of this run are removed.
@@ -192,7 +195,7 @@ class QemuLab:
                 deadline = boot_started + (boot_timeout or BOOT_TIMEOUT[accel])
                 self._wait_for_ssh(hosts, procs, specs, deadline, progress)
                 timings["boot_to_ssh"] = round(time.monotonic() - boot_started, 1)
-                record: dict[str, object] = {
+                record: QemuRecord = {
                     "backend": "qemu",
                     "name": self.name,
                     "accel": accel,
@@ -357,10 +360,10 @@ class QemuLab:
         """The VMs as ssh hosts (strict host key checking against the generated keys)."""
         if specs is None:
             nodes = self.record().get("nodes") or {}
-            if set(nodes) != set(NODE_NAMES):  # type: ignore[arg-type]
+            if set(nodes) != set(NODE_NAMES):
                 raise QemuLabError(f"lab {self.name!r} (qemu) is not up: run "
                                    "`python -m tools lab up --backend qemu`")
-            specs = [VmSpec(node, index, int(nodes[node]["ssh_port"]))  # type: ignore[index]
+            specs = [VmSpec(node, index, int(nodes[node]["ssh_port"]))
                      for index, node in enumerate(NODE_NAMES, 1)]
         key = state.client_key(self.name)
         known = self.directory / "known_hosts"
@@ -384,13 +387,13 @@ class QemuLab:
         nodes = record.get("nodes") or {}
         return [
             f"acceleration: {record.get('accel')} ({record.get('accel_reason')})",
-            f"base image: {image.get('directory')} (kernel {image.get('kernel')})",  # type: ignore[union-attr]
-            "ssh: " + ", ".join(f"{node} 127.0.0.1:{info['ssh_port']}"  # type: ignore[index]
-                                for node, info in nodes.items()),  # type: ignore[union-attr]
+            f"base image: {image.get('directory')} (kernel {image.get('kernel')})",
+            "ssh: " + ", ".join(f"{node} 127.0.0.1:{info['ssh_port']}"
+                                for node, info in nodes.items()),
             (f"lithos: absent on every node: {lithos['absent']}" if "absent" in lithos
-             else f"lithos: from {lithos.get('bin_dir')}"),  # type: ignore[union-attr]
-            f"--tools-dir executables: {', '.join(extra) if extra else 'none given'}",  # type: ignore[arg-type]
-            "last up: " + ", ".join(f"{k} {v} s" for k, v in timings.items()),  # type: ignore[union-attr]
+             else f"lithos: from {lithos.get('bin_dir')}"),
+            f"--tools-dir executables: {', '.join(extra) if extra else 'none given'}",
+            "last up: " + ", ".join(f"{k} {v} s" for k, v in timings.items()),
         ]
 
     # -- faults -----------------------------------------------------------------------------
@@ -426,13 +429,13 @@ class QemuLab:
         if action == "stop":
             if self._pid(node) is None:
                 record = self.record()
-                nodes = record["nodes"]  # type: ignore[index]
+                nodes = record["nodes"]
                 index = NODE_NAMES.index(node) + 1
-                spec = VmSpec(node, index, int(nodes[node]["ssh_port"]))  # type: ignore[index]
-                image = BaseImage(Path(record["image"]["directory"]),  # type: ignore[index]
-                                  str(record["image"]["hash"]))  # type: ignore[index]
+                spec = VmSpec(node, index, int(nodes[node]["ssh_port"]))
+                image = BaseImage(Path(record["image"]["directory"]),
+                                  str(record["image"]["hash"]))
                 proc = self._start_vm(spec, image, str(record["accel"]))
-                nodes[node]["pid"] = proc.pid  # type: ignore[index]
+                nodes[node]["pid"] = proc.pid
                 text = json.dumps(record, indent=2, sort_keys=True) + "\n"
                 write_atomically(self.record_path, text.encode())
                 deadline = time.monotonic() + BOOT_TIMEOUT[str(record["accel"])]
@@ -467,7 +470,7 @@ class QemuLab:
                 stream.write(json.dumps(message) + "\n")
                 stream.flush()
                 while True:
-                    answer = json.loads(stream.readline())
+                    answer: dict[str, object] = json.loads(stream.readline())
                     if "event" not in answer:
                         break
                 if "error" in answer:

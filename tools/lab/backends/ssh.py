@@ -228,7 +228,7 @@ def docker_lab_inventory(lab_name: str) -> Path:
     from .docker import NODE_NAMES
 
     recorded = state.read_record(lab_name).get("nodes") or {}
-    names = list(recorded) or list(NODE_NAMES)  # type: ignore[arg-type]
+    names = list(recorded) or list(NODE_NAMES)
     directory = state.lab_dir(lab_name)
     key = state.client_key(lab_name)
     tables = []

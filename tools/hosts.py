@@ -115,36 +115,51 @@ def atomic_write_script(path: str, owner: str, mode: int) -> str:
     )
 
 
-def run_bash(command: str, *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-             timeout: float | None = None) -> CommandResult:
-    """Run *command* with ``bash -c`` on this machine, stdin empty, and wait for it.
+def run_in_own_group(argv: list[str], *, cwd: Path | None = None,
+                     env: Mapping[str, str] | None = None, timeout: float | None = None,
+                     merge_stderr: bool = False) -> tuple[int | None, bytes, bytes]:
+    """Run *argv* as the leader of a process group of its own, stdin empty, and wait.
 
-    The command leads a process group of its own: when it outlives *timeout*, the
-    whole group is killed and the result says so (exit 124, ``timed_out``), with
-    whatever it printed until then.
+    Return ``(exit status, stdout, stderr)``; the status is None when the command outlived
+    *timeout*. Then, and on any exception while waiting (Ctrl-C, SIGTERM turned into
+    one), the whole group is killed first, so nothing the command started outlives it.
+    With *merge_stderr*, stderr goes to stdout (and comes back empty).
     """
-    started = time.monotonic()
     proc = subprocess.Popen(
-        ["bash", "-c", command], cwd=cwd, env=None if env is None else dict(env),
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        argv, cwd=cwd, env=None if env is None else dict(env),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         start_new_session=True,
     )
-    timed_out = False
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        timed_out = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
+        return None, out, err or b""
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise
-    return CommandResult(command, TIMEOUT_STATUS if timed_out else proc.returncode,
+    return proc.returncode, out, err or b""
+
+
+def run_bash(command: str, *, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+             timeout: float | None = None) -> CommandResult:
+    """Run *command* with ``bash -c`` on this machine, stdin empty, and wait for it.
+
+    The command leads a process group of its own (:func:`run_in_own_group`): when it
+    outlives *timeout*, the whole group is killed and the result says so (exit 124,
+    ``timed_out``), with whatever it printed until then.
+    """
+    started = time.monotonic()
+    status, out, err = run_in_own_group(["bash", "-c", command], cwd=cwd, env=env,
+                                        timeout=timeout)
+    return CommandResult(command, TIMEOUT_STATUS if status is None else status,
                          out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                         time.monotonic() - started, timed_out)
+                         time.monotonic() - started, status is None)
 
 
 class LocalHost:

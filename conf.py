@@ -40,6 +40,7 @@ extensions = [
     "sphinxcontrib.mermaid",
     "sphinx_click",
     "autodoc2",
+    "apicache",
     "jupyter_sphinx",
     "sphinx_rtd_theme",
     "deploydocs",
@@ -97,6 +98,8 @@ autodoc2_output_dir = "reference/api"
 autodoc2_render_plugin = "rst"
 autodoc2_hidden_objects = ["private", "inherited", "dunder"]
 autodoc2_docstring_parser_regexes = [(r".*", "rst")]
+# apicache (_ext/apicache.py): autodoc2 analyses tools/ and rewrites reference/api only when
+# tools/ or an autodoc2_* setting changed since the pages there were generated.
 
 # sphinx-copybutton: copy the command without its prompt and its output.
 copybutton_prompt_text = r"\$ |# "

@@ -46,6 +46,8 @@ BACKEND_ENV = "DEPLOYDOCS_LAB_BACKEND"
 LAB_NAME_ENV = "DEPLOYDOCS_LAB_NAME"
 LOCAL_INVENTORY = "hosts.toml"
 """The inventory a machine command uses when it finds one in the current directory."""
+DOCKER_LIBRARY = "docker"
+"""The Python library the docker backend needs (a module missing under it is that)."""
 REACH_TIMEOUT = 30.0
 """Seconds each node gets to answer ``true`` before a command acts on it."""
 
@@ -134,7 +136,7 @@ def lab_errors() -> Iterator[None]:
     try:
         yield
     except ModuleNotFoundError as exc:
-        if (exc.name or "").partition(".")[0] != "docker":
+        if (exc.name or "").partition(".")[0] != DOCKER_LIBRARY:
             raise
         raise MissingDependency(DOCKER_MISSING, hint=OWN_MACHINES_HINT) from exc
     except DockerUnreachable as exc:

@@ -57,3 +57,20 @@ def test_the_ssh_backend_has_nothing_to_start_and_takes_no_power_faults(tmp_path
     for method in (lab.fault, lab.heal):
         with pytest.raises(ValueError, match="needs the docker or qemu backend"):
             method("node1", "stop")
+
+
+def test_the_command_line_asks_the_registry_instead_of_comparing_backend_names() -> None:
+    import ast
+
+    names = set(BACKENDS)
+    commands = Path(__file__).resolve().parents[3] / "tools" / "commands"
+    compared = []
+    for path in sorted(commands.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                for part in [node.left, *node.comparators]:
+                    elements = part.elts if isinstance(part, ast.Tuple | ast.List | ast.Set) \
+                        else [part]
+                    compared += [f"{path.name}:{node.lineno}" for element in elements
+                                 if isinstance(element, ast.Constant) and element.value in names]
+    assert compared == []

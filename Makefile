@@ -67,7 +67,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 html: $(STAMP)
-	DEPLOYDOCS_MODE=render $(BIN)/sphinx-build -b html $(SPHINXOPTS) . $(BUILDDIR)/html
+	DEPLOYDOCS_MODE=render $(BIN)/sphinx-build -b html -j auto $(SPHINXOPTS) . $(BUILDDIR)/html
 	@echo "Open $(BUILDDIR)/html/index.html"
 
 verify: $(STAMP) system-deps

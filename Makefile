@@ -128,6 +128,7 @@ lab-down: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy tools
 
 clean:
 	rm -rf $(BUILDDIR) reference/api

@@ -294,7 +294,7 @@ class LocalRoot(LocalHost):
     """This machine's directory *root* as a :class:`tools.hosts.Host` (paths under it).
 
     Commands run with *root* as working directory, so callers pass paths
-    relative to it; :meth:`put_file` maps absolute paths under *root*.
+    relative to it; :meth:`tools.hosts.LocalHost.put_file` maps absolute paths under *root*.
     """
 
     def __init__(self, root: Path, name: str = "local") -> None:

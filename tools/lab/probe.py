@@ -112,7 +112,7 @@ def parse_probe(output: str) -> ProbeFacts:
 
 
 def probe_info(name: str, address: str, output: str) -> HostInfo:
-    """The :class:`~tools.lab.base.HostInfo` of host *name* at *address*, from its probe
+    """The :class:`~tools.hosts.HostInfo` of host *name* at *address*, from its probe
     script's *output*."""
     facts = parse_probe(output)
     return HostInfo(name, address, facts["machine_id"], facts["os"],

@@ -49,7 +49,7 @@ class SessionError(RuntimeError):
 class Session:
     """A long-lived bash on one host, fed one command at a time.
 
-    :param host_or_argv: a lab :class:`~tools.lab.base.Host` (its ``shell_argv()`` starts the
+    :param host_or_argv: a lab :class:`~tools.hosts.Host` (its ``shell_argv()`` starts the
         shell and its ``run()`` is the side channel used to kill a hung command), or the argv
         of a local process that is a bash reading commands on stdin.
     :param name: the session's name, for messages and transcripts.

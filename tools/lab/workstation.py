@@ -150,7 +150,7 @@ class Workstation(LocalHost):
         return ["setsid", "-w", "env", "-i", *env, "bash", "--noprofile", "--norc", "-c", start]
 
     def local_path(self, path: str) -> Path:
-        """*path* inside the scratch directory (see :meth:`_resolve`)."""
+        """*path* inside the scratch directory (resolved and confined as :meth:`put_file` does)."""
         return self._resolve(path)
 
     def _resolve(self, path: str) -> Path:

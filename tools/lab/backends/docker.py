@@ -501,7 +501,8 @@ class DockerLab:
         return any(self._find_container(node) is not None for node in self.node_names)
 
     def check_up(self) -> None:
-        """Raise :class:`LabError` saying how to bring the lab up, unless it is up."""
+        """Raise :class:`tools.lab.base.LabError` saying how to bring the lab up, unless
+        it is up."""
         if not self.is_up():
             raise LabError(f"lab {self.name!r} is not up: run `python -m tools lab up`")
 

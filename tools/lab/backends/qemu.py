@@ -132,7 +132,8 @@ class QemuLab:
         return bool(self._running_nodes())
 
     def check_up(self) -> None:
-        """Raise :class:`QemuLabError` saying how to bring the lab up, unless it is up."""
+        """Raise :class:`tools.lab.backends.qemu_vm.QemuLabError` saying how to bring the
+        lab up, unless it is up."""
         if not self.is_up():
             raise QemuLabError(f"lab {self.name!r} (qemu) is not up: run "
                                "`python -m tools lab up --backend qemu`")

@@ -67,7 +67,8 @@ class VmSpec:
 
 
 def vm_name(lab_name: str, node: str) -> str:
-    """The qemu ``-name`` of *node* of lab *lab_name* (the marker :func:`reap` looks for).
+    """The qemu ``-name`` of *node* of lab *lab_name* (the marker
+    :func:`tools.lab.backends.qemu.reap` looks for).
 
     >>> vm_name("deploydocs.lab", "node1")
     'deploydocs.lab-qemu-node1'

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers import assert_bad_name_rejected
 from tools.cli import main
 from tools.vagga import validate_vagga
 
@@ -54,7 +55,4 @@ def test_write_dry_run_on_an_empty_directory_writes_nothing(tmp_path: Path) -> N
 ])
 def test_write_rejects_bad_names_naming_the_option(tmp_path: Path, args: list[str],
                                                    option: str) -> None:
-    result = write(tmp_path / "project", *args)
-    assert result.exit_code == 2
-    assert f"Invalid value for {option}" in result.output
-    assert not (tmp_path / "project").exists()
+    assert_bad_name_rejected(["vagga", "write"], tmp_path / "project", args, option)

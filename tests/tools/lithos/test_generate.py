@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers import assert_bad_name_rejected
 from tools.cli import main
 from tools.lithos import config
 from tools.lithos.generate import DjangoParams, generate_files, write_files
@@ -141,10 +142,7 @@ def test_generate_with_a_sandbox_derives_its_file_names_and_image_dir(tmp_path: 
 ])
 def test_generate_rejects_bad_names_naming_the_option(tmp_path: Path, args: list[str],
                                                       option: str) -> None:
-    result = generate_cli(tmp_path / "out", *args)
-    assert result.exit_code == 2
-    assert f"Invalid value for {option}" in result.output
-    assert not (tmp_path / "out").exists()
+    assert_bad_name_rejected(["lithos", "generate"], tmp_path / "out", args, option)
 
 
 def test_generate_refuses_to_overwrite_an_edited_file(tmp_path: Path) -> None:

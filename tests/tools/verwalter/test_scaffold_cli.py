@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers import assert_bad_name_rejected
 from tools.cli import main
 from tools.validate import validate_path
 
@@ -73,7 +74,4 @@ def test_scaffold_dry_run_creates_nothing(tmp_path: Path) -> None:
 ])
 def test_scaffold_rejects_bad_names_naming_the_option(tmp_path: Path, args: list[str],
                                                       option: str) -> None:
-    result = scaffold(tmp_path / "verwalter", *args)
-    assert result.exit_code == 2
-    assert f"Invalid value for {option}" in result.output
-    assert not (tmp_path / "verwalter").exists()
+    assert_bad_name_rejected(["verwalter", "scaffold"], tmp_path / "verwalter", args, option)

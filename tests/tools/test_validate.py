@@ -183,22 +183,30 @@ def test_random_yaml_documents_give_only_problems(name: str, data: object) -> No
     assert_only_problems(validate(random_yaml(data)))
 
 
+def valid_configs_changed_by(
+        change: Callable[[str], st.SearchStrategy[str]]) -> st.SearchStrategy[tuple[str, str]]:
+    """(validator name, its valid example changed by the strategy *change*)."""
+    return st.sampled_from(sorted(VALIDATORS)).flatmap(
+        lambda name: st.tuples(st.just(name), change(VALIDATORS[name][1])))
+
+
+def assert_validator_gives_only_problems(name_and_text: tuple[str, str]) -> None:
+    """The validator *name* gives only Problems for *text*."""
+    name, text = name_and_text
+    validate, _ = VALIDATORS[name]
+    assert_only_problems(validate(text))
+
+
 @SETTINGS
-@given(name_and_text=st.sampled_from(sorted(VALIDATORS)).flatmap(
-    lambda name: st.tuples(st.just(name), mutated(VALIDATORS[name][1]))))
+@given(name_and_text=valid_configs_changed_by(mutated))
 def test_mutated_valid_configs_give_only_problems(name_and_text: tuple[str, str]) -> None:
-    name, text = name_and_text
-    validate, _ = VALIDATORS[name]
-    assert_only_problems(validate(text))
+    assert_validator_gives_only_problems(name_and_text)
 
 
 @SETTINGS
-@given(name_and_text=st.sampled_from(sorted(VALIDATORS)).flatmap(
-    lambda name: st.tuples(st.just(name), value_mutated(VALIDATORS[name][1]))))
+@given(name_and_text=valid_configs_changed_by(value_mutated))
 def test_configs_with_random_values_give_only_problems(name_and_text: tuple[str, str]) -> None:
-    name, text = name_and_text
-    validate, _ = VALIDATORS[name]
-    assert_only_problems(validate(text))
+    assert_validator_gives_only_problems(name_and_text)
 
 
 TREE_TARGETS = ["scheduler/v1/main.lua", "scheduler/v1/json.lua",

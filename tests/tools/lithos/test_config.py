@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import keyed_cases, named_cases
 from tools.lithos import config
 from tools.problems import Problem
 
@@ -48,6 +50,12 @@ def errors_at(problems: list[Problem]) -> list[str]:
     return [f"{p.file}:{p.line}: {p.key}" for p in problems if p.severity == "error"]
 
 
+def assert_rejected(validate: Callable[..., list[Problem]], path: str, text: str,
+                    expected: str, **options: object) -> None:
+    """*validate* reports an error at *expected* (``line: key``) of *text* read as *path*."""
+    assert f"{path}:{expected}" in errors_at(validate(text, path, **options))
+
+
 def sandbox_model(text: str = SANDBOX) -> config.SandboxConfig:
     model, problems = config.parse_sandbox(text, "sandboxes/django.yaml")
     assert model is not None and errors_at(problems) == []
@@ -68,10 +76,9 @@ MASTER_REJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in MASTER_REJECTS],
-                         ids=[c[0] for c in MASTER_REJECTS])
+@pytest.mark.parametrize(("text", "expected"), named_cases(MASTER_REJECTS))
 def test_master_rejects(text: str, expected: str) -> None:
-    assert f"master.yaml:{expected}" in errors_at(config.validate_master(text, "master.yaml"))
+    assert_rejected(config.validate_master, "master.yaml", text, expected)
 
 
 SANDBOX_REJECTS = [
@@ -120,11 +127,9 @@ SANDBOX_REJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in SANDBOX_REJECTS],
-                         ids=[c[0] for c in SANDBOX_REJECTS])
+@pytest.mark.parametrize(("text", "expected"), named_cases(SANDBOX_REJECTS))
 def test_sandbox_rejects(text: str, expected: str) -> None:
-    problems = config.validate_sandbox(text, "sandboxes/django.yaml")
-    assert f"sandboxes/django.yaml:{expected}" in errors_at(problems)
+    assert_rejected(config.validate_sandbox, "sandboxes/django.yaml", text, expected)
 
 
 PROCESS = "web:\n  image: django-deploy.0123abcd\n  config: /config/web.yaml\n  instances: 2\n"
@@ -146,11 +151,9 @@ PROCESS_REJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in PROCESS_REJECTS],
-                         ids=[c[0] for c in PROCESS_REJECTS])
+@pytest.mark.parametrize(("text", "expected"), named_cases(PROCESS_REJECTS))
 def test_process_rejects(text: str, expected: str) -> None:
-    problems = config.validate_process(text, "processes/django.yaml")
-    assert f"processes/django.yaml:{expected}" in errors_at(problems)
+    assert_rejected(config.validate_process, "processes/django.yaml", text, expected)
 
 
 def test_process_image_depth_follows_the_sandbox_levels() -> None:
@@ -308,11 +311,9 @@ CONTAINER_REJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CONTAINER_REJECTS],
-                         ids=[c[0] for c in CONTAINER_REJECTS])
+@pytest.mark.parametrize(("text", "expected"), named_cases(CONTAINER_REJECTS))
 def test_container_rejects(text: str, expected: str) -> None:
-    problems = config.validate_container(text, "config/web.yaml")
-    assert f"config/web.yaml:{expected}" in errors_at(problems)
+    assert_rejected(config.validate_container, "config/web.yaml", text, expected)
 
 
 CONTAINER_SANDBOX_REJECTS = [
@@ -329,12 +330,11 @@ CONTAINER_SANDBOX_REJECTS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CONTAINER_SANDBOX_REJECTS],
-                         ids=[c[0] for c in CONTAINER_SANDBOX_REJECTS])
+@pytest.mark.parametrize(("text", "expected"), named_cases(CONTAINER_SANDBOX_REJECTS))
 def test_container_rejects_against_the_sandbox(text: str, expected: str) -> None:
     sandbox = sandbox_model(SANDBOX + "uid-map: [{inside: 0, outside: 5000, count: 10}]\n")
-    problems = config.validate_container(text, "config/web.yaml", sandbox=sandbox)
-    assert f"config/web.yaml:{expected}" in errors_at(problems)
+    assert_rejected(config.validate_container, "config/web.yaml", text, expected,
+                    sandbox=sandbox)
 
 
 def test_default_group_zero_is_reported_when_the_container_sets_no_group() -> None:
@@ -360,7 +360,7 @@ ACCEPTED_MASTERS = {
 }
 
 
-@pytest.mark.parametrize("text", ACCEPTED_MASTERS.values(), ids=ACCEPTED_MASTERS.keys())
+@pytest.mark.parametrize("text", keyed_cases(ACCEPTED_MASTERS))
 def test_realistic_masters_are_accepted(text: str) -> None:
     assert config.validate_master(text, "master.yaml") == []
 
@@ -382,7 +382,7 @@ ACCEPTED_SANDBOXES = {
 }
 
 
-@pytest.mark.parametrize("text", ACCEPTED_SANDBOXES.values(), ids=ACCEPTED_SANDBOXES.keys())
+@pytest.mark.parametrize("text", keyed_cases(ACCEPTED_SANDBOXES))
 def test_realistic_sandboxes_are_accepted(text: str) -> None:
     problems = config.validate_sandbox(text, "sandboxes/django.yaml")
     assert errors_at(problems) == []
@@ -404,7 +404,7 @@ ACCEPTED_PROCESSES = {
 }
 
 
-@pytest.mark.parametrize("text", ACCEPTED_PROCESSES.values(), ids=ACCEPTED_PROCESSES.keys())
+@pytest.mark.parametrize("text", keyed_cases(ACCEPTED_PROCESSES))
 def test_realistic_process_configs_are_accepted(text: str) -> None:
     problems = config.validate_process(text, "processes/django.yaml", sandbox=sandbox_model())
     assert errors_at(problems) == []
@@ -437,7 +437,7 @@ ACCEPTED_CONTAINERS = {
 }
 
 
-@pytest.mark.parametrize("text", ACCEPTED_CONTAINERS.values(), ids=ACCEPTED_CONTAINERS.keys())
+@pytest.mark.parametrize("text", keyed_cases(ACCEPTED_CONTAINERS))
 def test_realistic_container_configs_are_accepted(text: str) -> None:
     problems = config.validate_container(text, "config/web.yaml", sandbox=sandbox_model())
     assert errors_at(problems) == []

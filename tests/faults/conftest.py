@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,22 @@ def start_build(srcdir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
         [sys.executable, "-m", "sphinx", "-b", "html", str(srcdir), str(out / "html"),
          "-d", str(out / "doctrees")],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@contextmanager
+def verify_build(root: str, tmp_path: Path, lab: str, ready: Callable[[], object],
+                 what: str) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
+    """A verify build of ``roots/<root>`` (copied under *tmp_path*) on the ephemeral lab
+    *lab*: yields its source and process once *ready* (or the build has ended) and kills the
+    build on the way out if it still runs."""
+    src = copy_root(root, tmp_path)
+    proc = start_build(src, build_env("verify", EPHEMERAL_SPEC, DEPLOYDOCS_FAULT_LAB=lab))
+    try:
+        poll(lambda: proc.poll() is not None or ready(), 300, what)
+        yield src, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def lab_resources(name: str) -> list[str]:

@@ -9,34 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import (
-    EPHEMERAL_SPEC,
-    build_env,
-    copy_root,
-    in_node,
-    lab_resources,
-    poll,
-    start_build,
-)
+from tests.faults.conftest import in_node, lab_resources, verify_build
 
 pytestmark = pytest.mark.lab
 
 
 def test_blocks_of_a_node_stopped_mid_block_fail_with_a_reason_and_the_build_ends(
         tmp_path: Path, fault_lab: str) -> None:
-    src = copy_root("nodedeath", tmp_path)
-    proc = start_build(src, build_env("verify", EPHEMERAL_SPEC, DEPLOYDOCS_FAULT_LAB=fault_lab))
-    try:
-        poll(lambda: proc.poll() is not None or in_node(
-            fault_lab, "node2", "pgrep -fx 'sleep 5' >/dev/null").returncode == 0, 300,
-            "the sleeping block to run on node2")
+    def sleeper_running() -> bool:
+        return in_node(fault_lab, "node2", "pgrep -fx 'sleep 5' >/dev/null").returncode == 0
+
+    with verify_build("nodedeath", tmp_path, fault_lab, sleeper_running,
+                      "the sleeping block to run on node2") as (src, proc):
         assert proc.poll() is None, proc.communicate()[0]
         subprocess.run(["docker", "stop", "-t", "0", f"{fault_lab}-node2"], check=True,
                        capture_output=True, timeout=60)
         output, _ = proc.communicate(timeout=300)  # the guard against a hang
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode == 0, output  # failures are warnings; no -W here
     blocks = sorted(json.loads((src / "_verified" / "index.json").read_text())["blocks"].values(),
                     key=lambda block: block["lineno"])

@@ -9,16 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import (
-    EPHEMERAL_SPEC,
-    REPO,
-    build_env,
-    copy_root,
-    in_node,
-    lab_resources,
-    poll,
-    start_build,
-)
+from tests.faults.conftest import REPO, in_node, lab_resources, verify_build
 
 pytestmark = pytest.mark.lab
 
@@ -30,18 +21,12 @@ def _sleeper_running(lab: str) -> bool:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_mid_block_heals_tears_down_and_leaves_no_lab_resource(
         tmp_path: Path, fault_lab: str, signum: signal.Signals) -> None:
-    src = copy_root("signals", tmp_path)
-    proc = start_build(src, build_env("verify", EPHEMERAL_SPEC, DEPLOYDOCS_FAULT_LAB=fault_lab))
-    try:
-        poll(lambda: proc.poll() is not None or _sleeper_running(fault_lab), 300,
-             "the long block to run on node1")
+    with verify_build("signals", tmp_path, fault_lab, lambda: _sleeper_running(fault_lab),
+                      "the long block to run on node1") as (_, proc):
         assert proc.poll() is None, proc.communicate()[0]
         assert lab_resources(fault_lab), "the lab should be up while the block runs"
         proc.send_signal(signum)
         output, _ = proc.communicate(timeout=180)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode != 0, output
     assert "heal stop on node3 (teardown)" in output, output
     assert lab_resources(fault_lab) == []
@@ -49,16 +34,10 @@ def test_a_signal_mid_block_heals_tears_down_and_leaves_no_lab_resource(
 
 def test_sigkill_during_lab_up_leaves_leftovers_that_lab_reap_removes(
         tmp_path: Path, fault_lab: str) -> None:
-    src = copy_root("signals", tmp_path)
-    proc = start_build(src, build_env("verify", EPHEMERAL_SPEC, DEPLOYDOCS_FAULT_LAB=fault_lab))
-    try:
-        poll(lambda: proc.poll() is not None or lab_resources(fault_lab), 300,
-             "the build's lab up to create its first resource")
+    with verify_build("signals", tmp_path, fault_lab, lambda: lab_resources(fault_lab),
+                      "the build's lab up to create its first resource") as (_, proc):
         proc.kill()  # SIGKILL: no handler, no teardown
         proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert lab_resources(fault_lab), "SIGKILL should have left the half-made lab behind"
     reap = subprocess.run([sys.executable, "-m", "tools", "lab", "reap"], cwd=REPO,
                           capture_output=True, text=True, timeout=300)

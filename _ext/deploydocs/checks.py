@@ -78,7 +78,8 @@ def testinfra_host(run: Callable[[str], Any], name: str) -> Any:
     import testinfra.backend.base
     import testinfra.host
 
-    class LabBackend(testinfra.backend.base.BaseBackend):
+    # testinfra has no type information, so its base class is Any to mypy.
+    class LabBackend(testinfra.backend.base.BaseBackend):  # type: ignore[misc]
         """testinfra backend over a deploydocs lab host."""
 
         NAME = "deploydocs-lab"

@@ -42,14 +42,16 @@ def blocks_of(env: Any) -> dict[str, list[Block]]:
     """The environment's blocks: docname → blocks in source order."""
     if not hasattr(env, "deploydocs_blocks"):
         env.deploydocs_blocks = {}
-    return env.deploydocs_blocks
+    found: dict[str, list[Block]] = env.deploydocs_blocks
+    return found
 
 
 def report_docs(env: Any) -> set[str]:
     """Documents holding a ``lab-report`` directive."""
     if not hasattr(env, "deploydocs_report_docs"):
         env.deploydocs_report_docs = set()
-    return env.deploydocs_report_docs
+    found: set[str] = env.deploydocs_report_docs
+    return found
 
 
 def unterminated_fence(path: str, lineno: int) -> bool:

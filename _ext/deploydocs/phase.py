@@ -66,9 +66,12 @@ class BuildState:
 
 def state(app: Sphinx) -> BuildState:
     """The build's state, created on first use."""
-    if not hasattr(app, "deploydocs_state"):
-        app.deploydocs_state = BuildState(Mode(app.config.deploydocs_mode))  # type: ignore[attr-defined]
-    return app.deploydocs_state  # type: ignore[attr-defined]
+    found: BuildState | None = getattr(app, "deploydocs_state", None)
+    if found is None:
+        found = BuildState(Mode(app.config.deploydocs_mode))
+        # An attribute of this extension's own, which Sphinx's class does not declare.
+        app.deploydocs_state = found  # type: ignore[attr-defined]
+    return found
 
 
 def relpath(app: Sphinx, docname: str) -> str:
@@ -254,7 +257,7 @@ def doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None
     for node in list(doctree.findall(lab_block)):
         block = by_id[node["block_id"]]
         node.replace_self(block_nodes(block, view_of(app, docname, block), lab_nodes))
-    for node in list(doctree.findall(lab_report)):
+    for report_node in list(doctree.findall(lab_report)):
         rows = []
         for doc in st.order or sorted(blocks_of(app.env)):
             for block in blocks_of(app.env).get(doc, []):
@@ -275,7 +278,7 @@ def doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None
             return app.builder.get_relative_uri(docname, target)
 
         content.extend(report_nodes(rows, link, html=app.builder.format == "html"))
-        node.replace_self(content)
+        report_node.replace_self(content)
 
 
 def view_of(app: Sphinx, docname: str, block: Block) -> View:

@@ -179,6 +179,11 @@ def _machines(fp: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     return found
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """*value* if it is a mapping, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def lab_binaries(fp: Mapping[str, Any] | None) -> list[Binary]:
     """The real tools of a lab fingerprint, identical binaries across hosts grouped.
 
@@ -205,8 +210,8 @@ def lab_binaries(fp: Mapping[str, Any] | None) -> list[Binary]:
         return []
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for host, info in _machines(fp):
-        tools = info.get("tools") if isinstance(info.get("tools"), Mapping) else {}
-        hashes = info.get("sha256") if isinstance(info.get("sha256"), Mapping) else {}
+        tools = _mapping(info.get("tools"))
+        hashes = _mapping(info.get("sha256"))
         for tool, version in tools.items():
             key = (str(tool), _version(str(version)), _sha(hashes.get(tool)))
             if host not in grouped.setdefault(key, []):

@@ -1,9 +1,12 @@
-"""Small helpers shared by test modules: parametrize tables and CLI checks."""
+"""Small helpers shared by test modules: parametrize tables, CLI checks, a session's lab."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 from _pytest.mark.structures import ParameterSet
@@ -30,3 +33,33 @@ def assert_bad_name_rejected(command: Sequence[str], out: Path, args: Sequence[s
     assert result.exit_code == 2
     assert f"Invalid value for {option}" in result.output
     assert not out.exists()
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+LabT = TypeVar("LabT", bound=_Closable)
+
+
+@contextmanager
+def docker_lab_session(open_lab: Callable[[], LabT], name: str, *,
+                       skip_unless_ci: bool = False) -> Iterator[LabT]:
+    """The lab *open_lab* brings up, closed and the docker lab *name* taken down at the end.
+
+    A lab that cannot start fails the test; with *skip_unless_ci* it skips it instead unless
+    ``CI=true``."""
+    from tools.lab.backends.docker import DockerLab
+
+    try:
+        lab = open_lab()
+    except Exception as error:  # any reason the lab cannot start
+        if skip_unless_ci and os.environ.get("CI") != "true":
+            pytest.skip(f"the docker lab could not start: {error}")
+        pytest.fail(f"the docker lab could not start{' under CI' if skip_unless_ci else ''}: "
+                    f"{type(error).__name__}: {error}")
+    try:
+        yield lab
+    finally:
+        lab.close()
+        DockerLab(name).down()

@@ -15,11 +15,14 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sphinx.application import Sphinx
 from sphinx.util.console import nocolor
 from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+from tests.helpers import docker_lab_session
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO / "tests" / "roots" / "test-lab"
@@ -30,13 +33,13 @@ SCRATCH = Path("/tmp/deploydocs-test-lab")
 if str(REPO / "_ext") not in sys.path:
     sys.path.insert(0, str(REPO / "_ext"))
 
-_started_processes: list[list[str]] | None = None
+_recordings: list[list[list[str]]] = []
+"""The lists of the active ``started_processes`` fixtures (the audit hook fills the last)."""
 
 
 def _audit(event: str, args: tuple) -> None:
-    if _started_processes is not None and event in ("subprocess.Popen", "os.system",
-                                                     "os.posix_spawn", "os.exec"):
-        _started_processes.append([event, repr(args)[:200]])
+    if _recordings and event in ("subprocess.Popen", "os.system", "os.posix_spawn", "os.exec"):
+        _recordings[-1].append([event, repr(args)[:200]])
 
 
 sys.addaudithook(_audit)
@@ -106,21 +109,16 @@ def docker_lab() -> Iterator[object]:
     # "-t<pid>-what" marks a per-process test lab: `lab reap` removes it once we are gone.
     name = f"deploydocs.lab-t{os.getpid()}-ext"
     os.environ["DEPLOYDOCS_TEST_LAB_NAME"] = name
-    try:
+
+    def open_test_lab() -> Any:
         from tests.ext.docker_lab import open_test_lab
 
-        lab = open_test_lab(progress=lambda line: None)
-    except Exception as error:  # any reason the lab cannot start
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the docker lab could not start under CI: {error}")
-        pytest.skip(f"the docker lab could not start: {error}")
-    try:
-        yield lab
-    finally:
-        lab.close()
-        from tools.lab.docker import DockerLab
+        return open_test_lab(progress=lambda line: None)
 
-        DockerLab(name).down()
+    try:
+        with docker_lab_session(open_test_lab, name, skip_unless_ci=True) as lab:
+            yield lab
+    finally:
         del os.environ["DEPLOYDOCS_TEST_LAB_NAME"]
 
 
@@ -136,9 +134,7 @@ def lab_spec(request: pytest.FixtureRequest, local_lab_root: Path) -> str:
 @pytest.fixture()
 def started_processes() -> Iterator[list[list[str]]]:
     """Every process started while the fixture is active."""
-    global _started_processes
-    _started_processes = []
-    try:
-        yield _started_processes
-    finally:
-        _started_processes = None
+    started: list[list[str]] = []
+    _recordings.append(started)
+    yield started  # pytest runs what follows even when the test fails
+    _recordings.remove(started)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.helpers import docker_lab_session
 from tools.lab.lab import Lab, open_lab
 
 TEST_LAB = f"deploydocs.lab-t{os.getpid()}"
@@ -22,17 +23,10 @@ taking it down."""
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     """The shared three-node docker lab (with real lithos when it can be built)."""
-    from tools.lab.backends.docker import DockerLab
-
-    try:
-        the_lab = open_lab("docker", name=TEST_LAB, progress=lambda _line: None)
-    except Exception as err:  # any reason the lab cannot start is the test's failure
-        pytest.fail(f"the docker lab could not start: {type(err).__name__}: {err}")
-    try:
+    with docker_lab_session(
+            lambda: open_lab("docker", name=TEST_LAB, progress=lambda _line: None),
+            TEST_LAB) as the_lab:  # any reason the lab cannot start is the test's failure
         yield the_lab
-    finally:
-        the_lab.close()
-        DockerLab(TEST_LAB).down()
 
 
 @pytest.fixture(scope="session")

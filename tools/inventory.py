@@ -1,4 +1,4 @@
-"""The ssh backend's inventory: a TOML file listing the machines to use.
+"""The ssh inventory: a TOML file listing the machines to act on, reached with ssh.
 
 Example (paths are relative to the inventory file)::
 
@@ -13,9 +13,9 @@ Example (paths are relative to the inventory file)::
     # proxy_command = "ssh -W %h:%p bastion"   (optional, as OpenSSH's ProxyCommand)
 
 Every host needs ``name``, ``address``, ``user``, ``key`` and exactly one of
-``known_hosts`` and ``host_key``: the backend never accepts a host key it
-was not told about. :func:`load_inventory` reports every problem at once,
-each with file, line and key.
+``known_hosts`` and ``host_key``: :mod:`tools.ssh`, which reaches the hosts, never
+accepts a host key it was not told about. :func:`load_inventory` reports every problem
+at once, each with file, line and key.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..problems import Problem
+from .problems import Problem
 
 KNOWN_KEYS = {"name", "address", "port", "user", "key", "known_hosts", "host_key", "roles",
               "proxy_command"}

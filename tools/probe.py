@@ -1,6 +1,6 @@
-"""What a lab host is: one shell script that reports machine id, OS and real tools.
+"""What a host is: one shell script that reports machine id, OS and real tools.
 
-The same script runs over every transport (``docker exec``, ssh, the
+The same script runs over every transport (ssh, the lab's ``docker exec``, its
 workstation's local shell); :func:`parse_probe` turns its output into data.
 For each real tool it finds, the script reports the first line of its
 ``--version`` and the SHA-256 of its binary, so a verification record says
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypedDict
 
-from ..hosts import HostInfo
+from .hosts import HostInfo
 
 REAL_TOOLS = (
     "vagga",

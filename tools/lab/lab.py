@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..hosts import Host
+from ..probe import REAL_TOOLS
 from .backends import BACKENDS, DEFAULT_BACKEND, Backend, LabOptions, open_backend
 from .base import LAB_LABEL
-from .probe import REAL_TOOLS
 from .session import Session
 from .workstation import Workstation, scratch_dir
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from ..fs import write_atomically
 from ..hosts import CommandResult, HostInfo, LocalHost, RsyncHost
+from ..probe import PATH, probe_info, probe_script
 from .base import LAB_LABEL
-from .probe import PATH, probe_info, probe_script
 from .state import state_root, validate_lab_name
 
 

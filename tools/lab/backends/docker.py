@@ -49,10 +49,10 @@ from docker.models.containers import Container
 from ...fs import write_atomically
 from ...hosts import CommandResult, HostInfo, atomic_write_script
 from ...machine_id import generate_machine_id
+from ...probe import probe_info, probe_script
 from .. import state
 from ..base import LAB_LABEL, DockerUnreachable, LabError
 from ..image import NodeImage, ensure_node_image, tools_archive
-from ..probe import probe_info, probe_script
 from ..record import ContainerEntry, DockerRecord
 
 DEFAULT_NODE_COUNT = 3

@@ -16,8 +16,8 @@ Networks (nothing leaves the build machine's loopback):
   ``10.213.1.11``-``13``, and every VM's ``/etc/hosts`` names node1..3;
 * the **control network**: one user-mode netdev per VM with
   ``restrict=on`` (the VM reaches nothing outside) and one ``hostfwd`` from
-  ``127.0.0.1:<port>`` to the VM's sshd. The ssh backend
-  (:mod:`tools.lab.backends.ssh`) reaches the VMs through it with the lab's own
+  ``127.0.0.1:<port>`` to the VM's sshd. An ssh host
+  (:mod:`tools.ssh`) reaches the VMs through it with the lab's own
   client key and strict checking against the host keys generated here and
   installed before the first boot.
 
@@ -45,9 +45,10 @@ from pathlib import Path
 from typing import cast
 
 from ...fs import lock_holder, pid_alive, pid_lock, write_atomically
+from ...inventory import InventoryHost
+from ...ssh import SshHost
 from .. import state
 from ..base import LAB_LABEL
-from ..inventory import InventoryHost
 from ..provision import find_lithos
 from ..qemu_image import (
     CACHE_ROOT,
@@ -69,7 +70,6 @@ from .qemu_vm import (
     vm_marker,
     vm_name,
 )
-from .ssh import SshHost
 
 Progress = Callable[[str], None]
 

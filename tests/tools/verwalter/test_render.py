@@ -37,6 +37,21 @@ def tree_with_template(tmp_path: Path, files: dict[str, str]) -> Path:
     return tree
 
 
+def local_root(tmp_path: Path, *dirs: str) -> Path:
+    """``<tmp_path>/root`` with the directories *dirs* in it: the node a LocalExecutor is."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for name in dirs:
+        (root / name).mkdir(parents=True)
+    return root
+
+
+def render_locally(tree: Path, schedule: dict, root: Path) -> render.RenderResult:
+    """Render and apply role django of node1 with its commands run under *root*."""
+    return render.render_role(tree, schedule, "node1", "django",
+                              executor=render.LocalExecutor(root))
+
+
 def lithos_problems(text: str, name: str) -> list:
     return [p for p in validate_process(text, name) if p.severity == "error"]
 
@@ -145,6 +160,7 @@ def test_trimmer_templates_are_valid_but_not_rendered(tmp_path: Path) -> None:
 
 def test_apply_runs_commands_in_order_and_copies_atomically(tmp_path: Path,
                                                             schedule: dict) -> None:
+    root = local_root(tmp_path, "etc/lithos/processes")
     tree = tree_with_template(tmp_path, {
         "lithos.render.yaml": (
             "templates:\n  processes: p.hbs\n"
@@ -156,10 +172,7 @@ def test_apply_runs_commands_in_order_and_copies_atomically(tmp_path: Path,
         ),
         "p.hbs": "{{#each daemons}}{{@key}}: {{image}}{{/each}}\n",
     })
-    root = tmp_path / "root"
-    (root / "etc/lithos/processes").mkdir(parents=True)
-    result = render.render_role(tree, schedule, "node1", "django",
-                                executor=render.LocalExecutor(root))
+    result = render_locally(tree, schedule, root)
     assert result.ok, (result.failed, result.problems)
     copied = root / "etc/lithos/processes/django.yaml"
     assert copied.read_text() == "web: django-deploy.5f1c2a9e\n"
@@ -175,10 +188,8 @@ def test_a_failing_command_stops_the_role_and_names_where(tmp_path: Path,
     tree = tree_with_template(tmp_path, {
         "a.render.yaml": "commands:\n- !Cmd [sh, -c, 'exit 3']\n- !Cmd [touch, never]\n",
     })
-    root = tmp_path / "root"
-    root.mkdir()
-    result = render.render_role(tree, schedule, "node1", "django",
-                                executor=render.LocalExecutor(root))
+    root = local_root(tmp_path)
+    result = render_locally(tree, schedule, root)
     assert result.failed == ("templates/django/v1/a.render.yaml:2: !Cmd sh -c 'exit 3' "
                              "exited 3")
     assert not (root / "never").exists()
@@ -196,11 +207,9 @@ def test_condition_runs_its_commands_only_when_a_directory_changed(
         "t.hbs": "image={{#each daemons}}{{image}}{{/each}}\n",
     }
     tree = tree_with_template(tmp_path, template)
-    root = tmp_path / "root"
-    (root / "conf").mkdir(parents=True)
+    root = local_root(tmp_path, "conf")
     for _ in range(2):
-        result = render.render_role(tree, schedule, "node1", "django",
-                                    executor=render.LocalExecutor(root))
+        result = render_locally(tree, schedule, root)
         assert result.ok, result.failed
     assert (root / "reloads.txt").read_text() == "reloaded\n"
 
@@ -215,15 +224,12 @@ def test_split_text_and_clean_files(tmp_path: Path, schedule: dict) -> None:
         ),
         "all.hbs": "## alpha\na=1\n## beta\nb=2\n",
     })
-    root = tmp_path / "root"
-    (root / "out").mkdir(parents=True)
+    root = local_root(tmp_path, "out", "keep")
     (root / "out/stale.conf").write_text("old")
-    (root / "keep").mkdir()
     for name in ("one", "two", "three"):
         (root / f"keep/{name}.yaml").write_text("")
     (root / "keep-list").write_text("one\nthree\n")
-    result = render.render_role(tree, schedule, "node1", "django",
-                                executor=render.LocalExecutor(root))
+    result = render_locally(tree, schedule, root)
     assert result.ok, result.failed
     assert {p.name: p.read_text() for p in (root / "out").iterdir()} == {
         "alpha.conf": "a=1\n", "beta.conf": "b=2\n"}

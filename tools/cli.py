@@ -16,14 +16,14 @@ JSON object on stdout instead (``{"ok": false, "error": {"kind": ..., "message":
 "exit_code": ...}}``) and nothing else there: :class:`MainGroup` does that for every
 command.
 
-The command groups live in :mod:`tools.commands` and are imported only when
-one of them runs (or its help is asked for): ``python -m tools --help`` lists
-them from :data:`COMMANDS` without importing any. Add a group by adding it there.
+The command groups live in :mod:`tools.commands` (the ``lab`` group in the lab,
+:mod:`tools.lab.cli`) and are imported only when one of them runs (or its help is
+asked for): ``python -m tools --help`` lists them from :data:`COMMANDS` without
+importing any. Add a group by adding it there.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,6 +33,7 @@ import click
 
 from . import __version__
 from .errors import ToolsError, usage_document
+from .parts import import_part
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class LazyCommand:
     """Where a command group lives, and the help line ``--help`` shows for it."""
 
     module: str
-    """The module defining it, relative to this package (``.commands.lab``), so the
+    """The module defining it, relative to this package (``.commands.lithos``), so the
     package works under any import name; its ``cli`` attribute is the command."""
     help: str
     """Its short help, the same text as its docstring's first sentence."""
@@ -53,7 +54,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "deploy": LazyCommand(".commands.deploy", "Publish versions and watch rollouts."),
     "images": LazyCommand(".commands.images",
                           "Build (stand-in), pack, push, list and prune images."),
-    "lab": LazyCommand(".commands.lab", "Start, inspect and stop the lab's machines."),
+    "lab": LazyCommand(".lab.cli", "Start, inspect and stop the lab's machines."),
     "lithos": LazyCommand(".commands.lithos", "Generate and check lithos configs."),
     "machine-id": LazyCommand(".commands.machine_id",
                               "Generate, check and fix /etc/machine-id."),
@@ -95,7 +96,9 @@ class LazyGroup(click.Group):
         if lazy is None:
             return None
         if cmd_name not in self._loaded:
-            command = getattr(importlib.import_module(lazy.module, __package__), "cli", None)
+            module = import_part(lazy.module, f"the {cmd_name} commands are not part of this "
+                                              "copy of tools")
+            command = getattr(module, "cli", None)
             if not isinstance(command, click.Command):
                 raise TypeError(f"{lazy.module}.cli is not a click command (for {cmd_name!r})")
             self._loaded[cmd_name] = command

@@ -1,7 +1,10 @@
 """The package's import structure: one ground floor, no cycles, the lab kept at the edge.
 
 The graph is read from the source with :mod:`ast` (every ``import`` and ``from … import``,
-also the ones inside functions), so it needs no module to be imported.
+also the ones inside functions), so it needs no module to be imported. Nothing outside
+``tools/lab/`` imports the lab: the command line names its parts in strings
+(:data:`tools.cli.COMMANDS`, :data:`tools.commands.nodes.LAB_HOOK`), which are no
+imports, so ``tools/`` without ``lab/`` still works.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LAB_USERS = ("tools.lab", "tools.commands")
-"""The only parts of the package that may import the lab."""
+LAB = "tools.lab"
+"""The only part of the package that may import the lab."""
 
 
 def _modules(package: Path) -> dict[str, tuple[Path, bool]]:
@@ -110,14 +113,27 @@ def test_no_import_cycle_between_the_parts_of_tools() -> None:
     assert cycles(collapse(import_graph(REPO / "tools"))) == []
 
 
-def test_only_the_lab_and_the_commands_import_the_lab() -> None:
+def _in_lab(name: str) -> bool:
+    return name == LAB or name.startswith(f"{LAB}.")
+
+
+def test_nothing_outside_the_lab_imports_it() -> None:
     graph = import_graph(REPO / "tools")
-    offenders = {
-        name: sorted(t for t in targets if t == "tools.lab" or t.startswith("tools.lab."))
-        for name, targets in graph.items()
-        if not any(name == user or name.startswith(f"{user}.") for user in LAB_USERS)
-    }
+    offenders = {name: sorted(t for t in targets if _in_lab(t))
+                 for name, targets in graph.items() if not _in_lab(name)}
     assert {name: found for name, found in offenders.items() if found} == {}
+    assert "tools.commands.nodes" in graph and "tools.cli" in graph  # the checks see them
+
+
+def test_the_lab_is_reached_by_name_from_outside() -> None:
+    from tools.cli import COMMANDS
+    from tools.commands.nodes import LAB_HOOK
+
+    assert COMMANDS["lab"].module == ".lab.cli"
+    assert LAB_HOOK.startswith(".lab.")
+    graph = import_graph(REPO / "tools")
+    assert "tools.lab.cli" in graph and LAB_HOOK.partition(":")[0][1:] in (
+        name.removeprefix("tools.") for name in graph)
 
 
 def test_the_checks_see_the_graph() -> None:
@@ -125,3 +141,4 @@ def test_the_checks_see_the_graph() -> None:
     assert "tools.hosts" in graph["tools.machine_id"]
     assert "tools.machine_id" in graph["tools.lab.backends.docker"]
     assert "tools.lab.base" in graph["tools.lab.state"]  # relative imports resolved
+    assert "tools.ssh" in graph["tools.lab.backends.ssh"]  # three dots up

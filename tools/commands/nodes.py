@@ -13,13 +13,17 @@ to last:
    exports: that lab.
 
 With none of these the command stops with :data:`tools.errors.NO_TARGET` (exit 2).
+
+An inventory's hosts are reached here with :mod:`tools.ssh`; a lab's nodes come from
+the lab, which this module never imports: :data:`LAB_HOOK` names the function that
+gives them, imported when a target is a lab. In a copy of ``tools/`` without ``lab/``
+that is an environment error (exit 3) and inventories still work.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,27 +31,33 @@ from typing import Any
 
 import click
 
-from ..errors import (
-    DOCKER_MISSING,
-    OWN_MACHINES_HINT,
-    BadInput,
-    DaemonUnreachable,
-    MissingBinary,
-    MissingDependency,
-    NoTarget,
-    Unreachable,
-)
+from ..errors import BadInput, MissingBinary, NoTarget, Unreachable
 from ..hosts import Host
-from ..lab.backends import BACKENDS, DEFAULT_BACKEND, INVENTORY_BACKEND
-from ..lab.base import LAB_LABEL, DockerUnreachable, LabError
+from ..parts import import_part
+from ..ssh import inventory_hosts
+
+INVENTORY_BACKEND = "ssh"
+"""The backend whose machines an inventory lists: reached here, with no lab."""
+LAB_BACKENDS = ("docker", "qemu")
+"""The backends whose nodes a lab runs (the lab's registry has the same names)."""
+BACKEND_NAMES = (*LAB_BACKENDS, INVENTORY_BACKEND)
+"""Every name ``--backend`` takes."""
+DEFAULT_BACKEND = "docker"
+"""The lab backend of ``$DEPLOYDOCS_LAB_NAME`` without ``$DEPLOYDOCS_LAB_BACKEND``."""
+DEFAULT_LAB_NAME = "deploydocs.lab"
+"""The lab meant when none is named (the lab's label)."""
+LAB_HOOK = ".lab.targets:lab_nodes"
+"""Where the lab's nodes come from: ``module:function``, the module relative to this
+package (as the command registry of :mod:`tools.cli` names modules). The function
+takes the backend, the lab's name and the hint for a lab that is not up."""
+LAB_MISSING = "the lab is not part of this copy of tools"
+"""What a command whose target is a lab says when ``lab/`` is not there."""
 
 INVENTORY_ENV = "DEPLOYDOCS_INVENTORY"
 BACKEND_ENV = "DEPLOYDOCS_LAB_BACKEND"
 LAB_NAME_ENV = "DEPLOYDOCS_LAB_NAME"
 LOCAL_INVENTORY = "hosts.toml"
 """The inventory a machine command uses when it finds one in the current directory."""
-DOCKER_LIBRARY = "docker"
-"""The Python library the docker backend needs (a module missing under it is that)."""
 REACH_TIMEOUT = 30.0
 """Seconds each node gets to answer ``true`` before a command acts on it."""
 
@@ -60,18 +70,18 @@ class Target:
     """``docker`` or ``qemu`` (a lab's nodes), or ``ssh`` (an inventory's hosts)."""
     inventory: Path | None = None
     """The ssh backend's inventory."""
-    lab_name: str = LAB_LABEL
+    lab_name: str = DEFAULT_LAB_NAME
     """The lab, for ``docker`` and ``qemu``."""
     source: str = ""
     """Where the target came from (``--inventory``, ``$DEPLOYDOCS_INVENTORY``...)."""
 
     def hint(self) -> str:
         """What to check when its machines do not answer."""
-        if BACKENDS[self.backend].needs_inventory:
+        if self.backend == INVENTORY_BACKEND:
             return (f"check the address, port, user and key of each host in {self.inventory}"
                     " and that sshd runs there")
         options = "" if self.backend == DEFAULT_BACKEND else f" --backend {self.backend}"
-        options += "" if self.lab_name == LAB_LABEL else f" --name {self.lab_name}"
+        options += "" if self.lab_name == DEFAULT_LAB_NAME else f" --name {self.lab_name}"
         return f"is the lab up? `python -m tools lab status{options}` lists its nodes"
 
 
@@ -91,16 +101,17 @@ def _inventory_around(environ: Mapping[str, str], cwd: Path) -> Target | None:
 
 
 def _lab_target(backend: str, source: str, environ: Mapping[str, str], cwd: Path) -> Target:
-    if backend not in BACKENDS:
-        raise BadInput(f"{source}: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
-    if BACKENDS[backend].needs_inventory:
+    if backend not in BACKEND_NAMES:
+        raise BadInput(f"{source}: unknown backend {backend!r} "
+                       f"(known: {', '.join(BACKEND_NAMES)})")
+    if backend == INVENTORY_BACKEND:
         found = _inventory_around(environ, cwd)
         if found is None:
             raise BadInput("the ssh backend needs an inventory: pass --backend ssh "
                            f"--inventory FILE (or set {INVENTORY_ENV}, or put a "
                            f"{LOCAL_INVENTORY} here)")
         return found
-    return Target(backend, lab_name=environ.get(LAB_NAME_ENV) or LAB_LABEL, source=source)
+    return Target(backend, lab_name=environ.get(LAB_NAME_ENV) or DEFAULT_LAB_NAME, source=source)
 
 
 def resolve_target(backend: str | None, inventory: Path | None,
@@ -127,41 +138,31 @@ def resolve_target(backend: str | None, inventory: Path | None,
     raise NoTarget()
 
 
-@contextlib.contextmanager
-def lab_errors() -> Iterator[None]:
-    """Turn the lab's own errors about its environment into the command line's: the
-    ``docker`` library missing, no Docker daemon, an invalid inventory."""
-    from ..lab.inventory import InventoryError
-
-    try:
-        yield
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").partition(".")[0] != DOCKER_LIBRARY:
-            raise
-        raise MissingDependency(DOCKER_MISSING, hint=OWN_MACHINES_HINT) from exc
-    except DockerUnreachable as exc:
-        raise DaemonUnreachable(str(exc), hint=f"start Docker, or {OWN_MACHINES_HINT}") from exc
-    except InventoryError as exc:
-        raise BadInput(str(exc)) from exc
+LabNodes = Callable[[str, str, str], Mapping[str, Host]]
+"""The lab's hook: ``(backend, lab name, hint)`` → its nodes by name."""
 
 
-def open_target(target: Target) -> Any:
-    """The :class:`tools.lab.lab.Lab` of *target*, attached to (a lab is never started).
+def lab_hook() -> LabNodes:
+    """The function :data:`LAB_HOOK` names, imported; stops with
+    :class:`~tools.errors.MissingDependency` (exit 3) when the lab is not in this copy."""
+    module, _, function = LAB_HOOK.partition(":")
+    hook: LabNodes = getattr(import_part(module, LAB_MISSING), function)
+    return hook
 
-    A lab that is not up is :class:`~tools.errors.Unreachable` (exit 3).
+
+def target_hosts(target: Target) -> dict[str, Host]:
+    """The machines of *target*, by name: an inventory's hosts (read here), or a lab's
+    nodes (from the lab, :func:`lab_hook`; a lab is never started).
+
+    An invalid inventory is :class:`~tools.errors.BadInput`; a lab that is not up,
+    :class:`~tools.errors.Unreachable` (exit 3).
     """
-    from ..lab.lab import open_lab
-
-    with lab_errors():
+    if target.inventory is not None:
         try:
-            return open_lab(target.backend, inventory=target.inventory, start=False,
-                            name=target.lab_name)
-        except LabError as exc:
-            if isinstance(exc, DockerUnreachable):
-                raise
-            raise Unreachable(str(exc), hint=target.hint()) from exc
-        except ValueError as exc:
+            return dict(inventory_hosts(target.inventory))
+        except ValueError as exc:  # an InventoryError is one
             raise BadInput(str(exc)) from exc
+    return dict(lab_hook()(target.backend, target.lab_name, target.hint()))
 
 
 def unreachable_reason(host: Host) -> str | None:
@@ -196,8 +197,7 @@ def lab_hosts(backend: str | None, inventory: Path | None,
     """The nodes of the command's target (:func:`resolve_target`), by name: the ones
     named by *nodes*, else all; each has answered (:func:`check_reachable`)."""
     target = resolve_target(backend, inventory)
-    lab = open_target(target)
-    hosts: dict[str, Host] = {name: lab.hosts[name] for name in lab.nodes}
+    hosts = target_hosts(target)
     chosen = list(nodes) or sorted(hosts)
     unknown = [name for name in chosen if name not in hosts]
     if unknown:
@@ -224,7 +224,7 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--inventory", type=click.Path(exists=True, dir_okay=False,
                                                        path_type=Path),
                         help="SSH inventory (TOML): act on its hosts (the ssh backend).")(func)
-    return click.option("--backend", type=click.Choice(list(BACKENDS)), default=None,
+    return click.option("--backend", type=click.Choice(list(BACKEND_NAMES)), default=None,
                         help=TARGET_HELP)(func)
 
 

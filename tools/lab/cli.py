@@ -5,6 +5,9 @@ lab (and with ``--inventory``, the hosts of an ssh inventory). A lab that is not
 nodes that do not answer, no Docker daemon and no ``docker`` library are environment
 errors (exit 3); an operation on the lab that fails exits 1. ``lab exec`` exits with
 its command's status (255 when the node is down, as ssh does).
+
+The group lives in the lab (``python -m tools`` registers it by name, as ``.lab.cli``),
+so a copy of ``tools/`` without ``lab/`` simply has no ``lab`` command.
 """
 
 from __future__ import annotations
@@ -15,29 +18,48 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import click
 
+from ..commands.nodes import Target, unreachable_reason
 from ..errors import BadInput, CheckFailed, Unreachable
-from ..lab.backends import (
+from ..inventory import InventoryError
+from ..probe import REAL_TOOLS
+from .backends import (
     BACKENDS,
     DEFAULT_BACKEND,
     INVENTORY_BACKEND,
     LAB_BACKENDS,
+    Backend,
     LabOptions,
     open_backend,
 )
-from ..lab.base import LAB_LABEL
-from .nodes import Target, lab_errors, open_target, unreachable_reason
+from .base import LAB_LABEL, DockerUnreachable, LabError
+from .lab import Lab
+from .targets import attach, lab_errors
+from .workstation import Workstation
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _LoginHost(Protocol):
+    """A node ``lab shell`` can log in to (every backend's hosts can)."""
+
+    def login_argv(self) -> list[str]:
+        """An interactive login shell on the node, on this terminal."""
+        ...
 
 LAB_NAME_HELP = "Lab name: prefix of its Docker resources (must start with deploydocs.lab)."
 
 
-def _name_option(func):
+def _name_option(func: F) -> F:
     func = click.option(  # stored in ctx.meta, read by _backend()
         "--backend", type=click.Choice(list(LAB_BACKENDS)), default=DEFAULT_BACKEND,
         show_default=True, expose_value=False,
@@ -51,7 +73,7 @@ def _backend() -> str:
     return str(click.get_current_context().meta.get("lab_backend", DEFAULT_BACKEND))
 
 
-def _open_backend(lab_name: str, nodes: int | None = None):
+def _open_backend(lab_name: str, nodes: int | None = None) -> Backend:
     """The backend of ``--backend`` for lab *lab_name* (nothing is started); options it
     refuses are bad input."""
     try:
@@ -60,14 +82,14 @@ def _open_backend(lab_name: str, nodes: int | None = None):
         raise BadInput(str(err)) from err
 
 
-def _inventory_option(func):
+def _inventory_option(func: F) -> F:
     return click.option(
         "--inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Use the ssh backend with this TOML inventory instead of the docker lab.",
     )(func)
 
 
-def _console():
+def _console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
@@ -82,11 +104,8 @@ def _fail(message: str, code: int) -> None:
 @contextlib.contextmanager
 def _lab_operation() -> Iterator[None]:
     """Run an operation on the lab: a failure of the lab is a failed operation (exit 1),
-    its environment errors are the command line's (:func:`~tools.commands.nodes.lab_errors`:
+    its environment errors are the command line's (:func:`~tools.lab.targets.lab_errors`:
     no ``docker`` library, no daemon, exit 3; an invalid inventory, exit 2)."""
-    from ..lab.base import DockerUnreachable, LabError
-    from ..lab.inventory import InventoryError
-
     with lab_errors():
         try:
             yield
@@ -133,7 +152,8 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
                 status.update(line)
 
             lab = _open_backend(lab_name, nodes)
-            record = lab.up(tools_dir=tools_dir, with_lithos=not no_lithos, progress=progress)
+            record: Mapping[str, Any] = lab.up(tools_dir=tools_dir, with_lithos=not no_lithos,
+                                               progress=progress)
     except KeyboardInterrupt:
         console.print("interrupted: removed what this run had made")
         sys.exit(130)
@@ -152,18 +172,21 @@ def _target(lab_name: str, inventory: Path | None) -> Target:
     return Target(_backend(), lab_name=lab_name, source="--name")
 
 
-def _open(lab_name: str, inventory: Path | None):
+def _attach(target: Target) -> Lab:
+    """The lab of *target* (which must be up), or its inventory's hosts as one."""
+    return attach(target.backend, target.lab_name, target.inventory, target.hint())
+
+
+def _open(lab_name: str, inventory: Path | None) -> Lab:
     """The lab *lab_name* of ``--backend`` (which must be up), or *inventory*'s hosts."""
-    return open_target(_target(lab_name, inventory))
+    return _attach(_target(lab_name, inventory))
 
 
-def _status_data(lab) -> list[dict[str, Any]]:
+def _status_data(lab: Lab) -> list[dict[str, Any]]:
     """One row per node: ``state`` (``up``, ``down`` or ``unreachable``), and for a node
     that is up what its probe says (address, machine id, OS, real tools with version and
     ``sha256``); for one that does not answer, ``error`` says what its transport said."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from ..lab.probe import REAL_TOOLS
 
     def empty(node: str, state: str) -> dict[str, Any]:
         return {"node": node, "state": state, "address": "", "machine_id": "", "os": "",
@@ -224,7 +247,7 @@ def _describe_tools(tools: dict[str, str], sha256: dict[str, str]) -> str:
     return ", ".join(parts)
 
 
-def _start_hint(lab, node: str) -> str:
+def _start_hint(lab: Lab, node: str) -> str:
     """The command that powers *node* of *lab* on again."""
     options = "" if lab.backend == DEFAULT_BACKEND else f" --backend {lab.backend}"
     if lab.name != LAB_LABEL:
@@ -232,7 +255,7 @@ def _start_hint(lab, node: str) -> str:
     return f"python -m tools lab start {node}{options}"
 
 
-def _print_status(lab, rows: list[dict[str, Any]] | None = None) -> None:
+def _print_status(lab: Lab, rows: list[dict[str, Any]] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -263,7 +286,7 @@ def _print_status(lab, rows: list[dict[str, Any]] | None = None) -> None:
     if station is not None:
         info = station.info()
         where = (f" (--tools-dir {station.tools_dir} on its PATH)"
-                 if getattr(station, "tools_dir", None) else "")
+                 if isinstance(station, Workstation) and station.tools_dir else "")
         console.print(f"workstation{where}: real tools: "
                       f"{_describe_tools(info.tools, info.sha256) or 'none'}")
     for line in lab.provider.status_lines() if lab.provider is not None else []:
@@ -283,7 +306,7 @@ def status(lab_name: str, inventory: Path | None, as_json: bool) -> None:
     and the command exits 3 (with --json: the error object only).
     """
     target = _target(lab_name, inventory)
-    lab = open_target(target)
+    lab = _attach(target)
     rows = _status_data(lab)
     failed = _unreachable(rows, target.hint())
     if as_json and failed is None:
@@ -337,7 +360,7 @@ def shell(lab_name: str, inventory: Path | None, node: str) -> None:
     """
     lab = _open(lab_name, inventory)
     host = lab.hosts.get(node)
-    if node == "workstation" and host is not None:
+    if node == "workstation" and isinstance(host, Workstation):
         env = host.environment()
         lab.close()
         os.chdir(host.scratch)
@@ -345,7 +368,7 @@ def shell(lab_name: str, inventory: Path | None, node: str) -> None:
     if host is None:
         raise BadInput(f"no node {node!r} (nodes: {', '.join(lab.nodes)}, workstation)")
     _refuse_down_node(lab, node)
-    argv = host.login_argv()
+    argv = cast(_LoginHost, host).login_argv()
     os.execvp(argv[0], argv)
 
 
@@ -354,7 +377,7 @@ DOWN_NODE_STATUS = 255
 it cannot reach): the command did not run."""
 
 
-def _refuse_down_node(lab, node: str) -> None:
+def _refuse_down_node(lab: Lab, node: str) -> None:
     """Stop with a clear message (exit :data:`DOWN_NODE_STATUS`) if node *node* is down."""
     if node in lab.nodes and not lab.is_running(node):
         lab.close()
@@ -362,7 +385,7 @@ def _refuse_down_node(lab, node: str) -> None:
               DOWN_NODE_STATUS)
 
 
-def _node_of(lab, node: str) -> None:
+def _node_of(lab: Lab, node: str) -> None:
     if node not in lab.nodes:
         raise BadInput(f"no node {node!r} (nodes: {', '.join(lab.nodes)})")
 
@@ -476,7 +499,7 @@ def reap(everything: bool, images: bool) -> None:
 @_name_option
 def inventory(lab_name: str) -> None:
     """Write an ssh inventory for the docker lab's nodes (real sshd) and print its path."""
-    from ..lab.backends.ssh import docker_lab_inventory
+    from .backends.ssh import docker_lab_inventory
 
     with lab_errors():  # it reads the docker lab's node names (the docker library)
         path = docker_lab_inventory(lab_name)

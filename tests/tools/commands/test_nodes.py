@@ -1,10 +1,9 @@
 """Which machines a command acts on (:mod:`tools.commands.nodes`): the target's order, the
-errors opening it, and refusing nodes that do not answer."""
+errors opening it, the lab reached by name, and refusing nodes that do not answer."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -21,7 +20,9 @@ from tools.errors import (
     NoTarget,
     Unreachable,
 )
-from tools.lab.base import CommandResult, DockerUnreachable
+from tools.hosts import CommandResult
+from tools.lab import backends, targets
+from tools.lab.base import LAB_LABEL, DockerUnreachable
 
 
 @pytest.fixture
@@ -93,24 +94,49 @@ def test_last_the_labs_variables_as_its_workstation_exports_them() -> None:
         resolve(DEPLOYDOCS_LAB_BACKEND="vms")
 
 
+def test_the_backend_names_are_the_labs() -> None:
+    assert tuple(backends.BACKENDS) == nodes.BACKEND_NAMES
+    assert nodes.LAB_BACKENDS == backends.LAB_BACKENDS
+    assert nodes.INVENTORY_BACKEND == backends.INVENTORY_BACKEND
+    assert nodes.DEFAULT_BACKEND == backends.DEFAULT_BACKEND
+    assert nodes.DEFAULT_LAB_NAME == LAB_LABEL
+
+
+def test_the_hook_names_the_labs_nodes() -> None:
+    assert nodes.lab_hook() is targets.lab_nodes
+
+
 def test_the_labs_environment_errors_become_the_command_lines() -> None:
     missing = ModuleNotFoundError("No module named 'docker'", name="docker")
     for raised, expected, code in [(missing, MissingDependency, 3),
                                    (DockerUnreachable("cannot reach"), DaemonUnreachable, 3)]:
-        with pytest.raises(expected) as caught, nodes.lab_errors():
+        with pytest.raises(expected) as caught, targets.lab_errors():
             raise raised
         assert caught.value.exit_code == code
         assert "--backend ssh --inventory FILE" in (caught.value.hint or "")
     other = ModuleNotFoundError("No module named 'lupa'", name="lupa")
-    with pytest.raises(ModuleNotFoundError), nodes.lab_errors():
+    with pytest.raises(ModuleNotFoundError), targets.lab_errors():
         raise other
 
 
 def test_a_lab_that_is_not_up_is_unreachable(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("DEPLOYDOCS_LAB_STATE", str(tmp_path / "state"))
     with pytest.raises(Unreachable, match="is not up") as raised:
-        nodes.open_target(Target("qemu", lab_name="deploydocs.lab-t-nodes"))
+        nodes.target_hosts(Target("qemu", lab_name="deploydocs.lab-t-nodes"))
     assert "lab status --backend qemu --name deploydocs.lab-t-nodes" in str(raised.value.hint)
+
+
+def test_an_inventorys_hosts_need_no_lab(here: Path) -> None:
+    hosts = nodes.target_hosts(resolve(inventory=here / "hosts.toml"))
+    assert [(name, type(host).__module__) for name, host in hosts.items()] == [
+        ("node1", "tools.ssh"), ("node2", "tools.ssh")]
+    reserved = here / "reserved.toml"
+    reserved.write_text((here / "hosts.toml").read_text().replace('"node1"', '"workstation"'))
+    with pytest.raises(BadInput, match="'workstation' is reserved"):
+        nodes.target_hosts(resolve(inventory=reserved))
+    (here / "bad.toml").write_text('[[host]]\nname = "node1"\n')
+    with pytest.raises(BadInput, match="required"):
+        nodes.target_hosts(resolve(inventory=here / "bad.toml"))
 
 
 class Refusing(ScratchHost):
@@ -147,10 +173,9 @@ def test_a_missing_transport_is_a_missing_binary(tmp_path: Path) -> None:
 
 def test_only_the_chosen_nodes_are_asked_and_unknown_ones_refused(
         tmp_path: Path, monkeypatch) -> None:
-    lab = SimpleNamespace(nodes=["node1", "node2"],
-                          hosts={"node1": ScratchHost("node1", tmp_path / "1"),
-                                 "node2": Refusing("node2", tmp_path / "2")})
-    monkeypatch.setattr(nodes, "open_target", lambda _target: lab)
+    hosts = {"node1": ScratchHost("node1", tmp_path / "1"),
+             "node2": Refusing("node2", tmp_path / "2")}
+    monkeypatch.setattr(nodes, "target_hosts", lambda _target: dict(hosts))
     assert list(nodes.lab_hosts("docker", None, ("node1",))) == ["node1"]
     with pytest.raises(Unreachable, match="cannot reach node2"):
         nodes.lab_hosts("docker", None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tools.commands.lab import cli
+from tools.lab.cli import cli
 
 NAME = f"deploydocs.lab-t{os.getpid()}-cli"
 """A lab that never has containers (its name is reaped with this process if it dies)."""

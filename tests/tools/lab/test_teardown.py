@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docker
@@ -48,6 +50,27 @@ def _wait_for_a_container(client: docker.DockerClient, name: str,
             raise AssertionError(f"lab up ended early: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         time.sleep(0.1)
     raise AssertionError("lab up made no container within 600 s")
+
+
+@contextmanager
+def _up_with_a_first_container(
+        which: str, *, reap_after: bool = False,
+) -> Iterator[tuple[str, docker.DockerClient, subprocess.Popen[bytes]]]:
+    """``lab up`` of lab ``<TEST_LAB>-<which>`` in a process of its own, yielded (name, docker
+    client, process) once it has made a container; on the way out the process is killed if it
+    still runs, what dead labs left is reaped (with *reap_after*) and the lab taken down."""
+    name = f"{TEST_LAB}-{which}"
+    client = docker.from_env()
+    proc = _start_up(name)
+    try:
+        _wait_for_a_container(client, name, proc)
+        yield name, client, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if reap_after:
+            reap(client)
+        DockerLab(name).down()
 
 
 def test_tools_dir_is_installed_and_down_removes_every_labelled_resource(
@@ -93,26 +116,14 @@ def test_tools_dir_is_installed_and_down_removes_every_labelled_resource(
 
 
 def test_ctrl_c_during_up_leaves_nothing(lab) -> None:
-    name = f"{TEST_LAB}-sigint"
-    client = docker.from_env()
-    proc = _start_up(name)
-    try:
-        _wait_for_a_container(client, name, proc)
+    with _up_with_a_first_container("sigint") as (name, client, proc):
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=120) == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        DockerLab(name).down()
     assert _left(client, name) == []
 
 
 def test_reap_removes_what_a_killed_up_left(lab) -> None:
-    name = f"{TEST_LAB}-kill"
-    client = docker.from_env()
-    proc = _start_up(name)
-    try:
-        _wait_for_a_container(client, name, proc)
+    with _up_with_a_first_container("kill", reap_after=True) as (name, client, proc):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         assert _left(client, name), "the killed run should have left something to reap"
@@ -124,8 +135,3 @@ def test_reap_removes_what_a_killed_up_left(lab) -> None:
         assert _left(client, name) == []
         # The shared lab is complete and recorded: reap is not down, it stays.
         assert DockerLab(lab.name).is_up()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        reap(client)
-        DockerLab(name).down()

@@ -34,6 +34,7 @@ from typing import Any
 import cbor2
 
 from .problems import Problem
+from .systemd import service_unit
 
 DEFAULT_PORT = 22682
 """cantal's HTTP (TCP) and gossip (UDP) port."""
@@ -96,26 +97,12 @@ def systemd_unit(options: AgentOptions, binary_path: str = "/usr/bin/cantal-agen
     """A systemd service unit that runs the agent with *options*."""
     argv = agent_argv(options)
     argv[0] = binary_path
-    lines = [
-        "[Unit]",
-        "Description=cantal monitoring agent (peer discovery for verwalter)",
-        "After=network-online.target",
-        "Wants=network-online.target",
-        "",
-        "[Service]",
-    ]
-    if options.storage_dir:
-        lines.append(f"ExecStartPre=/bin/mkdir -p {shlex.quote(options.storage_dir)}")
-    lines += [
-        f"ExecStart={shlex.join(argv)}",
-        "Restart=always",
-        "RestartSec=1",
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "",
-    ]
-    return "\n".join(lines)
+    service = ([f"ExecStartPre=/bin/mkdir -p {shlex.quote(options.storage_dir)}"]
+               if options.storage_dir else [])
+    return service_unit(
+        ["Description=cantal monitoring agent (peer discovery for verwalter)",
+         "After=network-online.target", "Wants=network-online.target"],
+        [*service, f"ExecStart={shlex.join(argv)}"])
 
 
 # --- the HTTP API -------------------------------------------------------------

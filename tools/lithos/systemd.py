@@ -2,7 +2,8 @@
 
 Choices, and why:
 
-* ``Restart=always``: lithos_tree is the supervisor; nothing else restarts it.
+* ``Restart=always`` (every unit of :mod:`tools.systemd` has it): lithos_tree is the
+  supervisor; nothing else restarts it.
 * ``KillMode=process``: on stop systemd signals only lithos_tree, which
   passes SIGTERM on to its containers and waits for them; if it ever dies
   unexpectedly, its containers keep running and the restarted lithos_tree
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from ..systemd import service_unit
+
 UNIT_NAME = "lithos.service"
 
 
@@ -26,22 +29,8 @@ def lithos_tree_unit(bin_dir: str = "/usr/bin",
                      config: str = "/etc/lithos/master.yaml") -> str:
     """The unit file text for ``lithos_tree`` installed in ``bin_dir``."""
     binary = PurePosixPath(bin_dir) / "lithos_tree"
-    return "\n".join([
-        "[Unit]",
-        "Description=lithos container supervisor (lithos_tree)",
-        "Documentation=https://lithos.readthedocs.io/",
-        "After=network.target",
-        "",
-        "[Service]",
-        "Type=simple",
-        "Environment=RUST_LOG=warn",
-        f"ExecStart={binary} --config {config}",
-        "ExecReload=/bin/kill -QUIT $MAINPID",
-        "KillMode=process",
-        "Restart=always",
-        "RestartSec=1",
-        "",
-        "[Install]",
-        "WantedBy=multi-user.target",
-        "",
-    ])
+    return service_unit(
+        ["Description=lithos container supervisor (lithos_tree)",
+         "Documentation=https://lithos.readthedocs.io/", "After=network.target"],
+        ["Type=simple", "Environment=RUST_LOG=warn", f"ExecStart={binary} --config {config}",
+         "ExecReload=/bin/kill -QUIT $MAINPID", "KillMode=process"])

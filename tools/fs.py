@@ -77,6 +77,21 @@ def atomic_output(path: Path) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def scratch_dir(parent: Path, prefix: str, remove: Callable[[Path], None]) -> Iterator[Path]:
+    """A new directory in *parent*, its name starting with *prefix*, handed to *remove*
+    when the block ends if it is still there (the block may have renamed it into place).
+
+    Being in *parent*, it is on the file system of what it becomes, so a rename moves it.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield path
+    finally:
+        if path.exists():
+            remove(path)
+
+
 def replace_symlink(link: Path, target: str | Path) -> None:
     """Make *link* a symbolic link to *target*, replacing whatever *link* was in one rename."""
     temp = link.with_name(f".{link.name}.link")

@@ -29,17 +29,16 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .fs import atomic_output, replace_symlink
+from .fs import atomic_output, replace_symlink, scratch_dir
 from .hosts import RsyncHost
 
 CACHE_ROOT = Path("/var/cache/deploydocs")
@@ -166,15 +165,15 @@ def ensure_debian_root(recipe: ImageRecipe, cache_root: Path = CACHE_ROOT,
     return final / "root"
 
 
-@contextlib.contextmanager
-def _scratch(parent: Path, prefix: str) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    try:
-        yield path
-    finally:
-        if path.exists():
-            _unmount_below(path)
-            shutil.rmtree(path, ignore_errors=True)
+def _scratch(parent: Path, prefix: str) -> contextlib.AbstractContextManager[Path]:
+    """A build directory in *parent*; on the way out what is mounted below it is
+    unmounted and it is deleted (unless it was renamed into place)."""
+    return scratch_dir(parent, prefix, _remove_build_dir)
+
+
+def _remove_build_dir(path: Path) -> None:
+    _unmount_below(path)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _unmount_below(path: Path) -> None:
@@ -477,8 +476,8 @@ class PruneResult:
     """What prune kept and removed on one node."""
 
     node: str
-    kept: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    kept: list[str]
+    removed: list[str]
 
 
 def plan_prune(images: list[ImageInfo], keep: int) -> tuple[list[str], list[str]]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from ..fs import scratch_dir
 from .image import remove_tree
 from .process import run_in_own_group
 from .provision import (
@@ -380,11 +381,7 @@ def run(command: list[str], what: str) -> str:
     return run_in_own_group(command, what, QemuImageError)
 
 
-@contextlib.contextmanager
-def _scratch_dir(parent: Path, prefix: str) -> Iterator[Path]:
-    """A temporary directory in *parent* (same file system as the cache), removed on exit."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    try:
-        yield path
-    finally:
-        remove_tree(path)
+def _scratch_dir(parent: Path, prefix: str) -> contextlib.AbstractContextManager[Path]:
+    """A temporary directory in *parent* (same file system as the cache), removed on exit
+    (:func:`tools.lab.image.remove_tree`)."""
+    return scratch_dir(parent, prefix, remove_tree)

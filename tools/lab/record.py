@@ -11,67 +11,67 @@ from collections.abc import Mapping
 from typing import TypedDict
 
 
-class DockerImageEntry(TypedDict, total=False):
-    """The node image the containers run."""
+class ImageEntry(TypedDict, total=False):
+    """The image a lab's nodes run. The docker lab's node image has ``tag``, ``id`` and
+    ``base``; the qemu lab's cached base image the rest, and a ``tag`` to show."""
 
     tag: str
     id: str
+    """The Docker image's id."""
     base: str
+    """The tag of the Debian base image the docker node image was made from."""
+    directory: str
+    """The qemu base image's directory in the cache."""
+    hash: str
+    """The hash of its recipe, which names it in the cache."""
+    built: bool
+    """Whether that ``up`` built it (else the cache had it)."""
+    kernel: str
+    """The version of the kernel the VMs boot."""
 
 
-class ContainerEntry(TypedDict, total=False):
-    """One node container."""
+class NodeEntry(TypedDict, total=False):
+    """One node of a lab: a container has ``id``, ``container`` and ``machine_id``; a VM,
+    ``pid``, ``ssh_port`` and ``address``."""
 
     id: str
+    """The container's Docker id."""
     container: str
+    """The container's name, ``<lab name>-<node>``."""
     machine_id: str
+    """The ``/etc/machine-id`` the container was created with."""
+    pid: int
+    """The qemu process running the VM."""
+    ssh_port: int
+    """The port of 127.0.0.1 forwarded to the VM's sshd."""
+    address: str
+    """The VM's address on the lab network."""
 
 
-class DockerRecord(TypedDict, total=False):
+class LabRecord(TypedDict, total=False):
+    """What the record of every backend that runs a lab holds."""
+
+    name: str
+    backend: str
+    image: ImageEntry
+    nodes: dict[str, NodeEntry]
+    lithos: dict[str, str]
+    """``{"bin_dir": ...}`` or ``{"absent": why}``."""
+    extra_tools: list[str]
+    tools_dir: str | None
+
+
+class DockerRecord(LabRecord, total=False):
     """``lab.json``: the docker lab's resources (see :mod:`tools.lab.state`)."""
 
-    name: str
-    backend: str
     network: dict[str, str]
-    image: DockerImageEntry
-    lithos: dict[str, str]
-    """``{"bin_dir": ...}`` or ``{"absent": why}``."""
-    extra_tools: list[str]
-    nodes: dict[str, ContainerEntry]
     security: Mapping[str, object]
-    tools_dir: str | None
 
 
-class QemuImageEntry(TypedDict, total=False):
-    """The cached base image the VMs boot from."""
-
-    directory: str
-    hash: str
-    tag: str
-    built: bool
-    kernel: str
-
-
-class VmEntry(TypedDict, total=False):
-    """One VM."""
-
-    pid: int
-    ssh_port: int
-    address: str
-
-
-class QemuRecord(TypedDict, total=False):
+class QemuRecord(LabRecord, total=False):
     """``qemu/qemu.json``: the qemu lab's VMs (see :mod:`tools.lab.backends.qemu`)."""
 
-    backend: str
-    name: str
     accel: str
     accel_reason: str
-    image: QemuImageEntry
-    lithos: dict[str, str]
-    """``{"bin_dir": ...}`` or ``{"absent": why}``."""
-    extra_tools: list[str]
-    tools_dir: str | None
     memory_mb: int
     timings: dict[str, float]
-    nodes: dict[str, VmEntry]

@@ -53,7 +53,7 @@ from ...probe import probe_info, probe_script
 from .. import state
 from ..base import LAB_LABEL, DockerUnreachable, LabError
 from ..image import NodeImage, ensure_node_image, tools_archive
-from ..record import ContainerEntry, DockerRecord
+from ..record import DockerRecord, NodeEntry
 
 DEFAULT_NODE_COUNT = 3
 MAX_NODE_COUNT = 32
@@ -297,7 +297,7 @@ class DockerLab:
         }
 
     def _ensure_node(self, node: str, image: NodeImage, network: docker.models.networks.Network,
-                     public_key: bytes, previous: ContainerEntry) -> ContainerEntry:
+                     public_key: bytes, previous: NodeEntry) -> NodeEntry:
         name = f"{self.name}-{node}"
         container = None
         with contextlib.suppress(docker.errors.NotFound):

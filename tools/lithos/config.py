@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from ..problems import Problem, Severity
 from ..quire import (
@@ -71,6 +72,8 @@ __all__ = [
     "validate_process",
     "validate_sandbox",
 ]
+
+T = TypeVar("T")
 
 BUILTIN_VARIABLES = ("lithos:name", "lithos:config_filename", "lithos:pid")
 NAME_RE = re.compile(r"^[\w-]+$")
@@ -293,18 +296,19 @@ CONTAINER_SCHEMA = Struct({
 
 @dataclass
 class MasterConfig:
-    """``/etc/lithos/master.yaml`` (defaults filled in)."""
+    """``/etc/lithos/master.yaml``, its defaults filled in (they are the schema's,
+    ``MASTER_SCHEMA``, the one place that says them)."""
 
-    sandboxes_dir: str = "./sandboxes"
-    processes_dir: str = "./processes"
-    runtime_dir: str = "/run/lithos"
-    devfs_dir: str = "/var/lib/lithos/dev"
-    default_log_dir: str = "/var/log/lithos"
-    config_log_dir: str | None = "/var/log/lithos/config"
-    stdio_log_dir: str = "/var/log/lithos/stderr"
-    cgroup_name: str | None = "lithos.slice"
-    cgroup_controllers: list[str] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    sandboxes_dir: str
+    processes_dir: str
+    runtime_dir: str
+    devfs_dir: str
+    default_log_dir: str
+    config_log_dir: str | None
+    stdio_log_dir: str
+    cgroup_name: str | None
+    cgroup_controllers: list[str]
+    raw: dict[str, Any] = field(repr=False)
 
 
 @dataclass
@@ -643,6 +647,17 @@ def _as_sandbox(sandbox: SandboxConfig | Path | str | None) -> tuple[SandboxConf
     return model, [p for p in problems if p.severity == "error"]
 
 
+def _read_with_sandbox(parse: Callable[[str | Path, str | None], tuple[T | None, list[Problem]]],
+                       text_or_path: str | Path, filename: str | None,
+                       sandbox: SandboxConfig | Path | str | None
+                       ) -> tuple[T | None, SandboxConfig | None, list[Problem]]:
+    """The config *parse* reads from *text_or_path*, the sandbox's model, and the problems
+    of both (the sandbox's errors only)."""
+    parsed, problems = parse(text_or_path, filename)
+    sandbox_model, sandbox_problems = _as_sandbox(sandbox)
+    return parsed, sandbox_model, problems + sandbox_problems
+
+
 def _display_name(text_or_path: str | Path, filename: str | None) -> str:
     if filename:
         return filename
@@ -669,9 +684,8 @@ def validate_process(text_or_path: str | Path, filename: str | None = None,
     container config exist, variables are declared and valid, ports allowed,
     kinds compatible.
     """
-    entries, problems = parse_process(text_or_path, filename)
-    sandbox_model, sandbox_problems = _as_sandbox(sandbox)
-    problems += sandbox_problems
+    entries, sandbox_model, problems = _read_with_sandbox(parse_process, text_or_path,
+                                                          filename, sandbox)
     if entries is None or sandbox_model is None:
         return problems
     name = _display_name(text_or_path, filename)
@@ -766,9 +780,8 @@ def validate_container(text_or_path: str | Path, filename: str | None = None,
     With a sandbox: user/group ids allowed, volumes resolvable through
     readonly/writable paths, literal TCP ports allowed, id maps not in both.
     """
-    container, problems = parse_container(text_or_path, filename)
-    sandbox_model, sandbox_problems = _as_sandbox(sandbox)
-    problems += sandbox_problems
+    container, sandbox_model, problems = _read_with_sandbox(parse_container, text_or_path,
+                                                            filename, sandbox)
     if container is None or sandbox_model is None:
         return problems
     name = _display_name(text_or_path, filename)

@@ -42,10 +42,6 @@ _TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\S*?:?\s+")
 _TARGET_RE = re.compile(r"^lithos_\w+\]?:?\s*")
 
 
-class LithosCheckNotFound(FileNotFoundError):
-    """``lithos_check`` is not installed where we looked."""
-
-
 @dataclass(frozen=True)
 class CheckMessage:
     """One log line of ``lithos_check``: its level and text."""
@@ -102,6 +98,10 @@ def find_lithos_check(bin_dir: Path | None = None) -> Path | None:
         return candidate if os.access(candidate, os.X_OK) else None
     found = shutil.which(BINARY)
     return Path(found) if found else None
+
+
+class LithosCheckNotFound(FileNotFoundError):
+    """``lithos_check`` is not installed where we looked."""
 
 
 def run_lithos_check(*, config: Path | None = None, sandbox: str | None = None,

@@ -70,16 +70,17 @@ def lithos_name_problem(name: str) -> str | None:
 def python_module_problem(name: str) -> str | None:
     """Why *name* cannot be a Django project (a top-level Python package), or ``None``.
 
-    >>> python_module_problem("MyProject") is None
-    True
-    >>> python_module_problem("my-site")
-    "'my-site' is not a Python module name (letters, digits and '_', not starting with a digit)"
+    >>> [python_module_problem(name) for name in ("MyProject", "my-site", "class")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [None,
+     "'my-site' is not a Python module name (letters, digits and '_', not starting with a digit)",
+     "'class' is a Python keyword, it cannot name a module"]
     """
-    if not name.isidentifier():
-        return (f"{name!r} is not a Python module name "
-                "(letters, digits and '_', not starting with a digit)")
-    if keyword.iskeyword(name):
-        return f"{name!r} is a Python keyword, it cannot name a module"
+    for broken, why in ((not name.isidentifier(), "is not a Python module name (letters, "
+                         "digits and '_', not starting with a digit)"),
+                        (keyword.iskeyword(name), "is a Python keyword, it cannot name a module")):
+        if broken:
+            return f"{name!r} {why}"
     return None
 
 

@@ -23,6 +23,31 @@ def named_cases(rows: Iterable[Sequence[object]]) -> list[ParameterSet]:
     return [pytest.param(*row[1:], id=str(row[0])) for row in rows]
 
 
+def load_reject_cases(path: Path, table: str,
+                      bases: Mapping[str, object]) -> list[tuple[str, str, str]]:
+    """Table *table* of the case file *path*: ``[(name, text, "line: key"), ...]``.
+
+    A case is either a whole ``text`` or a ``base`` (a name in *bases*) and its ``edits``,
+    applied in order: ``replace: [old, new]`` (every occurrence; *old* must occur, so a
+    base that changed under a case fails here instead of testing nothing) or
+    ``append: text``.
+    """
+    from ruamel.yaml import YAML
+
+    loaded: list[tuple[str, str, str]] = []
+    for row in YAML(typ="safe").load(path.read_text())[table]:
+        text = row["text"] if "text" in row else str(bases[row["base"]])
+        for edit in row.get("edits", []):
+            if "append" in edit:
+                text += edit["append"]
+            else:
+                old, new = edit["replace"]
+                assert old in text, f"{path}: {row['name']}: {old!r} is not in the text"
+                text = text.replace(old, new)
+        loaded.append((row["name"], text, row["error"]))
+    return loaded
+
+
 def assert_bad_name_rejected(command: Sequence[str], out: Path, args: Sequence[str],
                              option: str) -> None:
     """``python -m tools <command> --out <out> <args>`` exits 2 naming *option* (as click

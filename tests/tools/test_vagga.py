@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import load_reject_cases
 from tools.lithos.generate import DjangoParams, generate_files
 from tools.problems import Problem
 from tools.vagga import (
@@ -20,6 +21,10 @@ from tools.vagga import (
     validate_vagga,
     write_vagga,
 )
+
+CASES = Path(__file__).with_name("vagga_rejects.yaml")
+"""The cases the validators must reject: base texts of this module, edited (the format:
+:func:`tests.helpers.load_reject_cases`)."""
 
 BASE = """\
 containers:
@@ -41,49 +46,7 @@ def errors_at(problems: list[Problem]) -> list[str]:
     return [f"{p.line}: {p.key}" for p in problems if p.severity == "error"]
 
 
-REJECTS = [
-    ("unknown top key", BASE + "settings: {}\n", "13: settings"),
-    ("unknown container key", BASE.replace("    environ:", "    env:"), "3: containers.django.env"),
-    ("unknown step tag", BASE.replace("!Ubuntu jammy", "!Debian bookworm"),
-     "7: containers.django.setup[0]"),
-    ("step needs a list", BASE.replace("!Py3Requirements requirements.txt", "!Install curl"),
-     "8: containers.django.setup[1]"),
-    ("volume key relative", BASE.replace("/tmp: !Empty", "tmp: !Empty"),
-     "5: containers.django.volumes.tmp"),
-    ("volume tag unknown", BASE.replace("/tmp: !Empty", "/tmp: !Ramdisk"),
-     "5: containers.django.volumes./tmp"),
-    ("Empty takes no value", BASE.replace("/tmp: !Empty", "/tmp: !Empty yes"),
-     "5: containers.django.volumes./tmp"),
-    ("auto-clean yes", BASE.replace("    environ:", "    auto-clean: yes\n    environ:"),
-     "3: containers.django.auto-clean"),
-    ("image-cache-url without short_hash", BASE.replace(
-        "    environ:", "    image-cache-url: http://x/${container_name}.tar\n    environ:"),
-     "3: containers.django.image-cache-url"),
-    ("command tag unknown", BASE.replace("run: !Command", "run: !Cmd"), "10: commands.run"),
-    ("command without container", BASE.replace("    container: django\n", ""),
-     "10: commands.run.container"),
-    ("command without run", BASE.replace("    run: python3 manage.py runserver\n", ""),
-     "10: commands.run.run"),
-    ("empty run list", BASE.replace("run: python3 manage.py runserver", "run: []"),
-     "12: commands.run.run"),
-    ("pid1mode unknown", BASE + "    pid1mode: init\n", "13: commands.run.pid1mode"),
-    ("write-mode unknown", BASE + "    write-mode: rw\n", "13: commands.run.write-mode"),
-    ("user-id too big", BASE + "    user-id: 2Gi\n", "13: commands.run.user-id"),
-    ("Supervise child not a command", BASE + "  both: !Supervise\n    children:\n"
-     "      web: !Supervise {}\n", "15: commands.both.children.web"),
-    ("Supervise mode unknown", BASE + "  both: !Supervise\n    mode: all\n    children: {}\n",
-     "14: commands.both.mode"),
-    ("Copy path relative", BASE.replace("- !Py3Requirements requirements.txt",
-                                        "- !Copy {source: /work/app, path: app}"),
-     "8: containers.django.setup[1].path"),
-    ("Text key relative", BASE.replace("- !Py3Requirements requirements.txt",
-                                       "- !Text {etc/x: hello}"),
-     "8: containers.django.setup[1].etc/x"),
-    ("EnsureDir relative path", BASE.replace("- !Py3Requirements requirements.txt",
-                                             "- !EnsureDir app"), "8: containers.django.setup[1]"),
-    ("Tmpfs size a float", BASE.replace("/tmp: !Empty", "/tmp: !Tmpfs {size: 1.5Mi}"),
-     "5: containers.django.volumes./tmp.size"),
-]
+REJECTS = load_reject_cases(CASES, "REJECTS", globals())
 
 
 @pytest.mark.parametrize(("text", "expected"), [r[1:] for r in REJECTS],

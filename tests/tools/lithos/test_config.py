@@ -7,9 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import keyed_cases, named_cases
+from tests.helpers import keyed_cases, load_reject_cases, named_cases
 from tools.lithos import config
 from tools.problems import Problem
+
+CASES = Path(__file__).with_name("config_rejects.yaml")
+"""The cases the validators must reject: base texts of this module, edited (the format:
+:func:`tests.helpers.load_reject_cases`)."""
 
 SANDBOX = """\
 image-dir: /var/lib/lithos/images/django
@@ -64,16 +68,7 @@ def sandbox_model(text: str = SANDBOX) -> config.SandboxConfig:
 
 # (name, text, expected "line: key") -----------------------------------------------------
 
-MASTER_REJECTS = [
-    ("docs name syslog-name", "syslog-name: lithos\n", "1: syslog-name"),
-    ("unknown key", "log-level: warn\nsandbox-dir: /x\n", "2: sandbox-dir"),
-    ("runtime-dir relative", "runtime-dir: run/lithos\n", "1: runtime-dir"),
-    ("controllers not a list", "cgroup-controllers: cpu\n", "1: cgroup-controllers"),
-    ("controller not a string", "cgroup-controllers: [name, [cpu]]\n",
-     "1: cgroup-controllers[1]"),
-    ("top level not a mapping", "- runtime-dir\n", "1: (top)"),
-    ("string field given a list", "devfs-dir: [a]\n", "1: devfs-dir"),
-]
+MASTER_REJECTS = load_reject_cases(CASES, "MASTER_REJECTS", globals())
 
 
 @pytest.mark.parametrize(("text", "expected"), named_cases(MASTER_REJECTS))
@@ -81,50 +76,7 @@ def test_master_rejects(text: str, expected: str) -> None:
     assert_rejected(config.validate_master, "master.yaml", text, expected)
 
 
-SANDBOX_REJECTS = [
-    ("unknown key", SANDBOX + "image-dirs: /x\n", "11: image-dirs"),
-    ("levels below 1", SANDBOX.replace("image-dir-levels: 1", "image-dir-levels: 0"),
-     "2: image-dir-levels"),
-    ("levels above 16", SANDBOX.replace("image-dir-levels: 1", "image-dir-levels: 17"),
-     "2: image-dir-levels"),
-    ("levels a float", SANDBOX.replace("image-dir-levels: 1", "image-dir-levels: 1.0"),
-     "2: image-dir-levels"),
-    ("allow-users empty", SANDBOX.replace("allow-users: [1]", "allow-users: []"),
-     "3: allow-users"),
-    ("allow-users missing", SANDBOX.replace("allow-users: [1]\n", ""), "1: allow-users"),
-    ("allow-groups empty", SANDBOX.replace("allow-groups: [1]", "allow-groups: []"),
-     "4: allow-groups"),
-    ("range reversed", SANDBOX.replace("9000-9010", "9010-9000"), "6: allow-tcp-ports[1]"),
-    ("range not numbers", SANDBOX.replace("9000-9010", "a-b"), "6: allow-tcp-ports[1]"),
-    ("default-user not allowed", SANDBOX + "default-user: 5\n", "11: default-user"),
-    ("default-group not allowed", SANDBOX.replace("default-group: 1", "default-group: 7"),
-     "5: default-group"),
-    ("readonly virtual path relative", SANDBOX.replace("/timezones:", "timezones:"),
-     "8: readonly-paths.timezones"),
-    ("writable host path relative",
-     SANDBOX.replace("/var/lib/lithos/storage/django", "storage"), "10: writable-paths./storage"),
-    ("uid-map item incomplete", SANDBOX + "uid-map:\n- {inside: 0, outside: 1000}\n",
-     "12: uid-map[0].count"),
-    ("uid-map item extra key", SANDBOX + "uid-map:\n- {inside: 0, outside: 1, count: 2, x: 1}\n",
-     "12: uid-map[0].x"),
-    ("gid-map count not a number", SANDBOX + "gid-map:\n- {inside: 0, outside: 1, count: x}\n",
-     "12: gid-map[0].count"),
-    ("bridged without network", SANDBOX + "bridged-network:\n  bridge: br0\n"
-     "  default-gateway: 10.0.0.1\n", "11: bridged-network.network"),
-    ("bridged bad CIDR", SANDBOX + "bridged-network:\n  bridge: br0\n  network: 10.0.0/33\n"
-     "  default-gateway: 10.0.0.1\n", "13: bridged-network.network"),
-    ("bridged without gateway (0.18.4)", SANDBOX + "bridged-network:\n  bridge: br0\n"
-     "  network: 10.0.0.0/24\n", "11: bridged-network.default-gateway"),
-    ("bridged gateway not an IP", SANDBOX + "bridged-network:\n  bridge: br0\n"
-     "  network: 10.0.0.0/24\n  default-gateway: gw\n", "14: bridged-network.default-gateway"),
-    ("after-setup-command relative", SANDBOX + "bridged-network:\n  bridge: br0\n"
-     "  network: 10.0.0.0/24\n  default-gateway: 10.0.0.1\n  after-setup-command: [ip]\n",
-     "15: bridged-network.after-setup-command"),
-    ("secrets namespace bad chars", SANDBOX + "secrets-namespaces: [a/b]\n",
-     "11: secrets-namespaces[0]"),
-    ("auto-clean yes", SANDBOX + "auto-clean: yes\n", "11: auto-clean"),
-    ("default-user with units", SANDBOX + "default-user: 1k\n", "11: default-user"),
-]
+SANDBOX_REJECTS = load_reject_cases(CASES, "SANDBOX_REJECTS", globals())
 
 
 @pytest.mark.parametrize(("text", "expected"), named_cases(SANDBOX_REJECTS))
@@ -134,21 +86,7 @@ def test_sandbox_rejects(text: str, expected: str) -> None:
 
 PROCESS = "web:\n  image: django-deploy.0123abcd\n  config: /config/web.yaml\n  instances: 2\n"
 
-PROCESS_REJECTS = [
-    ("image missing", "web:\n  config: /config/web.yaml\n", "1: web.image"),
-    ("config missing", "web:\n  image: a.1\n", "1: web.config"),
-    ("config relative", "web:\n  image: a.1\n  config: config/web.yaml\n", "3: web.config"),
-    ("image absolute", "web:\n  image: /a.1\n  config: /c.yaml\n", "2: web.image"),
-    ("image with dot-dot", "web:\n  image: ../a.1\n  config: /c.yaml\n", "2: web.image"),
-    ("instances negative", PROCESS.replace("instances: 2", "instances: -1"), "4: web.instances"),
-    ("instances float", PROCESS.replace("instances: 2", "instances: 1.5"), "4: web.instances"),
-    ("kind misspelt", PROCESS + "  kind: Deamon\n", "5: web.kind"),
-    ("variables not scalars", PROCESS + "  variables: {port: [1]}\n", "5: web.variables.port"),
-    ("ip not an IP", PROCESS + "  ip-addresses: [10.0.0.300]\n", "5: web.ip-addresses[0]"),
-    ("unknown entry key", PROCESS + "  instance: 1\n", "5: web.instance"),
-    ("top level a list", "- web\n", "1: (top)"),
-    ("entry not a mapping", "web: django\n", "1: web"),
-]
+PROCESS_REJECTS = load_reject_cases(CASES, "PROCESS_REJECTS", globals())
 
 
 @pytest.mark.parametrize(("text", "expected"), named_cases(PROCESS_REJECTS))
@@ -240,75 +178,7 @@ def test_process_with_images_checks_variables_kinds_and_presence(image_dir: Path
         assert sorted(found) == expected, text
 
 
-CONTAINER_REJECTS = [
-    ("docs name work-dir", CONTAINER.replace("workdir:", "work-dir:"), "6: work-dir"),
-    ("executable missing", CONTAINER.replace("executable: /usr/bin/python3\n", ""),
-     "1: executable"),
-    ("kind unknown", CONTAINER.replace("kind: Daemon", "kind: Service"), "1: kind"),
-    ("restart-timeout too big", CONTAINER + "restart-timeout: 86401\n", "14: restart-timeout"),
-    ("kill-timeout a float", CONTAINER + "kill-timeout: 0.5\n", "14: kill-timeout"),
-    ("memory-limit leading underscore", CONTAINER + "memory-limit: _1000\n", "14: memory-limit"),
-    ("fileno-limit capital Ki", CONTAINER + "fileno-limit: 4Ki\n", "14: fileno-limit"),
-    ("cpu-shares a word", CONTAINER + "cpu-shares: many\n", "14: cpu-shares"),
-    ("arguments not a list", CONTAINER.replace("arguments: [-m, gunicorn, MyProject.wsgi]",
-                                               "arguments: -m gunicorn"), "5: arguments"),
-    ("environ value a list", CONTAINER + "environ2: 1\n", "14: environ2"),
-    ("environ value not scalar", CONTAINER.replace('GUNICORN_FD: "3"', "GUNICORN_FD: [3]"),
-     "8: environ.GUNICORN_FD"),
-    ("volume mount relative", CONTAINER.replace("/state: !Statedir", "state: !Statedir"),
-     "11: volumes.state"),
-    ("volume tag unknown", CONTAINER.replace("!Statedir {}", "!Bind /x"), "11: volumes./state"),
-    ("volume untagged", CONTAINER.replace("!Statedir {}", "/x"), "11: volumes./state"),
-    ("Persistent scalar form (docs)", CONTAINER.replace("!Statedir {}", "!Persistent /db"),
-     "11: volumes./state"),
-    ("Tmpfs mode too big", CONTAINER.replace("{size: 16Mi}", "{size: 16Mi, mode: 0o2000}"),
-     "10: volumes./tmp.mode"),
-    ("Tmpfs unknown key", CONTAINER.replace("{size: 16Mi}", "{sise: 16Mi}"),
-     "10: volumes./tmp.sise"),
-    ("Readonly relative", CONTAINER.replace("!Statedir {}", "!Readonly timezones"),
-     "11: volumes./state"),
-    ("port out of range", CONTAINER.replace("8000: {fd: 3}", "70000: {fd: 3}"),
-     "13: tcp-ports.70000"),
-    ("port not a number", CONTAINER.replace("8000: {fd: 3}", "http: {fd: 3}"),
-     "13: tcp-ports.http"),
-    ("port without fd", CONTAINER.replace("8000: {fd: 3}", "8000: {host: 0.0.0.0}"),
-     "13: tcp-ports.8000.fd"),
-    ("port fd negative", CONTAINER.replace("8000: {fd: 3}", "8000: {fd: -1}"),
-     "13: tcp-ports.8000.fd"),
-    ("port host a name", CONTAINER.replace("8000: {fd: 3}", "8000: {fd: 3, host: localhost}"),
-     "13: tcp-ports.8000.host"),
-    ("port unknown key", CONTAINER.replace("8000: {fd: 3}", "8000: {fd: 3, backlog: 1}"),
-     "13: tcp-ports.8000.backlog"),
-    ("two ports one fd", CONTAINER + "  8001: {fd: 3}\n", "14: tcp-ports.8001.fd"),
-    ("undeclared variable", CONTAINER.replace("MyProject.wsgi", "\"--bind=@{port}\""),
-     "5: arguments[2]"),
-    ("lithos:pid in arguments", CONTAINER.replace("MyProject.wsgi", "\"@{lithos:pid}\""),
-     "5: arguments[2]"),
-    ("lithos:pid inside a longer environ value",
-     CONTAINER.replace('GUNICORN_FD: "3"', 'GUNICORN_FD: "3"\n  PID: "x@{lithos:pid}"'),
-     "9: environ.PID"),
-    ("undeclared variable as port", CONTAINER.replace("8000: {fd: 3}", '"@{port}": {fd: 3}'),
-     "13: tcp-ports.@{port}"),
-    ("variable type unknown", CONTAINER + "variables:\n  port: !Port\n", "15: variables.port"),
-    ("systemd activation with LISTEN_FDS", CONTAINER.replace(
-        'GUNICORN_FD: "3"', 'LISTEN_FDS: "1"') + "variables:\n  p: !TcpPort {activation: "
-     "systemd}\n", "8: environ.LISTEN_FDS"),
-    ("systemd activation fd taken", CONTAINER + "variables:\n  p: !TcpPort {activation: "
-     "systemd}\n", "13: tcp-ports.8000.fd"),
-    ("secret environ and file", CONTAINER + "secret-environ: {A: v2:x}\n"
-     "secret-environ-file: /s\n", "15: secret-environ-file"),
-    ("secret value not encrypted", CONTAINER + "secret-environ: {A: plain}\n",
-     "14: secret-environ.A"),
-    ("resolv-conf unknown key", CONTAINER + "resolv-conf: {copy: true}\n",
-     "14: resolv-conf.copy"),
-    ("hosts-file boolean yes", CONTAINER + "hosts-file: {copy-from-host: yes}\n",
-     "14: hosts-file.copy-from-host"),
-    ("interactive True", CONTAINER + "interactive: True\n", "14: interactive"),
-    ("normal-exit-codes words", CONTAINER + "normal-exit-codes: [ok]\n",
-     "14: normal-exit-codes[0]"),
-    ("uid-map incomplete", CONTAINER + "uid-map: [{inside: 0, count: 1}]\n",
-     "14: uid-map[0].outside"),
-]
+CONTAINER_REJECTS = load_reject_cases(CASES, "CONTAINER_REJECTS", globals())
 
 
 @pytest.mark.parametrize(("text", "expected"), named_cases(CONTAINER_REJECTS))
@@ -316,18 +186,8 @@ def test_container_rejects(text: str, expected: str) -> None:
     assert_rejected(config.validate_container, "config/web.yaml", text, expected)
 
 
-CONTAINER_SANDBOX_REJECTS = [
-    ("user not allowed", CONTAINER.replace("user-id: 1", "user-id: 2"), "2: user-id"),
-    ("no user and no default", CONTAINER.replace("user-id: 1\n", ""), "1: user-id"),
-    ("group not allowed", CONTAINER.replace("group-id: 1", "group-id: 0"), "3: group-id"),
-    ("readonly path unknown", with_volumes("  /tz: !Readonly /zones\n"), "12: volumes./tz"),
-    ("persistent outside writable", CONTAINER.replace(
-        "/state: !Statedir {}", "/db: !Persistent {path: /timezones}"), "11: volumes./db"),
-    ("literal port not allowed", CONTAINER.replace("8000: {fd: 3}", "8080: {fd: 3}"),
-     "13: tcp-ports.8080"),
-    ("uid-map in both", CONTAINER + "uid-map: [{inside: 0, outside: 1000, count: 10}]\n",
-     "14: uid-map"),
-]
+CONTAINER_SANDBOX_REJECTS = load_reject_cases(CASES, "CONTAINER_SANDBOX_REJECTS",
+                                              globals())
 
 
 @pytest.mark.parametrize(("text", "expected"), named_cases(CONTAINER_SANDBOX_REJECTS))

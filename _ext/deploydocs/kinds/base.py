@@ -20,8 +20,8 @@ kind by name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from docutils import nodes
 
@@ -34,6 +34,11 @@ from deploydocs.options import CommonOptions, Option, convert_options
 from deploydocs.outcome import Outcome
 from deploydocs.steps import PagePlan, Step
 from deploydocs.syntax import BlockSyntaxError, parse_hosts
+
+PLAN_INDENT = " " * 7
+"""Where the plan's detail lines of a step start, under the step's numbered head line."""
+
+T = TypeVar("T")
 
 
 class KindSpec:
@@ -125,3 +130,34 @@ def path_and_hosts(kind: str, argument: str, raw_options: Mapping[str, str | Non
         raise BlockSyntaxError(f"{kind} needs a path without '..', not {argument!r}",
                                key="path")
     return hosts
+
+
+class PathKind(KindSpec):
+    """The base of the kinds whose argument is a path on the hosts that ``:hosts:`` names."""
+
+    def parse_body(self, argument: str, raw_options: Mapping[str, str | None],
+                   content: Sequence[str], content_lines: Sequence[int]
+                   ) -> tuple[tuple[str, ...], None]:
+        """Hosts from ``:hosts:`` (default: every node); the argument is the path, which
+        must not hold ``..``."""
+        return path_and_hosts(self.name, argument, raw_options), None
+
+
+def at_least_one(kind: str, what: str, items: tuple[T, ...]) -> tuple[T, ...]:
+    """*items*, the parsed body of a *kind* block, which an empty body fails.
+
+    >>> at_least_one("lab-x", "line", ("a",))
+    ('a',)
+    """
+    if not items:
+        raise BlockSyntaxError(f"{kind} needs at least one {what}", key="content")
+    return items
+
+
+def plan_details(lines: Iterable[str]) -> list[str]:
+    """*lines* indented as the plan shows them under their step.
+
+    >>> plan_details(["$ true"])
+    ['       $ true']
+    """
+    return [PLAN_INDENT + line for line in lines]

@@ -9,7 +9,6 @@ belong to.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +20,11 @@ from deploydocs.blocks import Block
 from deploydocs.checks import parse_check, run_check, testinfra_host
 from deploydocs.context import Context
 from deploydocs.display import View, badge
-from deploydocs.kinds.base import KindSpec
+from deploydocs.kinds.base import KindSpec, at_least_one, plan_details
 from deploydocs.outcome import Outcome
+from deploydocs.retry import poll
 from deploydocs.steps import Step
 from deploydocs.syntax import BlockSyntaxError, parse_hosts
-
-POLL_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,20 +59,19 @@ class CheckKind(KindSpec):
                     parse_check(stripped)
                 except ValueError as error:
                     raise BlockSyntaxError(str(error), key="check", lineno=number) from None
-        if not checks:
-            raise BlockSyntaxError("lab-check needs at least one check line", key="content")
-        return hosts, checks
+        return hosts, at_least_one(self.name, "check line", checks)
 
     def describe(self, step: Step) -> list[str]:
         """One line per check."""
-        return [f"       check {c}" for c in step.block.body]
+        return plan_details(f"check {c}" for c in step.block.body)
 
     def execute(self, step: Step, ctx: Context) -> Outcome:
         """Every check on every host (again until the deadline, with ``:wait-until:``)."""
         block = step.block
         opts: CheckOptions = block.options
-        deadline = time.monotonic() + (opts.wait_until or 0)
-        while True:
+
+        def attempt() -> tuple[list[str], str]:
+            """Every check on every host: the problems, and the first host that had one."""
             problems: list[str] = []
             bad_host = ""
             for host in step.hosts:
@@ -92,9 +89,9 @@ class CheckKind(KindSpec):
                         problems.append(f"{host}: {message}")
                         bad_host = bad_host or host
                 ctx.outputs[host] = seen
-            if not problems or opts.wait_until is None or time.monotonic() >= deadline:
-                break
-            time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+            return problems, bad_host
+
+        (problems, bad_host), _ = poll(attempt, lambda found: not found[0], opts.wait_until)
         for host in step.hosts:
             ctx.transcripts.of(host, "checks").extend(ctx.outputs[host])
         if problems:

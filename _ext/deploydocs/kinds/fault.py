@@ -20,7 +20,7 @@ from deploydocs import options as opt
 from deploydocs.blocks import Block
 from deploydocs.context import Context
 from deploydocs.display import View, badge
-from deploydocs.kinds.base import KindSpec
+from deploydocs.kinds.base import KindSpec, plan_details
 from deploydocs.outcome import Outcome
 from deploydocs.steps import PagePlan, Step
 from deploydocs.syntax import BlockSyntaxError
@@ -76,7 +76,7 @@ class FaultKind(KindSpec):
 
     def describe(self, step: Step) -> list[str]:
         """The action."""
-        return [f"       fault {step.block.options.action}"]
+        return plan_details([f"fault {step.block.options.action}"])
 
     def execute(self, step: Step, ctx: Context) -> Outcome:
         """Apply the fault on every host; a lab error fails this block only."""

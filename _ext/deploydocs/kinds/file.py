@@ -19,7 +19,7 @@ from deploydocs.blocks import Block
 from deploydocs.captures import substitute
 from deploydocs.context import Context
 from deploydocs.display import View, badge, host_label
-from deploydocs.kinds.base import KindSpec, path_and_hosts
+from deploydocs.kinds.base import PathKind, plan_details
 from deploydocs.outcome import Outcome
 from deploydocs.steps import Step
 from deploydocs.syntax import BlockSyntaxError
@@ -57,7 +57,7 @@ def file_content(lines: Sequence[str], captures: Mapping[str, str]) -> bytes:
     return (text + "\n").encode()
 
 
-class FileKind(KindSpec):
+class FileKind(PathKind):
     """``.. lab-file:: PATH``: a file the reader writes and the hosts get."""
 
     name = "lab-file"
@@ -67,18 +67,12 @@ class FileKind(KindSpec):
                opt.LANGUAGE, opt.REQUIRES, opt.HIDE, opt.STAND_IN, opt.INSTEAD_OF)
     options_type = FileOptions
 
-    def parse_body(self, argument: str, raw_options: Mapping[str, str | None],
-                   content: Sequence[str], content_lines: Sequence[int]
-                   ) -> tuple[tuple[str, ...], None]:
-        """Hosts from ``:hosts:``; the argument must be a path without ``..``."""
-        return path_and_hosts(self.name, argument, raw_options), None
-
     def describe(self, step: Step) -> list[str]:
         """Where the file goes, its size, owner and mode."""
         block = step.block
         count = len(block.content)
-        return [f"       write {block.argument} ({count} line{'s' * (count != 1)}, "
-                f"{block.options.owner} {block.options.mode:04o})"]
+        return plan_details([f"write {block.argument} ({count} line{'s' * (count != 1)}, "
+                             f"{block.options.owner} {block.options.mode:04o})"])
 
     def execute(self, step: Step, ctx: Context) -> Outcome:
         """Validate (when asked), then write the file on every host."""

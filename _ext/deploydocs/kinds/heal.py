@@ -16,7 +16,7 @@ from deploydocs import cache
 from deploydocs.blocks import Block
 from deploydocs.context import Context
 from deploydocs.display import View, badge
-from deploydocs.kinds.base import KindSpec
+from deploydocs.kinds.base import KindSpec, plan_details
 from deploydocs.kinds.fault import ACTION, FaultOptions
 from deploydocs.outcome import Outcome
 from deploydocs.steps import Effect, PagePlan, PlanProblem, Step
@@ -51,7 +51,7 @@ class HealKind(KindSpec):
     def describe(self, step: Step) -> list[str]:
         """The heals, one a line."""
         note = " (end of page)" if step.implicit else ""
-        return [f"       heal {h} {a}{note}" for h, a in step.effects]
+        return plan_details(f"heal {h} {a}{note}" for h, a in step.effects)
 
     def execute(self, step: Step, ctx: Context) -> Outcome:
         """Undo each fault; *cached* when none had been applied (all were deferred)."""

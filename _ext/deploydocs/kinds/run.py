@@ -13,7 +13,6 @@ the first host's output for ``${NAME}`` in later blocks.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -26,16 +25,16 @@ from deploydocs.compare import compare_output, split_lines
 from deploydocs.context import Context
 from deploydocs.display import View, badge, console, host_label
 from deploydocs.edits import AcceptError, Edit
-from deploydocs.kinds.base import KindSpec
+from deploydocs.kinds.base import KindSpec, at_least_one, plan_details
 from deploydocs.outcome import Outcome
 from deploydocs.records import Status
+from deploydocs.retry import until_passes
 from deploydocs.steps import Step
 from deploydocs.syntax import BlockSyntaxError, parse_hosts
 
 PROMPT = "$ "
 CONTINUATION = " \\"
 CAPTURE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-POLL_INTERVAL = 1.0
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 """C0 controls (but tab) and DEL: never meant for a shell, often a binary blob pasted in."""
 
@@ -208,33 +207,25 @@ class RunKind(KindSpec):
         """Hosts from the argument; the body's commands (at least one)."""
         hosts = parse_hosts(argument)
         commands = parse_commands(content, content_lines)
-        if not commands:
-            raise BlockSyntaxError("lab-run needs at least one '$ command'", key="content")
-        return hosts, commands
+        return hosts, at_least_one(self.name, "'$ command'", commands)
 
     def describe(self, step: Step) -> list[str]:
         """One line per command."""
-        return [f"       $ {c.text}" for c in step.block.body]
+        return plan_details(f"$ {c.text}" for c in step.block.body)
 
     # -- running -----------------------------------------------------------------
     def execute(self, step: Step, ctx: Context) -> Outcome:
         """Run the commands on each host in turn (again until the deadline, with
         ``:wait-until:``), then take the captures from the first host's output."""
         opts: RunOptions = step.block.options
-        deadline = time.monotonic() + (opts.wait_until or 0)
         differences: dict[int, str] = {}
-        attempt = 0
-        while True:
-            attempt += 1
-            outcome = self._attempt(step, ctx, differences)
-            ctx.outputs = dict(outcome.outputs)
-            if outcome.ok or opts.wait_until is None or time.monotonic() >= deadline:
-                break
-            time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
-        if not outcome.ok and opts.wait_until is not None:
-            return replace(outcome, message=f"did not converge within {opts.wait_until:g}s "
-                                            f"({attempt} attempts), last attempt: "
-                                            f"{outcome.message}")
+
+        def attempt() -> Outcome:
+            tried = self._attempt(step, ctx, differences)
+            ctx.outputs = dict(tried.outputs)
+            return tried
+
+        outcome = until_passes(attempt, opts.wait_until)
         if not outcome.ok:
             return outcome
         captured: dict[str, str] = {}

@@ -24,9 +24,8 @@ difference fails it.
 from __future__ import annotations
 
 import shlex
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from docutils import nodes
 
@@ -36,14 +35,13 @@ from deploydocs.captures import substitute
 from deploydocs.compare import compare_output
 from deploydocs.context import Context
 from deploydocs.display import View, badge, host_label
-from deploydocs.kinds.base import KindSpec, path_and_hosts
+from deploydocs.kinds.base import PathKind, plan_details
 from deploydocs.normalize import NORMALIZERS
 from deploydocs.outcome import Outcome
 from deploydocs.records import Status
+from deploydocs.retry import until_passes
 from deploydocs.steps import Step
 from deploydocs.syntax import BlockSyntaxError
-
-POLL_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def normalizers(key: str, value: str) -> tuple[str, ...]:
     return names
 
 
-class ShowFileKind(KindSpec):
+class ShowFileKind(PathKind):
     """``.. lab-show-file:: PATH``: the file as the hosts have it, checked against the page."""
 
     name = "lab-show-file"
@@ -81,35 +79,17 @@ class ShowFileKind(KindSpec):
                opt.HIDE)
     options_type = ShowFileOptions
 
-    def parse_body(self, argument: str, raw_options: Mapping[str, str | None],
-                   content: Sequence[str], content_lines: Sequence[int]
-                   ) -> tuple[tuple[str, ...], None]:
-        """Hosts from ``:hosts:`` (default: every node); the argument is the path."""
-        return path_and_hosts(self.name, argument, raw_options), None
-
     def describe(self, step: Step) -> list[str]:
         """Which file is read, and how much of it the page expects."""
         count = len(step.block.content)
-        return [f"       show {step.block.argument} ({count} line{'s' * (count != 1)} "
-                "expected)"]
+        return plan_details([f"show {step.block.argument} ({count} line{'s' * (count != 1)} "
+                             "expected)"])
 
     def execute(self, step: Step, ctx: Context) -> Outcome:
         """Read the file on each host and compare it with the page (again until the
         deadline, with ``:wait-until:``)."""
         opts: ShowFileOptions = step.block.options
-        deadline = time.monotonic() + (opts.wait_until or 0)
-        attempt = 0
-        while True:
-            attempt += 1
-            outcome = self._read(step, ctx)
-            if outcome.ok or opts.wait_until is None or time.monotonic() >= deadline:
-                break
-            time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
-        if not outcome.ok and opts.wait_until is not None:
-            return replace(outcome, message=f"did not converge within {opts.wait_until:g}s "
-                                            f"({attempt} attempts), last attempt: "
-                                            f"{outcome.message}")
-        return outcome
+        return until_passes(lambda: self._read(step, ctx), opts.wait_until)
 
     def _read(self, step: Step, ctx: Context) -> Outcome:
         """One pass over the hosts, stopping at the first that has the file otherwise."""

@@ -88,3 +88,22 @@ def docker_lab_session(open_lab: Callable[[], LabT], name: str, *,
     finally:
         lab.close()
         DockerLab(name).down()
+
+
+def assert_mypy_clean(target: str) -> None:
+    """``mypy <target>`` with the repository's ``[tool.mypy]`` settings finds nothing.
+
+    Its cache lives under ``_build`` (ignored by git and by Sphinx), one per target.
+    """
+    import subprocess
+    import sys
+
+    pytest.importorskip("mypy", reason="mypy is pinned in the test extra")
+    repo = Path(__file__).resolve().parent.parent
+    cache = repo / "_build" / "mypy_cache" / target.replace("/", "_")
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(repo / "pyproject.toml"),
+         "--cache-dir", str(cache), target],
+        cwd=repo, capture_output=True, text=True, check=False, timeout=600)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith("Success: no issues found"), checked.stdout

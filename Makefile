@@ -128,7 +128,7 @@ lab-down: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy tools
+	$(BIN)/mypy tools _ext/deploydocs
 
 clean:
 	rm -rf $(BUILDDIR) reference/api

@@ -17,6 +17,7 @@ pages are filled in at ``doctree-resolved``. The modes are described in
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,15 @@ from deploydocs.modes import MODES, Mode
 __all__ = ["MODES", "Mode", "setup"]
 
 STATIC = Path(__file__).parent / "static"
+
+
+def env_flag(name: str) -> bool:
+    """Whether the environment variable *name* is set to something other than off.
+
+    >>> os.environ["DEPLOYDOCS_DOCTEST_FLAG"] = "1"; env_flag("DEPLOYDOCS_DOCTEST_FLAG")
+    True
+    """
+    return os.environ.get(name, "") not in ("", "0", "false", "no")
 
 
 def _check_config(app: Sphinx, config: Any) -> None:
@@ -56,6 +66,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("deploydocs_tools_dir", "", "", types=(str,))
     app.add_config_value("deploydocs_strict", False, "", types=(bool,))
     app.add_config_value("deploydocs_cache", True, "", types=(bool,))
+    # A multi-host block's hosts run at once unless this is set (DEPLOYDOCS_SERIAL=1).
+    app.add_config_value("deploydocs_serial", env_flag("DEPLOYDOCS_SERIAL"), "", types=(bool,))
     # Blocks marked :needs-internet: run only where the lab reaches the internet.
     app.add_config_value("deploydocs_internet", False, "", types=(bool,))
     app.add_config_value("deploydocs_hosts", ["node1", "node2", "node3", "workstation"], "",

@@ -58,6 +58,7 @@ class RunConfig:
     :param tool_aliases: ``:requires:`` name → binary looked for on the host.
     :param diagnostics: binary → command whose output a failure's warning shows.
     :param validator: a :data:`Validator`, or the ``module:function`` naming one.
+    :param serial: run a multi-host block's hosts one after the other, not at once.
     """
 
     accept: bool = False
@@ -66,6 +67,7 @@ class RunConfig:
     tool_aliases: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TOOL_ALIASES))
     diagnostics: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_DIAGNOSTICS))
     validator: str | Validator = DEFAULT_VALIDATOR
+    serial: bool = False
 
     @property
     def replay(self) -> bool:
@@ -85,4 +87,5 @@ class RunConfig:
                    internet=bool(config.deploydocs_internet),
                    tool_aliases=dict(config.deploydocs_tool_aliases),
                    diagnostics=dict(config.deploydocs_diagnostics),
-                   validator=config.deploydocs_validator)
+                   validator=config.deploydocs_validator,
+                   serial=bool(config.deploydocs_serial))

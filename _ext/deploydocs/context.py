@@ -9,6 +9,7 @@ reports them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,11 @@ class Context:
     """Host → what the block has shown so far."""
     line: int = 0
     """The source line of the last command run so far (0: none)."""
+    opening: threading.Lock = field(default_factory=threading.Lock)
+    """Held while a host's worker opens (and restores) its session: the lab's and the
+    cache's tables of sessions are shared by the step's workers."""
 
     def session(self, host: str, name: str) -> Any:
         """The lab session *name* on *host*, with the state replayed blocks left restored."""
-        return self.cache.session(host, name)
+        with self.opening:
+            return self.cache.session(host, name)

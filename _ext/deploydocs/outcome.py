@@ -18,6 +18,8 @@ class Outcome:
     :param message: why not (several lines: the first is the reason, the rest a diff...).
     :param host: the host it went wrong on; ``""`` means the block as a whole (every one of
         its hosts' sessions stops).
+    :param also_failed: other hosts it went wrong on too (their sessions stop as well);
+        the hosts of a multi-host step run at once, so more than one can fail.
     :param line: the source line to point the warning at (0: the directive's).
     :param outputs: host → what the block showed there (one entry per command for a run).
     :param captures: values the block captured, by name.
@@ -31,6 +33,7 @@ class Outcome:
     ok: bool = True
     message: str = ""
     host: str = ""
+    also_failed: tuple[str, ...] = ()
     line: int = 0
     outputs: Mapping[str, list[str]] = field(default_factory=dict)
     captures: Mapping[str, str] = field(default_factory=dict)

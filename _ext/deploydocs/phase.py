@@ -160,7 +160,8 @@ def _print_plan(app: Sphinx, blocks: dict[str, list[Block]], st: BuildState) -> 
     except PlanError as error:
         _refuse(app, error, st)
         return
-    lines = describe(st.plan, {d: relpath(app, d) for d in blocks})
+    lines = describe(st.plan, {d: relpath(app, d) for d in blocks},
+                     serial=bool(app.config.deploydocs_serial))
     text = "\n".join(["deploydocs plan (nothing is run):", *lines])
     print(text, flush=True)
     out = Path(app.outdir) / "deploydocs" / "plan.txt"

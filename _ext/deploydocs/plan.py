@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from deploydocs.blocks import Block
 from deploydocs.kinds import spec_for
+from deploydocs.parallel import parallel_hosts
 from deploydocs.steps import PagePlan, PlanProblem, Step
 
 ALL = "all"
@@ -102,8 +103,13 @@ def make_plan(
     return Plan(tuple(steps), tuple(order))
 
 
-def describe(plan: Plan, relpath: Mapping[str, str] | None = None) -> list[str]:
-    """The plan as lines: where each command goes, in order (what ``plan`` mode prints)."""
+def describe(plan: Plan, relpath: Mapping[str, str] | None = None, *,
+             serial: bool = False) -> list[str]:
+    """The plan as lines: where each command goes, in order (what ``plan`` mode prints).
+
+    A step whose hosts run at once says so: ``[parallel: node1 node2 node3]``
+    (never with *serial*, ``deploydocs_serial``).
+    """
     lines: list[str] = []
     for number, step in enumerate(plan.steps, 1):
         block = step.block
@@ -112,6 +118,8 @@ def describe(plan: Plan, relpath: Mapping[str, str] | None = None) -> list[str]:
         head = f"{number:3}. {where}  {block.kind} → {' '.join(step.hosts)}"
         if spec.shows_session:
             head += f" [session {block.session}]"
+        if spec.parallel and parallel_hosts(step.hosts, serial):
+            head += f" [parallel: {' '.join(step.hosts)}]"
         if block.options.requires:
             head += f" (requires {' '.join(block.options.requires)})"
         if block.options.stand_in:

@@ -154,7 +154,7 @@ class Runner:
         block = step.block
         message = self.masker.mask(outcome.message)
         record.diff = message
-        for host in [outcome.host] if outcome.host else step.hosts:
+        for host in [outcome.host, *outcome.also_failed] if outcome.host else step.hosts:
             self.gates.stop(block, host)
         host = outcome.host or (step.hosts[0] if step.hosts else "")
         self.result.failures.append(Failure(

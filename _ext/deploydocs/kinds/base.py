@@ -61,6 +61,8 @@ class KindSpec:
     """It runs in a shell session whose cwd and variables later blocks rely on."""
     shows_session: bool = False
     """Its session is worth naming (plan lines, the report's table)."""
+    parallel: bool = False
+    """Its hosts run at once, one worker thread each (:mod:`deploydocs.parallel`)."""
     closed_by: str = ""
     """The kind that undoes what this one opens on its page (see :class:`PagePlan`)."""
 

@@ -22,6 +22,7 @@ from deploydocs.context import Context
 from deploydocs.display import View, badge
 from deploydocs.kinds.base import KindSpec, at_least_one, plan_details
 from deploydocs.outcome import Outcome
+from deploydocs.parallel import each_host
 from deploydocs.retry import poll
 from deploydocs.steps import Step
 from deploydocs.syntax import BlockSyntaxError, parse_hosts
@@ -44,6 +45,7 @@ class CheckKind(KindSpec):
                opt.INSTEAD_OF)
     options_type = CheckOptions
     shows_session = True
+    parallel = True
 
     def parse_body(self, argument: str, raw_options: Mapping[str, str | None],
                    content: Sequence[str], content_lines: Sequence[int]
@@ -66,29 +68,37 @@ class CheckKind(KindSpec):
         return plan_details(f"check {c}" for c in step.block.body)
 
     def execute(self, step: Step, ctx: Context) -> Outcome:
-        """Every check on every host (again until the deadline, with ``:wait-until:``)."""
+        """Every check on every host, the hosts at once (again until the deadline, with
+        ``:wait-until:``: each attempt polls all the hosts at once)."""
         block = step.block
         opts: CheckOptions = block.options
 
+        def on(host: str) -> tuple[list[str], list[str]]:
+            """Every check on one host: what each said, and the problems."""
+            lab_host = ctx.lab.hosts[host]
+
+            def run(cmd: str) -> Any:
+                return lab_host.run(cmd, timeout=opts.timeout)
+
+            infra = testinfra_host(run, host)
+            seen, problems = [], []
+            for line in block.body:
+                ok, message = run_check(parse_check(line), infra)
+                seen.append(("ok   " if ok else "FAIL ") + ctx.masker.mask(message))
+                if not ok:
+                    problems.append(f"{host}: {message}")
+            return seen, problems
+
         def attempt() -> tuple[list[str], str]:
-            """Every check on every host: the problems, and the first host that had one."""
+            """Every check on every host, the hosts at once: the problems, and the first
+            host (in host order) that had one."""
             problems: list[str] = []
             bad_host = ""
-            for host in step.hosts:
-                lab_host = ctx.lab.hosts[host]
-
-                def run(cmd: str, lab_host: Any = lab_host) -> Any:
-                    return lab_host.run(cmd, timeout=opts.timeout)
-
-                infra = testinfra_host(run, host)
-                seen = []
-                for line in block.body:
-                    ok, message = run_check(parse_check(line), infra)
-                    seen.append(("ok   " if ok else "FAIL ") + ctx.masker.mask(message))
-                    if not ok:
-                        problems.append(f"{host}: {message}")
-                        bad_host = bad_host or host
+            found = each_host(step.hosts, on, serial=ctx.config.serial)
+            for host, (seen, on_host) in zip(step.hosts, found, strict=True):
                 ctx.outputs[host] = seen
+                problems.extend(on_host)
+                bad_host = bad_host or (host if on_host else "")
             return problems, bad_host
 
         (problems, bad_host), _ = poll(attempt, lambda found: not found[0], opts.wait_until)

@@ -21,6 +21,7 @@ from deploydocs.context import Context
 from deploydocs.display import View, badge, host_label
 from deploydocs.kinds.base import PathKind, plan_details
 from deploydocs.outcome import Outcome
+from deploydocs.parallel import each_host
 from deploydocs.steps import Step
 from deploydocs.syntax import BlockSyntaxError
 
@@ -66,6 +67,7 @@ class FileKind(PathKind):
                opt.Option("mode", "mode", octal), opt.Option("validate", "validate", opt.text),
                opt.LANGUAGE, opt.REQUIRES, opt.HIDE, opt.STAND_IN, opt.INSTEAD_OF)
     options_type = FileOptions
+    parallel = True
 
     def describe(self, step: Step) -> list[str]:
         """Where the file goes, its size, owner and mode."""
@@ -75,7 +77,7 @@ class FileKind(PathKind):
                              f"{block.options.owner} {block.options.mode:04o})"])
 
     def execute(self, step: Step, ctx: Context) -> Outcome:
-        """Validate (when asked), then write the file on every host."""
+        """Validate (when asked), then write the file on every host, the hosts at once."""
         block = step.block
         opts: FileOptions = block.options
         data = file_content(block.content, ctx.captures)
@@ -88,11 +90,15 @@ class FileKind(PathKind):
             if problem:
                 return Outcome(False, f"validation ({opts.validate}) failed:\n{problem}",
                                host=step.hosts[0], line=ctx.line)
-        for host in step.hosts:
+
+        def write(host: str) -> None:
             ctx.lab.hosts[host].put_file(block.argument, data, owner=opts.owner,
                                          mode=opts.mode)
             ctx.transcripts.note(host, "files", f"# wrote {block.argument} ({len(data)} bytes, "
                                                 f"{opts.owner}, {opts.mode:04o})")
+
+        each_host(step.hosts, write, serial=ctx.config.serial)
+        for host in step.hosts:
             ctx.outputs[host] = []
         return Outcome(outputs=ctx.outputs, host=step.hosts[0])
 

@@ -27,6 +27,7 @@ from deploydocs.display import View, badge, console, host_label
 from deploydocs.edits import AcceptError, Edit
 from deploydocs.kinds.base import KindSpec, at_least_one, plan_details
 from deploydocs.outcome import Outcome
+from deploydocs.parallel import each_host
 from deploydocs.records import Status
 from deploydocs.retry import until_passes
 from deploydocs.steps import Step
@@ -190,6 +191,7 @@ class RunKind(KindSpec):
     options_type = RunOptions
     keeps_session_state = True
     shows_session = True
+    parallel = True
 
     def check_options(self, options: RunOptions) -> None:
         """Every normalizer named must exist."""
@@ -215,8 +217,9 @@ class RunKind(KindSpec):
 
     # -- running -----------------------------------------------------------------
     def execute(self, step: Step, ctx: Context) -> Outcome:
-        """Run the commands on each host in turn (again until the deadline, with
-        ``:wait-until:``), then take the captures from the first host's output."""
+        """Run the commands on every host at once (again until the deadline, with
+        ``:wait-until:``, each attempt on all the hosts at once), then take the captures
+        from the first host's output."""
         opts: RunOptions = step.block.options
         differences: dict[int, str] = {}
 
@@ -240,46 +243,69 @@ class RunKind(KindSpec):
         return replace(outcome, captures=captured)
 
     def _attempt(self, step: Step, ctx: Context, differences: dict[int, str]) -> Outcome:
-        """One pass over the hosts, stopping at the first command that goes wrong.
-        Outputs that differ on the first host go to *differences* in accept mode."""
+        """One pass over the hosts, each stopping at its first command that goes wrong.
+
+        The hosts run at once, one worker each (:func:`~deploydocs.parallel.each_host`);
+        serially, the pass stops at the first host that goes wrong. The outcome is the
+        first failure in host order; the other hosts it went wrong on are named in its
+        :attr:`~deploydocs.outcome.Outcome.also_failed`. Outputs that differ on the first
+        host go to *differences* in accept mode.
+        """
+        outputs: dict[str, list[str]] = {}
+
+        def on(host: str) -> Outcome | None:
+            return self._on_host(step, ctx, host, outputs, differences)
+
+        failures = each_host(step.hosts, on, serial=ctx.config.serial,
+                             stops=lambda failure: failure is not None)
+        ordered = {host: outputs[host] for host in step.hosts if host in outputs}
+        failed = [failure for failure in failures if failure is not None]
+        if failed:
+            first = failed[0]
+            return replace(first, outputs=ordered,
+                           also_failed=tuple(f.host for f in failed[1:]))
+        return Outcome(outputs=ordered, line=ctx.line, differences=differences)
+
+    def _on_host(self, step: Step, ctx: Context, host: str, outputs: dict[str, list[str]],
+                 differences: dict[int, str]) -> Outcome | None:
+        """The block's commands on one host, in its session; the failure, or ``None``.
+
+        Only this host's entry of *outputs* is written (so workers never share one).
+        """
         block = step.block
         opts: RunOptions = block.options
-        outputs: dict[str, list[str]] = {}
-        for host in step.hosts:
-            session = ctx.session(host, block.session)
-            outputs[host] = []
-            for index, command in enumerate(block.body):
-                text, _ = substitute(command.text, ctx.captures)
-                result = session.run(wrap(text), timeout=opts.timeout)
-                observed = ctx.masker.mask(result.stdout)
-                outputs[host].append(observed)
-                ctx.transcripts.command(host, block.session, text, result, observed)
-                last = index == len(block.body) - 1
-                where = f"{block.source}:{command.lineno}"
-                ctx.line = command.lineno
+        session = ctx.session(host, block.session)
+        outputs[host] = []
+        for index, command in enumerate(block.body):
+            text, _ = substitute(command.text, ctx.captures)
+            result = session.run(wrap(text), timeout=opts.timeout)
+            observed = ctx.masker.mask(result.stdout)
+            outputs[host].append(observed)
+            ctx.transcripts.command(host, block.session, text, result, observed)
+            last = index == len(block.body) - 1
+            where = f"{block.source}:{command.lineno}"
+            ctx.line = command.lineno
 
-                def failed(message: str, host: str = host, line: int = command.lineno
-                           ) -> Outcome:
-                    return Outcome(False, message, host=host, line=line, outputs=outputs,
-                                   differences=differences)
+            def failed(message: str, line: int = command.lineno) -> Outcome:
+                return Outcome(False, message, host=host, line=line, differences=differences)
 
-                if result.timed_out:
-                    return failed(f"timed out after {opts.timeout:g}s on "
-                                  f"{host}[{block.session}]: $ {text}")
-                comparison = compare_output(
-                    command.expected, observed, normalizers=opts.normalize,
-                    unordered=opts.unordered, label_expected=f"expected ({where})",
-                    label_observed=f"observed on {host}[{block.session}]")
-                want = opts.exit if last else 0
-                if want is not None and result.exit_status != want:
-                    detail = comparison.diff or "output as expected"
-                    return failed(f"exit status {result.exit_status}, expected {want}: "
-                                  f"$ {text}\n{detail}")
-                if not comparison.matched and ctx.config.accept and host == step.hosts[0]:
-                    differences[index] = observed
-                elif not comparison.matched:
-                    return failed(f"output differs: $ {text}\n{comparison.diff}")
-        return Outcome(outputs=outputs, line=ctx.line, differences=differences)
+            if result.timed_out:
+                return failed(f"timed out after {opts.timeout:g}s on "
+                              f"{host}[{block.session}]: $ {text}")
+            comparison = compare_output(
+                command.expected, observed, normalizers=opts.normalize,
+                unordered=opts.unordered, label_expected=f"expected ({where})",
+                label_observed=f"observed on {host}[{block.session}]")
+            want = opts.exit if last else 0
+            if want is not None and result.exit_status != want:
+                detail = comparison.diff or "output as expected"
+                return failed(f"exit status {result.exit_status}, expected {want}: "
+                              f"$ {text}\n{detail}")
+            if not comparison.matched and ctx.config.accept and host == step.hosts[0]:
+                differences[index] = observed
+            elif not comparison.matched:
+                return failed(f"output differs: $ {text}\n{comparison.diff}")
+        return None
 
     # -- showing -------------------------------------------------------------------
     def render(self, block: Block, view: View, lab_nodes: Sequence[str]) -> list[nodes.Node]:

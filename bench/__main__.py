@@ -202,9 +202,9 @@ def _copy_site(dest: Path) -> Path:
     return dest
 
 
-def _verify(src: Path, out: Path, lab_name: str, backend: str = "docker"
-            ) -> tuple[float, str, int]:
-    env = {**os.environ, "DEPLOYDOCS_MODE": "verify",
+def _verify(src: Path, out: Path, lab_name: str, backend: str = "docker", *,
+            serial: bool = False) -> tuple[float, str, int]:
+    env = {**os.environ, "DEPLOYDOCS_MODE": "verify", "DEPLOYDOCS_SERIAL": "1" if serial else "",
            "DEPLOYDOCS_LAB": "bench.lablink:open_bench_lab", "DEPLOYDOCS_BENCH_LAB": lab_name,
            "DEPLOYDOCS_BENCH_BACKEND": backend,
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -238,6 +238,33 @@ def bench_verify(backend: str = "docker") -> None:
            f"summary: {first_summary}; nothing changed {second:.1f} s, exit {second_rc}, "
            f"blocks re-run: {blocks_rerun(second_summary)}, summary: {second_summary} "
            f"(ratio {first / second:.1f}x)")
+
+
+def bench_verify_serial(backend: str = "docker") -> None:
+    """The tutorial verified twice, each time on a fresh lab brought up beforehand: its
+    multi-host blocks' hosts one after the other (``DEPLOYDOCS_SERIAL=1``), then at once.
+
+    Only the verify builds are timed (not the lab up before each); goal: parallel at most
+    0.7 times serial.
+    """
+    name = f"{BENCH_LAB}-verify" + ("" if backend == "docker" else f"-{backend}")
+    parts = []
+    times = {}
+    for serial in (True, False):
+        _lab_down(name, backend)
+        if backend == "docker":
+            _lab_up(name)
+        with tempfile.TemporaryDirectory() as tmp:
+            src = _copy_site(Path(tmp) / "src")
+            took, summary, rc = _verify(src, Path(tmp) / "out", name, backend, serial=serial)
+        times[serial] = took
+        label = "serial (DEPLOYDOCS_SERIAL=1)" if serial else "parallel"
+        parts.append(f"{label} {took:.1f} s, exit {rc}, summary: {summary}")
+    where = _lab_description(name, backend)
+    _lab_down(name, backend)
+    record(f"tutorial verify{where}, multi-host blocks serial vs parallel, each on a fresh lab "
+           f"(lab up not timed): {'; '.join(parts)} (parallel/serial "
+           f"{times[False] / times[True]:.2f}x; goal <= 0.7x)")
 
 
 def _lab_description(name: str, backend: str) -> str:
@@ -376,6 +403,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cli-python", default="", metavar="PYTHON",
                         help="cli: a venv's python with deploydocs-tools installed, to time "
                              "the installed package instead of the checkout's")
+    parser.add_argument("--compare-serial", action="store_true",
+                        help="verify: instead, the tutorial on a fresh lab twice, multi-host "
+                             "blocks serial then parallel (DEPLOYDOCS_SERIAL)")
     parser.add_argument("--lab", choices=("docker", "qemu"), default="docker",
                         help="verify: the lab backend the tutorial runs on (default docker)")
     args = parser.parse_args(argv)
@@ -390,6 +420,8 @@ def main(argv: list[str] | None = None) -> None:
             bench_render()
         elif name == "labup":
             bench_labup(args.cold)
+        elif name == "verify" and args.compare_serial:
+            bench_verify_serial(args.lab)
         elif name == "verify":
             bench_verify(args.lab)
         elif name == "validators":

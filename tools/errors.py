@@ -43,8 +43,8 @@ class ExitCode(IntEnum):
 
 
 NO_TARGET = ("no machines to act on: pass --inventory FILE, set DEPLOYDOCS_INVENTORY, "
-             "put a hosts.toml here, or run inside the lab's workstation "
-             "(python -m tools lab shell workstation)")
+             "put a hosts.toml here, or run inside a lab's workstation "
+             "(the lab command `lab shell workstation` opens a shell there)")
 """What a machine command says when nothing names its machines."""
 
 DOCKER_MISSING = "the docker library is missing: pip install 'deploydocs-tools[lab]'"

@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,6 +291,23 @@ def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
                 file_kind = _file_kind(path, None)
             results.append(Checked(str(path), file_kind,
                                    check(path, file_kind)))
+    return _without_borrowed(results)
+
+
+def _without_borrowed(results: list[Checked]) -> list[Checked]:
+    """Drop a problem one check found in another file this run checks on its own.
+
+    A process or container config is cross-checked with its sandbox, and reports that
+    sandbox's errors too; when the sandbox is itself among the checked files, its own
+    check reports them once, under its own kind, and the copy would be a follow-on."""
+    def key(name: str) -> str:
+        return os.path.normpath(name)
+
+    checked = {key(item.path) for item in results if item.kind is not None}
+    for item in results:
+        own = key(item.path)
+        item.problems = [p for p in item.problems
+                         if key(p.file) == own or key(p.file) not in checked]
     return results
 
 

@@ -417,3 +417,20 @@ def test_help_documents_the_exit_codes_and_formats() -> None:
     for words in ("0 every file is valid", "1 a file is invalid", "2 bad input",
                   "text|json|github|sarif|junit", "--strict", "--quiet"):
         assert words in text
+
+
+def test_a_broken_sandbox_in_a_checked_directory_is_reported_once(tmp_path: Path) -> None:
+    """The process config is cross-checked with its sandbox; the sandbox's own check
+    already reports its YAML error, so the process check must not repeat it."""
+    from tools.validate import validate_paths
+
+    write_files(tmp_path / "lithos", generate_files(DjangoParams()))
+    sandbox = tmp_path / "lithos" / "sandboxes" / "django.yaml"
+    sandbox.write_text("not: [closed\n")
+    results = validate_paths([tmp_path / "lithos"])
+    problems = [(item.kind, p.file) for item in results for p in item.problems]
+    assert problems == [("lithos-sandbox", str(sandbox))]
+    # Checked on its own, the process config still reports its sandbox's error.
+    process = tmp_path / "lithos" / "processes" / "django.yaml"
+    alone = validate_paths([process])
+    assert [p.file for item in alone for p in item.problems] == [str(sandbox)]

@@ -24,6 +24,7 @@ from typing import Any
 
 from deploydocs.blocks import Block
 from deploydocs.captures import substitute
+from deploydocs.parallel import each_host
 from deploydocs.records import BlockRecord, Status, cache_key
 from deploydocs.steps import Step
 from deploydocs.transcripts import Transcripts
@@ -68,12 +69,15 @@ class ReplayCache:
     :param fingerprint_id: the lab's fingerprint id (part of every key).
     :param enabled: whether recorded results may be replayed.
     :param captures: the run's captured values (substituted into the keyed text).
+    :param serial: a step's sessions are saved one after the other (``deploydocs_serial``).
     """
 
     def __init__(self, lab: Any, previous: Mapping[tuple[str, str], BlockRecord], *,
                  fingerprint_id: str, enabled: bool, captures: Mapping[str, str],
-                 transcripts: Transcripts, progress: Callable[[str], None]) -> None:
+                 transcripts: Transcripts, progress: Callable[[str], None],
+                 serial: bool = False) -> None:
         self.lab = lab
+        self.serial = serial
         self.previous = previous
         self.fingerprint_id = fingerprint_id
         self.enabled = enabled
@@ -133,12 +137,17 @@ class ReplayCache:
             self.state_keys[session] = (key, step.block)
 
     def save_state(self, step: Step, key: str) -> None:
-        """Save the state the step left in each of its sessions, under *key*."""
-        for host, name in sessions_of(step):
-            command = (f"mkdir -p {STATE_DIR} && {{ export -p; printf 'cd %q\\n' \"$PWD\"; }}"
-                       f" > {STATE_DIR}/{key}.sh")
-            self.lab.session(host, name).run(command, timeout=30)
-            self.state_keys[(host, name)] = (key, step.block)
+        """Save the state the step left in each of its sessions, under *key* (the
+        sessions at once, as the step ran, unless :attr:`serial`)."""
+        command = (f"mkdir -p {STATE_DIR} && {{ export -p; printf 'cd %q\\n' \"$PWD\"; }}"
+                   f" > {STATE_DIR}/{key}.sh")
+
+        def save(host: str) -> None:
+            self.lab.session(host, step.block.session).run(command, timeout=30)
+
+        each_host(step.hosts, save, serial=self.serial)
+        for session in sessions_of(step):
+            self.state_keys[session] = (key, step.block)
 
     def session(self, host: str, name: str) -> Any:
         """The lab session *name* on *host*; before its first command in this build, the

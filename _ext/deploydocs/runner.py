@@ -68,7 +68,8 @@ class Runner:
         self.cache = ReplayCache(self.lab, self.previous,
                                  fingerprint_id=fingerprint_id(self.result.fingerprint),
                                  enabled=self.config.replay, captures=self.captures,
-                                 transcripts=self.transcripts, progress=self.progress)
+                                 transcripts=self.transcripts, progress=self.progress,
+                                 serial=self.config.serial)
         with self.faults:
             for step in plan.steps:
                 self._step(step)

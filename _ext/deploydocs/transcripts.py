@@ -6,6 +6,7 @@ report, and the tail of a failed block's session goes into its warning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from deploydocs.masking import Masker
@@ -28,6 +29,17 @@ class Transcripts:
     def of(self, host: str, session: str) -> list[str]:
         """The (growing) transcript of one session."""
         return self.lines.setdefault((host, session), [])
+
+    def start(self, hosts: Sequence[str], session: str) -> None:
+        """Give the hosts' *session* a transcript each, in host order, before their
+        workers (:mod:`deploydocs.parallel`) add lines in whatever order they run.
+
+        >>> t = Transcripts(Masker())
+        >>> t.start(["node2", "node1"], "files"); list(t.lines)
+        [('node2', 'files'), ('node1', 'files')]
+        """
+        for host in hosts:
+            self.of(host, session)
 
     def note(self, host: str, session: str, line: str) -> None:
         """Add one line that is not a command (a file written, a session restored)."""

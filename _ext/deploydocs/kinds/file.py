@@ -21,7 +21,7 @@ from deploydocs.context import Context
 from deploydocs.display import View, badge, host_label
 from deploydocs.kinds.base import PathKind, plan_details
 from deploydocs.outcome import Outcome
-from deploydocs.parallel import each_host
+from deploydocs.parallel import each_host, parallel_hosts
 from deploydocs.steps import Step
 from deploydocs.syntax import BlockSyntaxError
 
@@ -97,6 +97,8 @@ class FileKind(PathKind):
             ctx.transcripts.note(host, "files", f"# wrote {block.argument} ({len(data)} bytes, "
                                                 f"{opts.owner}, {opts.mode:04o})")
 
+        if parallel_hosts(step.hosts, ctx.config.serial):
+            ctx.transcripts.start(step.hosts, "files")
         each_host(step.hosts, write, serial=ctx.config.serial)
         for host in step.hosts:
             ctx.outputs[host] = []

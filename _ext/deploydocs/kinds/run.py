@@ -27,7 +27,7 @@ from deploydocs.display import View, badge, console, host_label
 from deploydocs.edits import AcceptError, Edit
 from deploydocs.kinds.base import KindSpec, at_least_one, plan_details
 from deploydocs.outcome import Outcome
-from deploydocs.parallel import each_host
+from deploydocs.parallel import each_host, parallel_hosts
 from deploydocs.records import Status
 from deploydocs.retry import until_passes
 from deploydocs.steps import Step
@@ -252,6 +252,8 @@ class RunKind(KindSpec):
         host go to *differences* in accept mode.
         """
         outputs: dict[str, list[str]] = {}
+        if parallel_hosts(step.hosts, ctx.config.serial):
+            ctx.transcripts.start(step.hosts, step.block.session)
 
         def on(host: str) -> Outcome | None:
             return self._on_host(step, ctx, host, outputs, differences)

@@ -317,3 +317,37 @@ def test_deploydocs_serial_defaults_to_the_environment(
     config = mock.MagicMock(deploydocs_serial=serial, deploydocs_tool_aliases={},
                             deploydocs_diagnostics={})
     assert RunConfig.from_sphinx(config, accept=False).serial is serial
+
+
+@dataclass
+class GatedCheckHost:
+    """A host for ``lab-check``: its first command waits for every host's, then fails."""
+
+    name: str
+    barrier: threading.Barrier
+    calls: list[str]
+
+    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+        first = self.name not in self.calls
+        self.calls.append(self.name)
+        if first:
+            self.barrier.wait()
+            return CommandResult(command, 1, "", "")
+        return CommandResult(command, 0, "", "")
+
+
+def test_a_check_with_wait_until_polls_every_host_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retry, "POLL_INTERVAL", 0.0)
+    barrier = threading.Barrier(len(NODES), timeout=DEADLINE)
+    calls: list[str] = []
+    lab = GatedLab(hosts={h: GatedCheckHost(h, barrier, calls) for h in NODES})
+    check = parse_block("lab-check", docname="a", source="a.rst", lineno=1, argument="all",
+                        raw_options={"wait-until": "30"}, content=["command true exits 0"],
+                        content_lines=[3])
+    started = start([check], lab)
+    started.join()
+    (record,) = started.runner.result.records.values()
+    assert record.status == "passed"
+    assert list(record.outputs) == NODES
+    assert sorted(calls) == sorted(NODES * 2)

@@ -135,10 +135,11 @@ class Lab:
                              f"not {self.backend}")
         (self.provider.heal if heal else self.provider.fault)(host, action)
 
-    def close(self) -> None:
-        """Close every session (the lab itself stays up)."""
+    def close(self, force: bool = False) -> None:
+        """Close every session (the lab itself stays up); with *force*, without asking the
+        hosts to end the sessions' commands (:meth:`Session.close`)."""
         for session in self._sessions.values():
-            session.close()
+            session.close(force=force)
         self._sessions.clear()
         for host in self.hosts.values():
             closer = getattr(host, "close", None)

@@ -101,8 +101,9 @@ class Session:
             self._discard()
             self._start()
 
-    def _discard(self) -> None:
-        """Forget the current shell process, killing what is left of it locally."""
+    def _discard(self, wait: float = 10) -> None:
+        """Forget the current shell process, killing what is left of it locally (and
+        waiting up to *wait* seconds for it to go)."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -114,10 +115,18 @@ class Session:
                 with contextlib.suppress(OSError):
                     stream.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
+            proc.wait(timeout=wait)
 
-    def close(self) -> None:
-        """End the shell (its process group on the host goes with it)."""
+    def close(self, force: bool = False) -> None:
+        """End the shell (its process group on the host goes with it).
+
+        With *force*, only the local end goes (its process group is killed, with a short
+        wait): nothing is asked of the host, so a command still running there is left to
+        end by itself, or to go with its node.
+        """
+        if force:
+            self._discard(wait=2)
+            return
         if self._proc is not None and self._proc.poll() is None:
             self._kill_remote_group()
         self._discard()

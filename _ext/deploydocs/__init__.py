@@ -80,6 +80,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("deploydocs_diagnostics", dict(DEFAULT_DIAGNOSTICS), "",
                          types=(dict,))
     app.add_config_value("deploydocs_validator", DEFAULT_VALIDATOR, "", types=(str,))
+    # Bounds of a verify's teardown in seconds (the heals together; closing the lab):
+    # whole numbers by default, so that `-D name=N` overrides them.
+    app.add_config_value("deploydocs_heal_deadline", 60, "", types=(int, float))
+    app.add_config_value("deploydocs_teardown_deadline", 60, "", types=(int, float))
     app.connect("config-inited", _check_config)
     for name, directive in DIRECTIVES.items():
         app.add_directive(name, directive)

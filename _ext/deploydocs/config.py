@@ -59,6 +59,8 @@ class RunConfig:
     :param diagnostics: binary → command whose output a failure's warning shows.
     :param validator: a :data:`Validator`, or the ``module:function`` naming one.
     :param serial: run a multi-host block's hosts one after the other, not at once.
+    :param heal_deadline: seconds the heals of the teardown may take, all together.
+    :param teardown_deadline: seconds closing the lab may take (and again when forced).
     """
 
     accept: bool = False
@@ -68,6 +70,8 @@ class RunConfig:
     diagnostics: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_DIAGNOSTICS))
     validator: str | Validator = DEFAULT_VALIDATOR
     serial: bool = False
+    heal_deadline: float = 60.0
+    teardown_deadline: float = 60.0
 
     @property
     def replay(self) -> bool:
@@ -88,4 +92,6 @@ class RunConfig:
                    tool_aliases=dict(config.deploydocs_tool_aliases),
                    diagnostics=dict(config.deploydocs_diagnostics),
                    validator=config.deploydocs_validator,
-                   serial=bool(config.deploydocs_serial))
+                   serial=bool(config.deploydocs_serial),
+                   heal_deadline=float(config.deploydocs_heal_deadline),
+                   teardown_deadline=float(config.deploydocs_teardown_deadline))

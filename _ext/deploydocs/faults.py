@@ -3,8 +3,10 @@
 Used as a context manager around the run's loop. Faults are registered before
 they are applied (a fault that half-happened is still healed); on leaving the
 ``with`` block, normally, on an error, on Ctrl-C or on SIGTERM (turned into
-``KeyboardInterrupt`` while the ledger is open), every fault still pending is
-healed, newest first.
+``KeyboardInterrupt`` while the ledger is open, by :mod:`deploydocs.interrupts`),
+every fault still pending is healed, newest first, all within one deadline
+(``heal_deadline``). A heal cut short by it fails; the heals after it are skipped,
+and so are they all once the teardown is forced (Ctrl-C again): the log says which.
 
 With the cache on, a fault is *deferred*: applied just before the next block
 that really runs, so a build whose blocks all come from the cache breaks
@@ -13,48 +15,89 @@ nothing; a heal of a fault that was never applied does nothing.
 
 from __future__ import annotations
 
-import signal
-import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from deploydocs.interrupts import DeadlineExceeded, ForcedTeardown, Interrupts, deadline
 from deploydocs.steps import Step
 
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+HEAL_DEADLINE = 60.0
+"""Seconds all the heals of a teardown may take together, unless told otherwise."""
 
 
 class FaultLedger:
     """Faults applied, faults deferred, and the heals done (with why).
 
     :param log: where each heal (or heal skipped) is appended, for the log and tests.
+    :param heal_deadline: seconds the teardown's heals may take, all together.
     """
 
-    def __init__(self, lab: Any, progress: Callable[[str], None], log: list[str]) -> None:
+    def __init__(self, lab: Any, progress: Callable[[str], None], log: list[str],
+                 heal_deadline: float = HEAL_DEADLINE) -> None:
         self.lab = lab
         self.progress = progress
         self.log = log
+        self.heal_deadline = heal_deadline
         self.pending: list[tuple[str, str]] = []
         self.deferred: list[Step] = []
-        self._previous_handler: Any = None
+        self._interrupts: Interrupts | None = None
+        self._own_interrupts = False
 
     def __enter__(self) -> FaultLedger:
-        self._previous_handler = None
-        if threading.current_thread() is threading.main_thread():
-            # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so the heals run.
-            self._previous_handler = signal.signal(signal.SIGTERM, _terminate)
+        # The build's interrupt handling (deploydocs.phase) when there is one; else the
+        # ledger's own, so SIGTERM (CI cancelling a job) unwinds like Ctrl-C and heals.
+        found = Interrupts.current()
+        self._own_interrupts = found is None
+        self._interrupts = Interrupts(self.progress) if found is None else found
+        if self._own_interrupts:
+            self._interrupts.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        if self._previous_handler is not None:
-            signal.signal(signal.SIGTERM, self._previous_handler)
-        self.deferred.clear()
-        for host, action in reversed(self.pending):
-            self.heal(host, action, "teardown")
-        self.pending.clear()
+        interrupts = self._interrupts or Interrupts(self.progress)
+        try:
+            self.deferred.clear()
+            todo, self.pending = list(reversed(self.pending)), []
+            with interrupts.teardown():
+                if todo and isinstance(error, KeyboardInterrupt):
+                    count = len(todo)
+                    self.progress(f"interrupted: healing {count} fault{'s' * (count != 1)} "
+                                  f"(within {self.heal_deadline:g} s); interrupt again to "
+                                  "force the teardown")
+                self._heal_all(todo, interrupts)
+        finally:
+            if self._own_interrupts:
+                interrupts.__exit__(None, None, None)
+
+    def _heal_all(self, todo: list[tuple[str, str]], interrupts: Interrupts) -> None:
+        """Heal *todo* in order within :attr:`heal_deadline`; log the heals not done."""
+        end = time.monotonic() + self.heal_deadline
+        why = ""
+        try:
+            while todo and not why:
+                host, action = todo[0]
+                remaining = end - time.monotonic()
+                if interrupts.forced:
+                    why = "teardown forced"
+                elif remaining <= 0:
+                    why = f"the heals' {self.heal_deadline:g} s deadline had passed"
+                else:
+                    try:
+                        with deadline(remaining, f"heal {action} on {host}"):
+                            self.heal(host, action, "teardown")
+                    except DeadlineExceeded as error:
+                        self._failed(host, action, "teardown", error)
+                        why = f"the heals' {self.heal_deadline:g} s deadline had passed"
+                    todo.pop(0)
+        except ForcedTeardown:  # the heal cut short is skipped with the rest
+            why = "teardown forced"
+        for host, action in todo:
+            self.log.append(f"heal {action} on {host} skipped ({why})")
+            self.progress(f"heal {action} on {host} skipped ({why}): the node may be left "
+                          "broken until `python -m tools lab down` or the next `lab up`")
 
     def apply(self, host: str, action: str, where: str) -> None:
         """Break *host* now (registered first); lab errors propagate."""
@@ -88,6 +131,9 @@ class FaultLedger:
             self.log.append(f"heal {action} on {host} ({why})")
             self.progress(f"heal {action} on {host} ({why})")
         except Exception as error:  # teardown must try every heal
-            self.log.append(f"heal {action} on {host} FAILED ({why}): {error}")
-            self.progress(f"heal {action} on {host} failed ({why}): {error}")
+            self._failed(host, action, why, error)
         return True
+
+    def _failed(self, host: str, action: str, why: str, error: BaseException) -> None:
+        self.log.append(f"heal {action} on {host} FAILED ({why}): {error}")
+        self.progress(f"heal {action} on {host} failed ({why}): {error}")

@@ -172,35 +172,47 @@ def _print_plan(app: Sphinx, blocks: dict[str, list[Block]], st: BuildState) -> 
 
 def _execute(app: Sphinx, env: Any, blocks: dict[str, list[Block]], st: BuildState) -> None:
     from deploydocs.config import RunConfig
+    from deploydocs.interrupts import REAP_HINT, ForcedTeardown, Interrupts, close_lab
     from deploydocs.lab import open_configured_lab
     from deploydocs.runner import Runner
 
     cfg = app.config
-    try:
-        lab = open_configured_lab(cfg.deploydocs_lab, cfg.deploydocs_inventory,
-                                  cfg.deploydocs_tools_dir,
-                                  progress=lambda line: logger.info(f"deploydocs lab: {line}"))
-    except Exception as error:
-        raise ExtensionError(f"deploydocs {st.mode.value}: the lab "
-                             f"({cfg.deploydocs_lab}) could not start: {error}") from error
-    try:
+    run_config = RunConfig.from_sphinx(cfg, accept=st.mode is Mode.ACCEPT)
+
+    def say(line: str) -> None:
+        logger.info(f"deploydocs: {line}")
+
+    # Ctrl-C or SIGTERM unwinds the run into its heals and the lab's close; a second one
+    # forces the teardown (deploydocs.interrupts).
+    with Interrupts(say) as interrupts:
         try:
-            st.plan = make_plan(blocks, st.order, lab_hosts=lab.hosts, nodes=lab.nodes)
-        except PlanError as error:
-            _refuse(app, error, st)
-            return
-        previous: dict[tuple[str, str], BlockRecord] = {}
-        for doc in blocks:
-            for bid, record in load_doc_record(app, doc).blocks.items():
-                previous[(doc, bid)] = record
-        masker = Masker.from_config(cfg.deploydocs_secret_patterns, cfg.deploydocs_secret_env)
-        runner = Runner(lab, previous=previous, masker=masker,
-                        config=RunConfig.from_sphinx(cfg, accept=st.mode is Mode.ACCEPT),
-                        progress=lambda line: logger.info(f"deploydocs: {line}"))
-        st.result = runner.run(st.plan)
-        st.ran = True
-    finally:
-        lab.close()
+            lab = open_configured_lab(
+                cfg.deploydocs_lab, cfg.deploydocs_inventory, cfg.deploydocs_tools_dir,
+                progress=lambda line: logger.info(f"deploydocs lab: {line}"))
+        except ForcedTeardown:
+            say(f"lab start interrupted twice: {REAP_HINT}")
+            raise
+        except Exception as error:
+            raise ExtensionError(f"deploydocs {st.mode.value}: the lab "
+                                 f"({cfg.deploydocs_lab}) could not start: {error}") from error
+        try:
+            try:
+                st.plan = make_plan(blocks, st.order, lab_hosts=lab.hosts, nodes=lab.nodes)
+            except PlanError as error:
+                _refuse(app, error, st)
+                return
+            previous: dict[tuple[str, str], BlockRecord] = {}
+            for doc in blocks:
+                for bid, record in load_doc_record(app, doc).blocks.items():
+                    previous[(doc, bid)] = record
+            masker = Masker.from_config(cfg.deploydocs_secret_patterns,
+                                        cfg.deploydocs_secret_env)
+            runner = Runner(lab, previous=previous, masker=masker, config=run_config,
+                            progress=say)
+            st.result = runner.run(st.plan)
+            st.ran = True
+        finally:
+            close_lab(lab, interrupts, say, run_config.teardown_deadline)
     ids = {doc: [block.id for block in doc_blocks] for doc, doc_blocks in blocks.items()}
     if st.mode is Mode.ACCEPT:
         ids.update(_accept(blocks, st.result.differences))

@@ -56,7 +56,8 @@ class Runner:
         self.result = RunResult()
         self.captures: dict[str, str] = {}
         self.transcripts = Transcripts(self.masker, self.result.transcripts)
-        self.faults = FaultLedger(lab, progress, self.result.heals)
+        self.faults = FaultLedger(lab, progress, self.result.heals,
+                                  heal_deadline=self.config.heal_deadline)
         self.gates = Gates(lab, aliases=self.config.tool_aliases,
                            internet=self.config.internet, captures=self.captures)
         self.diagnose = Diagnostics(lab, self.gates.tools, self.config.diagnostics)

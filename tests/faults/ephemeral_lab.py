@@ -26,9 +26,9 @@ def open_ephemeral_lab(*, inventory: Path | None = None, tools_dir: Path | None 
                    progress=progress)
     close = lab.close
 
-    def close_and_down() -> None:
+    def close_and_down(force: bool = False) -> None:
         try:
-            close()
+            close(force=force)
         finally:
             DockerLab(name).down()
 

@@ -15,6 +15,14 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--burn-cpu[=N]``: keep N cores (default: all) busy while the fault tests run."""
+    parser.addoption(
+        "--burn-cpu", nargs="?", const="auto", default=None, metavar="N",
+        help="run tests/faults with N busy processes (default: one per core) loading the "
+             "machine; also DEPLOYDOCS_BURN_CPU=N")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the qemu lab's tests (``@pytest.mark.qemu``, anywhere under tests/) unless
     ``LAB=qemu`` is set: they boot three VMs, which takes minutes without KVM. Deselect the

@@ -3,6 +3,10 @@
 Each build runs ``sphinx-build`` in its own process (so a test can signal or kill it) against
 a docker lab named after the test process (``deploydocs.lab-t<pid>-faults<n>``), never a lab
 someone else uses. Lab tests FAIL (never skip) under ``CI=true`` when the lab cannot start.
+
+``--burn-cpu[=N]`` (or ``DEPLOYDOCS_BURN_CPU=N``) keeps N cores busy for the whole session
+(:mod:`tests.faults.burner`), to run these tests as a loaded machine would; without it
+nothing is started.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.faults.burner import CpuBurner, burn_count
 
 REPO = Path(__file__).resolve().parents[2]
 ROOTS = Path(__file__).resolve().parent / "roots"
@@ -56,29 +63,58 @@ def build_env(mode: str, lab: str, **extra: str) -> dict[str, str]:
             **extra}
 
 
-def start_build(srcdir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    """Start ``sphinx-build`` on *srcdir* into ``<srcdir>/../out`` in a process of its own."""
+def start_build(srcdir: Path, env: dict[str, str],
+                options: Sequence[str] = ()) -> subprocess.Popen[str]:
+    """Start ``sphinx-build`` on *srcdir* into ``<srcdir>/../out`` in a process of its own
+    (*options*: more arguments, such as ``-D name=value``)."""
     out = srcdir.parent / "out"
     return subprocess.Popen(
-        [sys.executable, "-m", "sphinx", "-b", "html", str(srcdir), str(out / "html"),
-         "-d", str(out / "doctrees")],
+        [sys.executable, "-m", "sphinx", "-b", "html", *options, str(srcdir),
+         str(out / "html"), "-d", str(out / "doctrees")],
         env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 @contextmanager
 def verify_build(root: str, tmp_path: Path, lab: str, ready: Callable[[], object],
-                 what: str) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
+                 what: str, options: Sequence[str] = (), **env: str,
+                 ) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
     """A verify build of ``roots/<root>`` (copied under *tmp_path*) on the ephemeral lab
     *lab*: yields its source and process once *ready* (or the build has ended) and kills the
-    build on the way out if it still runs."""
+    build on the way out if it still runs. *options* and *env* go to the build."""
     src = copy_root(root, tmp_path)
-    proc = start_build(src, build_env("verify", EPHEMERAL_SPEC, DEPLOYDOCS_FAULT_LAB=lab))
+    proc = start_build(src, build_env("verify", EPHEMERAL_SPEC, DEPLOYDOCS_FAULT_LAB=lab,
+                                      **env), options)
     try:
         poll(lambda: proc.poll() is not None or ready(), 300, what)
         yield src, proc
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+class Output:
+    """Everything a build prints, collected as it comes by a thread of its own, so a test
+    can wait for a line while the build runs (then read :meth:`text`)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        self._stream = proc.stdout
+        self._lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for line in self._stream:
+            self._lines.append(line)
+
+    def text(self) -> str:
+        """What was printed so far."""
+        return "".join(self._lines)
+
+    def wait_closed(self, timeout: float) -> str:
+        """Wait until the build's output ends (it exited); all of it."""
+        self._thread.join(timeout)
+        return self.text()
 
 
 def lab_resources(name: str) -> list[str]:
@@ -118,3 +154,19 @@ def fault_lab(docker_available: None) -> Iterator[str]:
     yield name
     subprocess.run([sys.executable, "-m", "tools", "lab", "down", "--name", name],
                    cwd=REPO, capture_output=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cpu_burner(request: pytest.FixtureRequest) -> Iterator[CpuBurner | None]:
+    """Busy processes on every core (or N) for the whole session, when asked for with
+    ``--burn-cpu[=N]`` or ``DEPLOYDOCS_BURN_CPU=N``; otherwise nothing runs (None)."""
+    count = burn_count(request.config.getoption("--burn-cpu", None))
+    if count is None:
+        yield None
+        return
+    with CpuBurner(count) as burner:
+        print(f"\ncpu_burner: {burner.count} busy processes, pids "
+              f"{' '.join(map(str, burner.pids))}", file=sys.stderr)
+        yield burner
+        still = burner.running()
+        assert len(still) == burner.count, f"burners ended early: {still} of {burner.pids}"

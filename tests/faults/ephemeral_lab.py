@@ -4,11 +4,15 @@
 ``DEPLOYDOCS_FAULT_LAB=<name>`` makes a verify build bring up the lab ``<name>`` and remove it
 in its teardown (``Lab.close``), so a test can tell whether teardown ran: after it, no resource
 labelled with that lab's name remains.
+
+``DEPLOYDOCS_FAULT_HOLD_HEAL=1`` makes every heal hang (it says so first), as a heal on a
+starved machine may: only a deadline or a second interrupt ends it.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,4 +37,13 @@ def open_ephemeral_lab(*, inventory: Path | None = None, tools_dir: Path | None 
             DockerLab(name).down()
 
     lab.close = close_and_down  # type: ignore[method-assign]
+    if os.environ.get("DEPLOYDOCS_FAULT_HOLD_HEAL"):
+        heal = lab.heal
+
+        def held_heal(host: str, action: str) -> None:
+            progress(f"holding heal {action} on {host}")
+            threading.Event().wait(3600)  # a heal that does not come back by itself
+            heal(host, action)
+
+        lab.heal = held_heal  # type: ignore[method-assign]
     return lab

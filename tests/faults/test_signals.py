@@ -1,15 +1,20 @@
-"""Signals during a verify build: teardown runs and the lab's resources go; SIGKILL → reap."""
+"""Signals during a verify build: teardown runs and the lab's resources go; SIGKILL → reap.
+
+A heal that hangs (``DEPLOYDOCS_FAULT_HOLD_HEAL``) stands for one on a starved machine:
+its deadline ends it, and so does a second Ctrl-C, which forces the teardown.
+"""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import REPO, in_node, lab_resources, verify_build
+from tests.faults.conftest import REPO, Output, in_node, lab_resources, poll, verify_build
 
 pytestmark = pytest.mark.lab
 
@@ -30,6 +35,60 @@ def test_a_signal_mid_block_heals_tears_down_and_leaves_no_lab_resource(
     assert proc.returncode != 0, output
     assert "heal stop on node3 (teardown)" in output, output
     assert lab_resources(fault_lab) == []
+
+
+def _reap_what_is_left(lab: str, output: str) -> None:
+    """No resource of *lab* is left, or ``lab reap`` (which the build named) removes it."""
+    if lab_resources(lab):
+        assert "lab reap" in output, output
+        reap = subprocess.run([sys.executable, "-m", "tools", "lab", "reap"], cwd=REPO,
+                              capture_output=True, text=True, timeout=300)
+        assert reap.returncode == 0, reap.stderr
+    assert lab_resources(lab) == []
+
+
+def test_a_second_sigint_during_a_hung_heal_forces_the_teardown_at_once(
+        tmp_path: Path, fault_lab: str) -> None:
+    teardown = 30  # the forced close's own deadline
+    with verify_build("signals", tmp_path, fault_lab, lambda: _sleeper_running(fault_lab),
+                      "the long block to run on node1",
+                      ["-D", f"deploydocs_teardown_deadline={teardown}"],
+                      DEPLOYDOCS_FAULT_HOLD_HEAL="1") as (_, proc):
+        assert proc.poll() is None, proc.communicate()[0]
+        output = Output(proc)
+        proc.send_signal(signal.SIGINT)
+        poll(lambda: proc.poll() is not None or "holding heal stop on node3" in output.text(),
+             120, "the teardown's heal of node3 to start")
+        assert proc.poll() is None, output.text()
+        proc.send_signal(signal.SIGINT)
+        forced = time.monotonic()
+        proc.wait(timeout=teardown + 30)  # the heal alone would hold it for an hour
+        took = time.monotonic() - forced
+        text = output.wait_closed(30)
+    assert proc.returncode != 0, text
+    assert "heal stop on node3 skipped (teardown forced)" in text, text
+    assert "teardown forced" in text.split("heal stop on node3 skipped", 1)[1], text
+    assert "heal stop on node3 (teardown)" not in text, text
+    assert took < teardown + 30, f"{took:.0f} s after the second SIGINT"
+    _reap_what_is_left(fault_lab, text)
+
+
+def test_a_heal_that_hangs_after_sigint_fails_at_its_deadline_and_the_build_ends(
+        tmp_path: Path, fault_lab: str) -> None:
+    heal, teardown = 5, 60
+    with verify_build("signals", tmp_path, fault_lab, lambda: _sleeper_running(fault_lab),
+                      "the long block to run on node1",
+                      ["-D", f"deploydocs_heal_deadline={heal}",
+                       "-D", f"deploydocs_teardown_deadline={teardown}"],
+                      DEPLOYDOCS_FAULT_HOLD_HEAL="1") as (_, proc):
+        assert proc.poll() is None, proc.communicate()[0]
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=heal + teardown + 30)
+    assert proc.returncode != 0, output
+    assert "holding heal stop on node3" in output, output
+    assert f"heal stop on node3 did not finish within {heal} s" in output, output
+    assert "teardown forced" not in output, output
+    _reap_what_is_left(fault_lab, output)
 
 
 def test_sigkill_during_lab_up_leaves_leftovers_that_lab_reap_removes(

@@ -26,6 +26,8 @@ from typing import Any, ClassVar
 
 REAP_HINT = "`python -m tools lab reap` removes whatever the lab left behind"
 """What to run when a teardown could not finish."""
+FORCED_CLOSE_DEADLINE = 30.0
+"""Seconds a forced close of the lab may take at most (it asks the nodes nothing)."""
 
 
 class ForcedTeardown(KeyboardInterrupt):
@@ -127,10 +129,12 @@ def close_lab(lab: Any, interrupts: Interrupts, say: Callable[[str], None],
               seconds: float) -> None:
     """Close *lab* (its sessions; an ephemeral lab goes down too) within *seconds*.
 
-    A forced teardown (now, or by an interrupt during the close) closes it with
-    ``force=True`` when its ``close`` takes that: sessions are dropped without asking
-    the nodes to end their commands, under a deadline of its own. When even that does
-    not finish, the build says what is left to ``lab reap``.
+    A forced teardown (now, or by an interrupt during the close, or once *seconds* have
+    passed) closes it with ``force=True`` when its ``close`` takes that: sessions are
+    dropped without asking the nodes to end their commands, within
+    :data:`FORCED_CLOSE_DEADLINE` (or *seconds*, if shorter). When even that does not
+    finish, the build says what is left to ``lab reap``. So the close takes at most
+    *seconds* plus that, however loaded the machine.
     """
     with interrupts.teardown():
         if not interrupts.forced:
@@ -144,7 +148,7 @@ def close_lab(lab: Any, interrupts: Interrupts, say: Callable[[str], None],
             except DeadlineExceeded as error:
                 say(f"{error}: closing the lab at once, without waiting for its nodes")
         try:
-            with deadline(seconds, "the forced teardown"):
+            with deadline(min(seconds, FORCED_CLOSE_DEADLINE), "the forced teardown"):
                 _close_now(lab)
             say("teardown forced: the lab is closed")
         except (ForcedTeardown, DeadlineExceeded) as error:

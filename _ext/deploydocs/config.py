@@ -60,7 +60,8 @@ class RunConfig:
     :param validator: a :data:`Validator`, or the ``module:function`` naming one.
     :param serial: run a multi-host block's hosts one after the other, not at once.
     :param heal_deadline: seconds the heals of the teardown may take, all together.
-    :param teardown_deadline: seconds closing the lab may take (and again when forced).
+    :param teardown_deadline: seconds closing the lab may take (a forced close after
+        it has up to 30 s more).
     """
 
     accept: bool = False

@@ -88,16 +88,16 @@ class FaultLedger:
                     try:
                         with deadline(remaining, f"heal {action} on {host}"):
                             self.heal(host, action, "teardown")
-                    except DeadlineExceeded as error:
-                        self._failed(host, action, "teardown", error)
+                    except DeadlineExceeded:
                         why = f"the heals' {self.heal_deadline:g} s deadline had passed"
+                        self._failed(host, action, "teardown", f"cut short: {why}")
                     todo.pop(0)
         except ForcedTeardown:  # the heal cut short is skipped with the rest
             why = "teardown forced"
         for host, action in todo:
             self.log.append(f"heal {action} on {host} skipped ({why})")
-            self.progress(f"heal {action} on {host} skipped ({why}): the node may be left "
-                          "broken until `python -m tools lab down` or the next `lab up`")
+            self.progress(f"heal {action} on {host} skipped ({why}): the node may stay "
+                          "broken until `python -m tools lab down`")
 
     def apply(self, host: str, action: str, where: str) -> None:
         """Break *host* now (registered first); lab errors propagate."""
@@ -134,6 +134,6 @@ class FaultLedger:
             self._failed(host, action, why, error)
         return True
 
-    def _failed(self, host: str, action: str, why: str, error: BaseException) -> None:
+    def _failed(self, host: str, action: str, why: str, error: BaseException | str) -> None:
         self.log.append(f"heal {action} on {host} FAILED ({why}): {error}")
         self.progress(f"heal {action} on {host} failed ({why}): {error}")

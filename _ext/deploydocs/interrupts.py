@@ -12,7 +12,10 @@ its nodes (an ephemeral lab's resources are still removed). A signal during that
 forced close gives up on it, and the build says what is left to ``lab reap``.
 
 The handlers are installed from the main thread only (:mod:`signal` allows no other);
-elsewhere the run keeps the process's handlers and runs without deadlines.
+elsewhere the run keeps the process's handlers and runs without deadlines. They are
+installed even when the build started with SIGINT ignored, as a job that a script
+starts with ``&`` does (and everything it starts inherits): Python then installs no
+``KeyboardInterrupt`` handler of its own, and a SIGINT sent to the build would be lost.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -63,27 +64,34 @@ def build_env(mode: str, lab: str, **extra: str) -> dict[str, str]:
             **extra}
 
 
-def start_build(srcdir: Path, env: dict[str, str],
-                options: Sequence[str] = ()) -> subprocess.Popen[str]:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_build(srcdir: Path, env: dict[str, str], options: Sequence[str] = (),
+                sigint_ignored: bool = False) -> subprocess.Popen[str]:
     """Start ``sphinx-build`` on *srcdir* into ``<srcdir>/../out`` in a process of its own
-    (*options*: more arguments, such as ``-D name=value``)."""
+    (*options*: more arguments, such as ``-D name=value``). With *sigint_ignored*, the
+    build starts with SIGINT ignored, as the jobs a script starts with ``&`` do."""
     out = srcdir.parent / "out"
     return subprocess.Popen(
         [sys.executable, "-m", "sphinx", "-b", "html", *options, str(srcdir),
          str(out / "html"), "-d", str(out / "doctrees")],
-        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_ignore_sigint if sigint_ignored else None)
 
 
 @contextmanager
 def verify_build(root: str, tmp_path: Path, lab: str, ready: Callable[[], object],
-                 what: str, options: Sequence[str] = (), **env: str,
-                 ) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
+                 what: str, options: Sequence[str] = (), sigint_ignored: bool = False,
+                 **env: str) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
     """A verify build of ``roots/<root>`` (copied under *tmp_path*) on the ephemeral lab
     *lab*: yields its source and process once *ready* (or the build has ended) and kills the
-    build on the way out if it still runs. *options* and *env* go to the build."""
+    build on the way out if it still runs. *options*, *sigint_ignored* and *env* go to the
+    build (:func:`start_build`)."""
     src = copy_root(root, tmp_path)
     proc = start_build(src, build_env("verify", EPHEMERAL_SPEC, DEPLOYDOCS_FAULT_LAB=lab,
-                                      **env), options)
+                                      **env), options, sigint_ignored)
     try:
         poll(lambda: proc.poll() is not None or ready(), 300, what)
         yield src, proc

@@ -20,6 +20,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tools.fs import write_atomically
 from tools.lab.base import CommandResult, HostInfo
 
 SCRATCH_FILES = Path("/tmp/deploydocs-test-lab")
@@ -109,11 +110,9 @@ class LocalHost:
         target = Path(path)
         if SCRATCH_FILES not in target.parents:
             raise PermissionError(f"the local test double only writes under {SCRATCH_FILES}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.chmod(mode)
-        tmp.replace(target)
+        # The double's hosts share this one directory, and a multi-host lab-file writes on
+        # them at once: each write needs a temp file of its own (a unique name).
+        write_atomically(target, data, mode)
 
     def info(self) -> HostInfo:
         return HostInfo(self.name, "127.0.0.1", os="local test double")

@@ -137,7 +137,7 @@ class Lab:
 
     def close(self, force: bool = False) -> None:
         """Close every session (the lab itself stays up); with *force*, without asking the
-        hosts to end the sessions' commands (:meth:`Session.close`)."""
+        hosts to end the sessions' commands (:meth:`tools.lab.session.Session.close`)."""
         for session in self._sessions.values():
             session.close(force=force)
         self._sessions.clear()

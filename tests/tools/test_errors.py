@@ -52,7 +52,7 @@ def test_no_target_says_every_way_to_name_machines() -> None:
     message = errors.NoTarget().message
     assert message == errors.NO_TARGET
     for way in ("--inventory FILE", "DEPLOYDOCS_INVENTORY", "hosts.toml",
-                "python -m tools lab shell workstation"):
+                "`lab shell workstation`"):
         assert way in message
 
 

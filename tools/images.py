@@ -301,21 +301,54 @@ _MODES: dict[str, Literal["w:xz", "w:gz", "w:bz2", "w"]] = {
 
 
 def pack_image(root: Path, output: Path, compression: str = "xz") -> Path:
-    """Tar *root* (owners, modes, links, devices kept) to *output*, atomically."""
+    """Tar *root* (owners, modes, links, devices kept) to *output*, atomically.
+
+    With ``xz`` and the ``xz`` program on ``PATH``, the tar stream goes through
+    ``xz -T0``, which compresses on every core (Python's :mod:`lzma` uses one): the
+    same ``.tar.xz`` format, in a fraction of the time on a large image.
+    """
     if compression not in _MODES:
         raise ImageError(f"compression must be one of {sorted(_MODES)}")
-    with atomic_output(output) as tmp, \
-            tarfile.open(tmp, _MODES[compression], format=tarfile.GNU_FORMAT) as archive:
-        for path in [root, *_all_entries(root)]:
-            arcname = "." if path == root else f"./{path.relative_to(root).as_posix()}"
-            info = archive.gettarinfo(str(path), arcname)
-            info.uname = info.gname = ""
-            if info.isreg():
-                with open(path, "rb") as data:
-                    archive.addfile(info, data)
-            else:
-                archive.addfile(info)
+    xz = shutil.which("xz") if compression == "xz" else None
+    with atomic_output(output) as tmp:
+        if xz is None:
+            with tarfile.open(tmp, _MODES[compression], format=tarfile.GNU_FORMAT) as archive:
+                _add_tree(archive, root)
+            return output
+        with open(tmp, "wb") as sink:
+            compressor = subprocess.Popen([xz, "-T0", "-c"], stdin=subprocess.PIPE, stdout=sink,
+                                          stderr=subprocess.PIPE)
+            assert compressor.stdin is not None
+            broken = False
+            try:
+                with tarfile.open(fileobj=compressor.stdin, mode="w|",
+                                  format=tarfile.GNU_FORMAT) as archive:
+                    _add_tree(archive, root)
+            except BrokenPipeError:
+                broken = True  # xz is gone; what it said is reported below
+            finally:
+                with contextlib.suppress(BrokenPipeError):
+                    compressor.stdin.close()
+                assert compressor.stderr is not None
+                stderr = compressor.stderr.read()
+                compressor.wait()
+        if broken or compressor.returncode != 0:
+            raise ImageError(f"xz exited {compressor.returncode} packing {root}: "
+                             f"{stderr.decode(errors='replace').strip()[-300:] or 'no message'}")
     return output
+
+
+def _add_tree(archive: tarfile.TarFile, root: Path) -> None:
+    """*root* as ``.`` and everything below it, in a stable order, without owner names."""
+    for path in [root, *_all_entries(root)]:
+        arcname = "." if path == root else f"./{path.relative_to(root).as_posix()}"
+        info = archive.gettarinfo(str(path), arcname)
+        info.uname = info.gname = ""
+        if info.isreg():
+            with open(path, "rb") as data:
+                archive.addfile(info, data)
+        else:
+            archive.addfile(info)
 
 
 def _all_entries(root: Path) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import sys
 import tarfile
@@ -96,6 +97,42 @@ def test_pack_then_unpack_keeps_owners_modes_and_links(tmp_path: Path, compressi
     unpacked = images.unpack_image(archive, tmp_path / "images", "app.1234abcd")
     assert snapshot(unpacked) == snapshot(root)
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["app.1234abcd"]
+
+
+def test_xz_packs_with_python_s_lzma_when_no_xz_program_is_on_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images.shutil, "which", lambda name: None)
+    root = make_tree(tmp_path / "root")
+    archive = images.pack_image(root, tmp_path / "image.tar.xz")
+    assert archive.read_bytes()[:6] == b"\xfd7zXZ\x00"
+    assert snapshot(images.unpack_image(archive, tmp_path / "images", "app.1")) == snapshot(root)
+
+
+@pytest.mark.skipif(shutil.which("xz") is None, reason="no xz program on PATH")
+def test_xz_packs_through_the_xz_program_when_there_is_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = []
+    real_which = shutil.which
+
+    def which(name: str) -> str | None:
+        asked.append(name)
+        return real_which(name)
+
+    monkeypatch.setattr(images.shutil, "which", which)
+    root = make_tree(tmp_path / "root")
+    archive = images.pack_image(root, tmp_path / "image.tar.xz")
+    assert asked == ["xz"]
+    assert archive.read_bytes()[:6] == b"\xfd7zXZ\x00"
+    assert snapshot(images.unpack_image(archive, tmp_path / "images", "app.1")) == snapshot(root)
+
+
+def test_a_failing_xz_program_fails_the_pack_and_leaves_no_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images.shutil, "which", lambda name: "/bin/false")
+    root = make_tree(tmp_path / "root")
+    with pytest.raises(images.ImageError, match="xz exited 1"):
+        images.pack_image(root, tmp_path / "out" / "image.tar.xz")
+    assert not list((tmp_path / "out").iterdir())
 
 
 def test_unpack_never_overwrites_and_refuses_unsafe_members(tmp_path: Path) -> None:

@@ -125,6 +125,22 @@ class DockerHost:
             time.monotonic() - started, timed_out,
         )
 
+    def read(self, command: str, complete: Callable[[str], bool], deadline: float = 30.0,
+             timeout: float = 60) -> CommandResult:
+        """Run *command* for its output, again while it succeeds with output that is not
+        *complete*, until *deadline* seconds have passed.
+
+        Docker can lose what a short ``docker exec`` printed (moby/moby#27289, docker-py
+        #2042): the command succeeds and the output comes back empty, more often on a busy
+        machine. Returns the last result (complete, failed, or incomplete at the deadline).
+        """
+        end = time.monotonic() + deadline
+        while True:
+            result = self.run(command, timeout=timeout)
+            if not result.ok or complete(result.stdout) or time.monotonic() > end:
+                return result
+            time.sleep(0.2)
+
     def shell_argv(self) -> list[str]:
         """``docker exec -i`` of a bash that leads its own process group on the node."""
         return ["docker", "exec", "-i", self.container_name,
@@ -161,7 +177,8 @@ class DockerHost:
 
     def info(self) -> HostInfo:
         """Address, machine id, OS and real tools of the node."""
-        return probe_info(self.name, self.address(), self.run(probe_script(), timeout=60).stdout)
+        probed = self.read(probe_script(), lambda out: "machine-id=" in out)
+        return probe_info(self.name, self.address(), probed.stdout)
 
 
 def _capabilities(container: Container | None) -> set[str]:
@@ -416,9 +433,11 @@ class DockerLab:
         """Record each node's host key, by name and address, for strict ssh checking."""
         lines = []
         for node, host in self.hosts().items():
-            result = host.run("cat /etc/ssh/ssh_host_ed25519_key.pub")
-            if not result.ok:
-                raise LabError(f"{node}: no ssh host key: {result.stderr.strip()}")
+            result = host.read("cat /etc/ssh/ssh_host_ed25519_key.pub",
+                               lambda out: len(out.split()) >= 2)
+            if not result.ok or len(result.stdout.split()) < 2:
+                raise LabError(f"{node}: no ssh host key: "
+                               f"{result.stderr.strip() or repr(result.stdout)}")
             key_type, key = result.stdout.split()[:2]
             lines.append(f"{node},{host.address()} {key_type} {key}")
         path = state.lab_dir(self.name) / "known_hosts"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.tutorial.qemu_lab import LAB_NAME
-from tools.lab.probe import REAL_TOOLS
+from tools.probe import REAL_TOOLS
 
 REPO = Path(__file__).resolve().parents[2]
 SUMMARY_RE = re.compile(r"^(?:deploydocs verify: )?(\d+) passed(?: \(\d+ from cache\))?, "

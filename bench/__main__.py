@@ -49,8 +49,8 @@ def _timed(run: Callable[[], object]) -> float:
 def bench_session(count: int, lab_name: str) -> None:
     """Per-command cost: a session against one docker exec and one ssh per command."""
     from bench.session import summary, timings
+    from tools.inventory import load_inventory
     from tools.lab.backends.ssh import docker_lab_inventory, ssh_hosts
-    from tools.lab.inventory import load_inventory
     from tools.lab.lab import open_lab
     from tools.lab.session import Session
 

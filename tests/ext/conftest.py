@@ -28,7 +28,6 @@ REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO / "tests" / "roots" / "test-lab"
 LOCAL_SPEC = "tests.ext.local_lab:open_local_lab"
 DOCKER_SPEC = "tests.ext.docker_lab:open_test_lab"
-SCRATCH = Path("/tmp/deploydocs-test-lab")
 
 if str(REPO / "_ext") not in sys.path:
     sys.path.insert(0, str(REPO / "_ext"))
@@ -70,7 +69,6 @@ def project(tmp_path: Path) -> Path:
     """A fresh copy of ``tests/roots/test-lab``."""
     src = tmp_path / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns("_build", "_verified"))
-    shutil.rmtree(SCRATCH, ignore_errors=True)
     return src
 
 

@@ -37,7 +37,21 @@ def command_of(wrapped: str) -> str:
 
 
 @dataclass
-class GatedLab:
+class FakeLab:
+    """What the runner needs of a lab besides its sessions: the three nodes, no real tools."""
+
+    hosts: dict[str, object] = field(default_factory=lambda: dict.fromkeys(NODES))
+    nodes: list[str] = field(default_factory=lambda: list(NODES))
+
+    def tools(self, host: str) -> dict[str, str]:
+        return {}
+
+    def fingerprint(self) -> dict[str, object]:
+        return {"backend": type(self).__name__}
+
+
+@dataclass
+class GatedLab(FakeLab):
     """Hosts whose commands wait until every host has started one, then until released.
 
     :param answer: host, command → what it prints (default ``hi``).
@@ -51,8 +65,6 @@ class GatedLab:
         default_factory=lambda: {h: threading.Event() for h in NODES})
     finished: dict[str, threading.Event] = field(
         default_factory=lambda: {h: threading.Event() for h in NODES})
-    hosts: dict[str, object] = field(default_factory=lambda: dict.fromkeys(NODES))
-    nodes: list[str] = field(default_factory=lambda: list(NODES))
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_use: set[tuple[str, str]] = field(default_factory=set)
 
@@ -62,12 +74,6 @@ class GatedLab:
 
     def session(self, host: str, name: str = "default") -> GatedSession:
         return GatedSession(self, host, name)
-
-    def tools(self, host: str) -> dict[str, str]:
-        return {}
-
-    def fingerprint(self) -> dict[str, object]:
-        return {"backend": "gated"}
 
 
 @dataclass
@@ -208,24 +214,16 @@ def test_wait_until_polls_every_host_at_once(monkeypatch: pytest.MonkeyPatch) ->
 
 
 @dataclass
-class TurnLab:
+class TurnLab(FakeLab):
     """Hosts that note whether another host is running while they run (serial runs)."""
 
     fail_on: str = ""
     events: list[str] = field(default_factory=list)
     running: set[str] = field(default_factory=set)
     overlaps: list[str] = field(default_factory=list)
-    hosts: dict[str, object] = field(default_factory=lambda: dict.fromkeys(NODES))
-    nodes: list[str] = field(default_factory=lambda: list(NODES))
 
     def session(self, host: str, name: str = "default") -> TurnSession:
         return TurnSession(self, host)
-
-    def tools(self, host: str) -> dict[str, str]:
-        return {}
-
-    def fingerprint(self) -> dict[str, object]:
-        return {"backend": "turns"}
 
 
 @dataclass

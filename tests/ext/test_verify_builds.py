@@ -160,6 +160,7 @@ def test_second_verify_reruns_nothing_and_an_edit_reruns_from_there(
     rerun = [r["lineno"] for r in records(project, "basics").values()
              if not r["cached"] and r["status"] != "not run"]
     assert rerun == [line]
+    assert " 0 failed" in edited.summary  # the session resumed where the first build left it
 
 
 def test_accept_rewrites_the_expected_output_in_the_source(project: Path,

@@ -146,7 +146,7 @@ def in_node(lab: str, node: str, command: str) -> subprocess.CompletedProcess[st
 def docker_available() -> None:
     """The docker daemon answers and the lab image can be built; else skip (FAIL under CI)."""
     try:
-        from tools.lab.docker import connect
+        from tools.lab.backends.docker import connect
 
         connect()
     except Exception as error:  # any reason the lab cannot start

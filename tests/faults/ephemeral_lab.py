@@ -21,7 +21,7 @@ from typing import Any
 def open_ephemeral_lab(*, inventory: Path | None = None, tools_dir: Path | None = None,
                        progress: Callable[[str], None] = print) -> Any:
     """Open the docker lab ``$DEPLOYDOCS_FAULT_LAB``; its ``close`` also takes it down."""
-    from tools.lab.docker import DockerLab
+    from tools.lab.backends.docker import DockerLab
     from tools.lab.lab import open_lab
 
     del inventory

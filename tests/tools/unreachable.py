@@ -1,7 +1,7 @@
 """Machines that do not answer, for the tests of what commands do then.
 
 :func:`write_unreachable_inventory` writes an ssh inventory (the format of
-:mod:`tools.lab.inventory`) whose hosts refuse or cannot be found: ``node1`` at
+:mod:`tools.inventory`) whose hosts refuse or cannot be found: ``node1`` at
 127.0.0.1 on a port nothing listens on, ``node2`` at a name under ``.invalid``,
 which never resolves. ssh fails on both at once, without a timeout.
 """

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.tutorial.qemu_lab import LAB_NAME
-from tools.lab.probe import REAL_TOOLS
+from tools.probe import REAL_TOOLS
 
 REPO = Path(__file__).resolve().parents[2]
 SUMMARY_RE = re.compile(r"^(?:deploydocs verify: )?(\d+) passed(?: \(\d+ from cache\))?, "
@@ -78,7 +78,7 @@ def test_not_run_reasons_are_read_as_missing_tools_or_refused() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(4 * 3600)
 def test_the_tutorial_verifies_unchanged_on_the_qemu_vms(tmp_path: Path) -> None:
-    from tools.lab.qemu import QemuLab
+    from tools.lab.backends.qemu import QemuLab
 
     src = _copy_site(tmp_path / "src")
     out = tmp_path / "out"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.lab import probe
+from tools import probe
 from tools.lab.lab import Lab
 from tools.lab.workstation import Workstation
 

@@ -81,7 +81,7 @@ def _tools_dir(tmp_path: Path) -> Path:
 def test_the_tools_dir_comes_after_python_and_before_the_system_path(tmp_path: Path) -> None:
     import sys
 
-    from tools.lab.probe import PATH
+    from tools.probe import PATH
 
     tools = _tools_dir(tmp_path)
     env = Workstation(tmp_path / "scratch", tools_dir=tools).environment()
@@ -107,7 +107,7 @@ def test_a_tool_in_the_tools_dir_runs_on_the_workstation_and_its_probe_finds_it(
 ) -> None:
     import hashlib
 
-    from tools.lab import probe
+    from tools import probe
 
     tools = _tools_dir(tmp_path)
     station = Workstation(tmp_path / "scratch", tools_dir=tools)

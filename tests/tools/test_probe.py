@@ -6,8 +6,8 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-from tools.lab import probe
-from tools.lab.probe import parse_probe, probe_info, probe_script
+from tools import probe
+from tools.probe import parse_probe, probe_info, probe_script
 
 EXTRA = "deploydocs-lab-probe-extra"
 """An executable name no real tool has: the probe is pointed at it, nothing is faked."""

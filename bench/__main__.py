@@ -249,6 +249,23 @@ def block_seconds(junit: str) -> tuple[float, float, float]:
     return single, multi, shared
 
 
+def longest_blocks(junit: str, count: int = 3) -> list[str]:
+    """The *count* longest blocks of a verify's JUnit XML, as ``file:line host... (N s)``.
+
+    >>> longest_blocks('<testsuites><testsuite><testcase name="line 1 run node1" time="2.0" '
+    ...                'file="a.rst" line="1"/><testcase name="line 9 run node1 node2" '
+    ...                'time="6.0" file="b.rst" line="9"/></testsuite></testsuites>', 1)
+    ['b.rst:9 on node1 node2 (6 s)']
+    """
+    import xml.etree.ElementTree as ET
+
+    cases = sorted(ET.fromstring(junit).iter("testcase"),
+                   key=lambda case: float(case.get("time") or 0), reverse=True)[:count]
+    return [f"{case.get('file')}:{case.get('line')} on "
+            f"{' '.join(case.get('name', '').split()[3:])} ({float(case.get('time') or 0):.0f} s)"
+            for case in cases]
+
+
 def bench_verify(backend: str = "docker") -> None:
     """The full tutorial verified on a fresh lab, then again with nothing changed.
 
@@ -296,7 +313,8 @@ def bench_verify_serial(backend: str = "docker") -> None:
                          f"{single:.0f} s single-host blocks, the rest ({took - single - multi:.0f}"
                          f" s) the build itself; with every multi-host block's hosts perfectly "
                          f"at once the run would take {best:.0f} s, "
-                         f"{best / took:.2f}x serial")
+                         f"{best / took:.2f}x serial; the longest blocks: "
+                         f"{', '.join(longest_blocks(junit.read_text(encoding='utf-8')))}")
         times[serial] = took
         label = "serial (DEPLOYDOCS_SERIAL=1)" if serial else "parallel"
         parts.append(f"{label} {took:.1f} s, exit {rc}, summary: {summary}")

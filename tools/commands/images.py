@@ -121,7 +121,11 @@ def build(app_dir: Path, container: str, out: Path, cache: Path, as_json: bool) 
 @click.option("--compression", type=click.Choice(["xz", "gz", "bz2", "none"]), default="xz",
               show_default=True)
 def pack(root: Path, output: Path, compression: str) -> None:
-    """Tar an image ROOT to OUTPUT with owners and modes (like vagga _pack_image)."""
+    """Tar an image ROOT to OUTPUT with owners and modes (like vagga _pack_image).
+
+    xz compression runs the xz program on every core when one is on PATH, else
+    Python's own (one core); both write the same format.
+    """
     with Console(stderr=True).status(f"packing {root}"):
         images.pack_image(root, output, compression)
     click.echo(str(output))

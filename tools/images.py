@@ -304,7 +304,7 @@ def pack_image(root: Path, output: Path, compression: str = "xz") -> Path:
     """Tar *root* (owners, modes, links, devices kept) to *output*, atomically.
 
     With ``xz`` and the ``xz`` program on ``PATH``, the tar stream goes through
-    ``xz -T0``, which compresses on every core (Python's :mod:`lzma` uses one): the
+    ``xz -T0``, which compresses on every core (Python's ``lzma`` module uses one): the
     same ``.tar.xz`` format, in a fraction of the time on a large image.
     """
     if compression not in _MODES:

@@ -222,48 +222,44 @@ def _verify(src: Path, out: Path, lab_name: str, backend: str = "docker", *,
     return elapsed, summary.replace(f"{src}/", ""), proc.returncode
 
 
-def block_seconds(junit: str) -> tuple[float, float, float]:
-    """Seconds a verify spent in its blocks, read off its JUnit XML: in single-host blocks,
-    in multi-host blocks, and what the multi-host ones would take if every host's share ran
-    at once (each block's time divided by its hosts).
+def junit_blocks(junit: str) -> list[tuple[str, list[str], float]]:
+    """The blocks of a verify's JUnit XML: ``(file:line, hosts, seconds)`` each.
 
     A testcase is named ``line N KIND HOST...``; in a serial run a multi-host block's time is
     the sum of its hosts' turns.
 
-    >>> block_seconds('<testsuites><testsuite><testcase name="line 1 run node1" time="2.0"/>'
-    ...               '<testcase name="line 9 run node1 node2" time="6.0"/></testsuite>'
-    ...               '</testsuites>')
-    (2.0, 6.0, 3.0)
+    >>> junit_blocks('<testsuites><testsuite><testcase name="line 9 run node1 node2" '
+    ...              'time="6.0" file="b.rst" line="9"/></testsuite></testsuites>')
+    [('b.rst:9', ['node1', 'node2'], 6.0)]
     """
     import xml.etree.ElementTree as ET
 
-    single = multi = shared = 0.0
-    for case in ET.fromstring(junit).iter("testcase"):
-        hosts = case.get("name", "").split()[3:]
-        seconds = float(case.get("time") or 0)
-        if len(hosts) > 1:
-            multi += seconds
-            shared += seconds / len(hosts)
-        else:
-            single += seconds
+    return [(f"{case.get('file')}:{case.get('line')}", case.get("name", "").split()[3:],
+             float(case.get("time") or 0)) for case in ET.fromstring(junit).iter("testcase")]
+
+
+def block_seconds(blocks: list[tuple[str, list[str], float]]) -> tuple[float, float, float]:
+    """Seconds spent in single-host blocks, in multi-host blocks, and what the multi-host
+    ones would take if every host's share ran at once (each block's time divided by its
+    hosts).
+
+    >>> block_seconds([("a.rst:1", ["node1"], 2.0), ("b.rst:9", ["node1", "node2"], 6.0)])
+    (2.0, 6.0, 3.0)
+    """
+    single = sum(seconds for _, hosts, seconds in blocks if len(hosts) < 2)
+    multi = sum(seconds for _, hosts, seconds in blocks if len(hosts) > 1)
+    shared = sum(seconds / len(hosts) for _, hosts, seconds in blocks if len(hosts) > 1)
     return single, multi, shared
 
 
-def longest_blocks(junit: str, count: int = 3) -> list[str]:
-    """The *count* longest blocks of a verify's JUnit XML, as ``file:line host... (N s)``.
+def longest_blocks(blocks: list[tuple[str, list[str], float]], count: int = 3) -> list[str]:
+    """The *count* longest *blocks*, as ``file:line on host... (N s)``.
 
-    >>> longest_blocks('<testsuites><testsuite><testcase name="line 1 run node1" time="2.0" '
-    ...                'file="a.rst" line="1"/><testcase name="line 9 run node1 node2" '
-    ...                'time="6.0" file="b.rst" line="9"/></testsuite></testsuites>', 1)
+    >>> longest_blocks([("a.rst:1", ["node1"], 2.0), ("b.rst:9", ["node1", "node2"], 6.0)], 1)
     ['b.rst:9 on node1 node2 (6 s)']
     """
-    import xml.etree.ElementTree as ET
-
-    cases = sorted(ET.fromstring(junit).iter("testcase"),
-                   key=lambda case: float(case.get("time") or 0), reverse=True)[:count]
-    return [f"{case.get('file')}:{case.get('line')} on "
-            f"{' '.join(case.get('name', '').split()[3:])} ({float(case.get('time') or 0):.0f} s)"
-            for case in cases]
+    ranked = sorted(blocks, key=lambda block: block[2], reverse=True)[:count]
+    return [f"{where} on {' '.join(hosts)} ({seconds:.0f} s)" for where, hosts, seconds in ranked]
 
 
 def bench_verify(backend: str = "docker") -> None:
@@ -307,14 +303,15 @@ def bench_verify_serial(backend: str = "docker") -> None:
             took, summary, rc = _verify(src, Path(tmp) / "out", name, backend, serial=serial)
             junit = Path(tmp) / "out" / "html" / "deploydocs" / "junit.xml"
             if serial and junit.exists():
-                single, multi, shared = block_seconds(junit.read_text(encoding="utf-8"))
+                blocks = junit_blocks(junit.read_text(encoding="utf-8"))
+                single, multi, shared = block_seconds(blocks)
                 best = took - multi + shared
                 bound = (f"; bound: of the serial run, {multi:.0f} s were multi-host blocks and "
                          f"{single:.0f} s single-host blocks, the rest ({took - single - multi:.0f}"
                          f" s) the build itself; with every multi-host block's hosts perfectly "
                          f"at once the run would take {best:.0f} s, "
                          f"{best / took:.2f}x serial; the longest blocks: "
-                         f"{', '.join(longest_blocks(junit.read_text(encoding='utf-8')))}")
+                         f"{', '.join(longest_blocks(blocks))}")
         times[serial] = took
         label = "serial (DEPLOYDOCS_SERIAL=1)" if serial else "parallel"
         parts.append(f"{label} {took:.1f} s, exit {rc}, summary: {summary}")

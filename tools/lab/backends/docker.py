@@ -431,11 +431,13 @@ class DockerLab:
 
     def _write_known_hosts(self) -> None:
         """Record each node's host key, by name and address, for strict ssh checking."""
+        def has_key(out: str) -> bool:
+            return len(out.split()) >= 2  # "<type> <key> [comment]"
+
         lines = []
         for node, host in self.hosts().items():
-            result = host.read("cat /etc/ssh/ssh_host_ed25519_key.pub",
-                               lambda out: len(out.split()) >= 2)
-            if not result.ok or len(result.stdout.split()) < 2:
+            result = host.read("cat /etc/ssh/ssh_host_ed25519_key.pub", has_key)
+            if not result.ok or not has_key(result.stdout):
                 raise LabError(f"{node}: no ssh host key: "
                                f"{result.stderr.strip() or repr(result.stdout)}")
             key_type, key = result.stdout.split()[:2]

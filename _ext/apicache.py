@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,11 +106,11 @@ def read_stamp(output: Path, digest: str) -> dict[str, Any] | None:
 
 def write_stamp(output: Path, digest: str, database: Any) -> None:
     """Record *digest*, autodoc2's *database* and the generated files (atomically)."""
+    from tools.fs import write_atomically
+
     stamp = {"digest": digest, "files": _generated_files(output),
              "items": database._items, "overloads": database._overloads}
-    tmp = output / f"{STAMP_NAME}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(stamp), encoding="utf-8")
-    tmp.replace(output / STAMP_NAME)
+    write_atomically(output / STAMP_NAME, json.dumps(stamp))
 
 
 def _autodoc2_listener_ids(app: Sphinx) -> list[int]:

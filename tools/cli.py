@@ -51,6 +51,7 @@ class LazyCommand:
 #: does; the exit codes are the same for all (the module docstring), so none repeats them.
 COMMANDS: dict[str, LazyCommand] = {
     "cantal": LazyCommand(".commands.cantal", "Run and query cantal agents."),
+    "copy": LazyCommand(".commands.copy", "Copy files from here to every node."),
     "deploy": LazyCommand(".commands.deploy", "Publish versions and watch rollouts."),
     "images": LazyCommand(".commands.images",
                           "Build (stand-in), pack, push, list and prune images."),
@@ -197,6 +198,6 @@ class MainGroup(LazyGroup):
 
 @click.group(cls=MainGroup, lazy_commands=COMMANDS, epilog=EXIT_CODES_EPILOG,
              context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="deploydocs tools")
+@click.version_option(__version__, prog_name="deploydocs-tools")
 def main() -> None:
     """Deploy a Django app with vagga, lithos, cantal and verwalter, step by step."""

@@ -17,7 +17,7 @@ from typing import Any
 from docutils import nodes
 
 from deploydocs.blocks import Block
-from deploydocs.records import BlockRecord, Status, fingerprint_id
+from deploydocs.records import BlockRecord, Status, fingerprint_id, with_observed
 from deploydocs.report import lab_lines
 
 BADGE_CLASS = "deploydocs-badge"
@@ -53,6 +53,7 @@ def describe_fingerprint(fp: Mapping[str, Any] | None) -> str:
     """
     if not fp:
         return "unknown lab"
+    fp = with_observed(fp)
     parts = [f"{fp.get('backend', '?')} lab"]
     systems: set[str] = set()
     tools: dict[str, str] = {}

@@ -32,7 +32,8 @@ Verdict = tuple[str, str]
 
 
 class ToolCache:
-    """The real tools of each host, asked once per host and run."""
+    """The real tools of each host, asked when first needed and again after a block ran
+    there (the tutorial's blocks install the tools)."""
 
     def __init__(self, lab: Any) -> None:
         self.lab = lab
@@ -43,6 +44,10 @@ class ToolCache:
         if host not in self.known:
             self.known[host] = dict(self.lab.tools(host))
         return self.known[host]
+
+    def forget(self, host: str) -> None:
+        """Ask *host* again next time (a block is about to run there)."""
+        self.known.pop(host, None)
 
     def peek(self, host: str) -> dict[str, str]:
         """The host's tools, without remembering them when they were not known yet."""
@@ -113,6 +118,8 @@ class Gates:
         return Status.SKIPPED, f"real {', '.join(tools)} ran instead ({'; '.join(where)})"
 
     def _absent(self, step: Step) -> Verdict | None:
+        if not step.block.options.requires:
+            return None
         absent: list[str] = []
         for host in step.hosts:
             present = self.tools.of(host)

@@ -100,10 +100,42 @@ def record_path(srcdir: Path, docname: str) -> Path:
     return srcdir / doc.parent / RECORD_DIR / f"{doc.name}.json"
 
 
+OBSERVED = "observed"
+"""The key of a fingerprint under which a run notes, when it ends, the tools its blocks
+installed on the nodes (:meth:`tools.lab.lab.Lab.observed`). It describes the run, not the
+lab it started from, so it is not part of :func:`fingerprint_id`."""
+
+
 def fingerprint_id(fingerprint: Mapping[str, Any]) -> str:
-    """A short hash of a lab fingerprint."""
-    text = json.dumps(fingerprint, sort_keys=True, default=str)
+    """A short hash of a lab fingerprint (without its :data:`OBSERVED` part).
+
+    >>> fingerprint_id({"backend": "docker"}) == fingerprint_id(
+    ...     {"backend": "docker", OBSERVED: {"node1": {}}})
+    True
+    """
+    start = {key: value for key, value in fingerprint.items() if key != OBSERVED}
+    text = json.dumps(start, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def with_observed(fingerprint: Mapping[str, Any]) -> dict[str, Any]:
+    """*fingerprint* with each node's :data:`OBSERVED` tools merged into its entry, for
+    display: what the nodes ran, beside what they started as.
+
+    >>> with_observed({"nodes": {"node1": {"os": "Debian"}},
+    ...                OBSERVED: {"node1": {"tools": {"lithos_tree": "0.18.4"}}}})["nodes"]
+    {'node1': {'os': 'Debian', 'tools': {'lithos_tree': '0.18.4'}}}
+    """
+    merged = dict(fingerprint)
+    observed = fingerprint.get(OBSERVED)
+    nodes = fingerprint.get("nodes")
+    if isinstance(observed, Mapping) and isinstance(nodes, Mapping):
+        merged["nodes"] = {
+            name: ({**info, **observed[name]} if isinstance(info, Mapping)
+                   and isinstance(observed.get(name), Mapping) else info)
+            for name, info in nodes.items()
+        }
+    return merged
 
 
 def cache_key(previous: str, block_text: str, fingerprint: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from deploydocs.blocks import Block
-from deploydocs.records import BlockRecord, Status, write_atomic
+from deploydocs.records import BlockRecord, Status, with_observed, write_atomic
 from deploydocs.results import Failure
 
 INDENT = "    "
@@ -167,9 +167,10 @@ def _sha(value: Any) -> str:
 
 
 def _machines(fp: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """``(host, {"os", "tools", "sha256"})`` for each node, then the workstation."""
+    """``(host, {"os", "tools", "sha256"})`` for each node (with the tools the run's
+    blocks installed there), then the workstation."""
     found: list[tuple[str, Mapping[str, Any]]] = []
-    nodes = fp.get("nodes")
+    nodes = with_observed(fp).get("nodes")
     if isinstance(nodes, Mapping):
         found.extend((str(name), info) for name, info in nodes.items()
                      if isinstance(info, Mapping))

@@ -27,7 +27,7 @@ from deploydocs.lab import LabLike
 from deploydocs.masking import Masker
 from deploydocs.outcome import Outcome
 from deploydocs.plan import Plan
-from deploydocs.records import BlockRecord, Status, fingerprint_id
+from deploydocs.records import OBSERVED, BlockRecord, Status, fingerprint_id
 from deploydocs.results import Failure, RunResult
 from deploydocs.steps import Step
 from deploydocs.transcripts import Transcripts
@@ -72,9 +72,27 @@ class Runner:
                                  transcripts=self.transcripts, progress=self.progress,
                                  serial=self.config.serial)
         with self.faults:
+            page = None
             for step in plan.steps:
+                if step.block.docname != page and page is not None:
+                    self._observe()
+                page = step.block.docname
                 self._step(step)
+            self._observe()
         return self.result
+
+    def _observe(self) -> None:
+        """Note the real tools on the nodes now (after each page and at the end): what
+        the blocks installed and ran. Tools seen once stay noted, so a page that removes
+        them (cleaning up) does not hide what the run used."""
+        observed = getattr(self.lab, "observed", None)
+        if not callable(observed):
+            return
+        seen = self.result.fingerprint.setdefault(OBSERVED, {})
+        for node, info in observed().items():
+            entry = seen.setdefault(node, {"tools": {}, "sha256": {}})
+            entry["tools"].update(info.get("tools", {}))
+            entry["sha256"].update(info.get("sha256", {}))
 
     def _step(self, step: Step) -> None:
         assert self.cache is not None
@@ -109,6 +127,8 @@ class Runner:
         ctx = Context(self.lab, self.config, self.masker, self.captures, self.transcripts,
                       self.faults, self.cache, self.progress)
         started = time.monotonic()
+        for host in step.hosts:  # a block that runs may install tools there
+            self.gates.tools.forget(host)
         try:
             outcome = spec.execute(step, ctx)
         except Exception as error:  # a lab error fails this block only

@@ -213,3 +213,13 @@ def check(bin_dir: Path | None, config: Path | None, sandbox: str | None,
         click.echo("lithos_check: ok" if result.ok else
                    f"lithos_check: failed (exit {result.exit_status})")
     sys.exit(0 if result.ok else 1)
+
+
+def _add_build() -> None:
+    """``lithos build`` lives in a module of its own (:mod:`tools.commands.lithos_build`)."""
+    from .lithos_build import cli as build
+
+    cli.add_command(build)
+
+
+_add_build()

@@ -39,6 +39,7 @@ from .backends import (
     open_backend,
 )
 from .base import LAB_LABEL, DockerUnreachable, LabError
+from .fault_actions import FaultAction
 from .lab import Lab
 from .targets import attach, lab_errors
 from .workstation import Workstation
@@ -127,10 +128,11 @@ def cli() -> None:
 @cli.command("up")
 @_name_option
 @click.option("--tools-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Directory of real tool binaries (vagga, cantal-agent, verwalter...) "
-                   "installed into every node's /usr/bin and put on the workstation's PATH.")
+              help="Directory of real tool binaries (vagga, cantal-agent, verwalter...), put "
+                   "on the workstation's PATH, where the tutorial copies them to the nodes "
+                   "from (qemu: also installed in every VM's /usr/bin).")
 @click.option("--no-lithos", is_flag=True,
-              help="Do not build or install lithos (it is then reported absent).")
+              help="qemu: do not build or install lithos (docker nodes start bare anyway).")
 @click.option("--nodes", type=click.IntRange(1, 32), default=None,
               help="How many nodes (docker backend): default as many as the lab has, else 3. "
                    "The tutorial needs node1..node3.")
@@ -162,6 +164,12 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
     lithos = record.get("lithos", {})
     if "absent" in lithos:
         console.print(f"lithos: absent ({lithos['absent']})")
+    mirror = record.get("mirror")
+    if mirror:
+        from .mirror import STANDS_IN_FOR
+
+        console.print(f"package mirror: {mirror['container']} (alias mirror), standing in "
+                      f"for {STANDS_IN_FOR}")
     _print_status(_open(lab_name, None))
 
 
@@ -401,7 +409,7 @@ def stop(lab_name: str, node: str) -> None:
     lab = _open(lab_name, None)
     _node_of(lab, node)
     with _lab_operation():
-        lab.fault(node, "stop")
+        lab.fault(node, FaultAction.STOP)
     lab.close()
     click.echo(f"{node} is down; `{_start_hint(lab, node)}` starts it again")
 
@@ -423,7 +431,7 @@ def start(lab_name: str, node: str) -> None:
         return
     started = time.monotonic()
     with _lab_operation():
-        lab.heal(node, "stop")
+        lab.heal(node, FaultAction.STOP)
     answer = lab.hosts[node].run("hostname", timeout=30)
     lab.close()
     if not answer.ok:
@@ -458,7 +466,7 @@ def _fault_command(lab_name: str, node: str, *, heal: bool) -> None:
     lab = _open(lab_name, None)
     _node_of(lab, node)
     with _lab_operation():
-        (lab.heal if heal else lab.fault)(node, "isolate")
+        (lab.heal if heal else lab.fault)(node, FaultAction.ISOLATE)
     lab.close()
 
 

@@ -1,35 +1,28 @@
-"""The lab's Docker images, built locally and cached by the hash of their recipe.
+"""The docker lab's machine image: a bare Debian 12, built locally and cached.
 
-No image can be pulled, so the lab makes its own:
+No image can be pulled, so the lab makes its own. The image is a Debian bookworm
+root made by ``debootstrap --variant=minbase`` with :data:`BARE_PACKAGES` (what a
+cloud provider's Debian 12 image has: systemd as init, sshd, python3, curl, CA
+certificates), imported with ``docker import``. Like a provider's image it has:
 
-* the **base image** is a Debian bookworm root made by ``debootstrap
-  --variant=minbase`` plus the packages in :data:`BASE_PACKAGES`, imported
-  with ``docker import``; its tag carries the hash of the recipe
-  (``deploydocs.lab/base:<hash12>``), so a second ``lab up`` builds nothing;
-* the **node image** adds, on top of the base, the real lithos binaries
-  (when available) and the executables of ``--tools-dir``, both in
-  ``/usr/bin`` (where the tutorial installs them and its systemd units
-  start them: ``ExecStart=/usr/bin/lithos_tree``, ``/usr/bin/cantal-agent``,
-  ``/usr/bin/verwalter``), a ``.pth`` file
-  that makes ``/opt/deploydocs/tools`` importable by the node's python3, and
-  the node's init script; its tag carries the hash of all of that content.
-  The ``tools/`` package itself is copied into each node by every ``lab up``
-  (:func:`tools_archive`), so editing it never forces new nodes.
+* no ssh host keys and an empty ``/etc/machine-id``: each machine makes its own on
+  its first boot (sshd's keys through a drop-in, the id through systemd);
+* the provider's package sources: apt and pip point at the lab's mirror
+  (:mod:`tools.lab.mirror`), which stands in for Debian's archive and PyPI;
+* nothing of this project, lithos, cantal or verwalter: the tutorial's own blocks
+  install them.
 
-Both images carry the label ``deploydocs.lab``. They are a cache: ``lab
-down`` keeps them, ``lab reap --images`` removes them.
+Its tag carries the hash of its recipe (``deploydocs.lab/base:<hash12>``), so a
+second ``lab up`` builds nothing. It carries the label ``deploydocs.lab``; it is a
+cache: ``lab down`` keeps it, ``lab reap --images`` removes it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 import os
 import shutil
 import subprocess
-import sys
-import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,48 +33,57 @@ import docker.errors
 
 from .base import LAB_LABEL
 from .process import run_in_own_group
-from .provision import (
-    DEBOOTSTRAP,
-    MIRROR,
-    NODE_PACKAGES,
-    SUITE,
-    TOOLS_PACKAGE,
-    ImageBuildError,
-    debian_recipe,
-    find_lithos,
-    recipe_hash,
-    runtime_requirements,
-)
+from .provision import DEBOOTSTRAP, MIRROR, SUITE, ImageBuildError, debian_recipe, recipe_hash
 
-BASE_PACKAGES = NODE_PACKAGES
-"""Debian packages of every node (:data:`tools.lab.provision.NODE_PACKAGES`)."""
+BARE_PACKAGES = (
+    "systemd-sysv",
+    "openssh-server",
+    "python3",
+    "curl",
+    "ca-certificates",
+    "iproute2",
+    "procps",
+    "iputils-ping",
+    "netcat-openbsd",
+)
+"""What a docker node starts with: what a cloud provider's Debian 12 image has (systemd
+as init, sshd, python3, curl, CA certificates, the usual network and process tools) and
+nothing of this project, lithos, cantal or verwalter. Everything else reaches a node
+through the tutorial's own blocks, from the lab's package mirror (:mod:`tools.lab.mirror`).
+``netcat-openbsd`` also lets the ssh backend reach a docker node's sshd on the internal
+network through ``docker exec NODE nc``."""
 
 BASE_REPOSITORY = "deploydocs.lab/base"
-NODE_REPOSITORY = "deploydocs.lab/node"
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 """Bump when the way the base root is prepared changes (it is part of the recipe hash)."""
 
-TOOLS_BIN_DIR = "/usr/bin"
-"""Where a node gets lithos and the ``--tools-dir`` executables (as the tutorial's units say)."""
+STOP_SIGNAL = "SIGRTMIN+3"
+"""The signal that asks systemd as PID 1 for an orderly shutdown (``docker stop`` sends it;
+``docker import`` cannot record it in the image, so each node's container carries it)."""
 
-NODE_INIT_SCRIPT = """\
-#!/bin/bash
-# deploydocs lab node init (started by docker's init as the container command).
-# Docker mounts the cgroup v1 hierarchies read-only; lithos needs to create its
-# cgroups. The node has its own cgroup namespace, so making these mounts writable
-# only exposes the node's own part of the host's cgroup tree.
+BOOT_SCRIPT_PATH = "/usr/local/sbin/deploydocs-lab-boot"
+BOOT_SCRIPT = """\
+#!/bin/sh
+# deploydocs lab: how a docker node powers on (the container's command).
+# Docker mounts the cgroup v1 hierarchies read-only inside a container; systemd, and
+# lithos after it, must create cgroups there. The node has its own cgroup namespace,
+# so making these mounts writable exposes only the node's own part of the host's tree.
+# (A virtual or real machine has no such step: its kernel mounts them writable.)
 for dir in /sys/fs/cgroup/*/; do
     if mountpoint -q "$dir"; then
         mount -o remount,bind,rw "$dir" 2>/dev/null || echo "cgroup $dir stays read-only" >&2
     fi
 done
-mkdir -p /run/sshd /run/lithos /var/log/lithos
-# Host keys are made on the first start, so every node has its own.
-if [ ! -e /etc/ssh/ssh_host_ed25519_key ]; then
-    ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
-fi
-exec /usr/sbin/sshd -D -e -o HostKey=/etc/ssh/ssh_host_ed25519_key \\
-    -o PermitRootLogin=prohibit-password -o PasswordAuthentication=no
+exec /lib/systemd/systemd
+"""
+
+HOST_KEYS_DROP_IN = """\
+# deploydocs lab: make this machine's own ssh host keys on its first boot, as a cloud
+# image's first-boot agent does (the image itself carries none).
+[Service]
+ExecStartPre=
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
 """
 
 Progress = Callable[[str], None]
@@ -89,21 +91,29 @@ Progress = Callable[[str], None]
 
 @dataclass
 class NodeImage:
-    """The node image to run, and what went into it."""
+    """The image every docker node boots, and what went into it."""
 
     tag: str
     image_id: str
     base_tag: str
     lithos: dict[str, str] = field(default_factory=dict)
-    """``{"bin_dir": ...}`` when real lithos binaries are in the image, else ``{"absent": why}``."""
+    """Always ``{"absent": why}``: lithos reaches the nodes through the pages."""
     extra_tools: list[str] = field(default_factory=list)
+    """Always empty: the ``--tools-dir`` executables reach the nodes through the pages."""
     built: list[str] = field(default_factory=list)
-    """Which images this call had to build (empty when both came from the cache)."""
+    """Which images this call had to build (empty when the image came from the cache)."""
 
 
 def base_recipe() -> dict[str, object]:
     """Everything that decides the content of the base image."""
-    return {**debian_recipe(BASE_PACKAGES), "version": RECIPE_VERSION}
+    from .mirror import APT_SOURCES_LIST, PIP_CONF
+
+    recipe = debian_recipe(BARE_PACKAGES)
+    recipe.pop("python_requirements", None)  # nothing is pip-installed on a bare machine
+    return {
+        **recipe, "version": RECIPE_VERSION, "boot": BOOT_SCRIPT,
+        "host_keys": HOST_KEYS_DROP_IN, "apt": APT_SOURCES_LIST, "pip": PIP_CONF,
+    }
 
 
 def base_tag() -> str:
@@ -119,7 +129,7 @@ def _image_exists(client: docker.DockerClient, tag: str) -> str | None:
 
 
 def ensure_base_image(client: docker.DockerClient, progress: Progress = print) -> tuple[str, bool]:
-    """Return ``(tag, built)`` for the base image, building it if the cache lacks it."""
+    """Return ``(tag, built)`` for the bare node image, building it if the cache lacks it."""
     tag = base_tag()
     if _image_exists(client, tag):
         return tag, False
@@ -127,15 +137,13 @@ def ensure_base_image(client: docker.DockerClient, progress: Progress = print) -
         raise ImageBuildError(f"{DEBOOTSTRAP} is missing: install debootstrap to build the lab")
     with _scratch_dir("deploydocs.lab-base-") as scratch:
         root = scratch / "root"
-        progress(f"debootstrap {SUITE} (minbase + {len(BASE_PACKAGES)} packages)")
+        progress(f"debootstrap {SUITE} (minbase + {len(BARE_PACKAGES)} packages)")
         command = [
-            DEBOOTSTRAP, "--variant=minbase", f"--include={','.join(sorted(BASE_PACKAGES))}",
+            DEBOOTSTRAP, "--variant=minbase", f"--include={','.join(sorted(BARE_PACKAGES))}",
             SUITE, str(root), MIRROR,
         ]
         _run(command, "debootstrap")
         _prepare_root(root)
-        progress("pip: the runtime dependencies of tools/ (pinned)")
-        _install_requirements(root)
         progress("packing the root file system")
         tarball = scratch / "root.tar"
         _run(["tar", "--numeric-owner", "-C", str(root), "-cf", str(tarball), "."], "tar")
@@ -144,7 +152,8 @@ def ensure_base_image(client: docker.DockerClient, progress: Progress = print) -
         try:
             client.api.import_image(
                 src=str(tarball), repository=repository, tag=version,
-                changes=[f"LABEL {LAB_LABEL}=base", 'CMD ["/bin/bash"]'],
+                changes=[f"LABEL {LAB_LABEL}=base", "ENV container=docker",
+                         f'CMD ["{BOOT_SCRIPT_PATH}"]'],
             )
         except docker.errors.APIError as err:
             raise ImageBuildError(f"docker import of the base root failed: {err}") from err
@@ -153,34 +162,12 @@ def ensure_base_image(client: docker.DockerClient, progress: Progress = print) -
     return tag, True
 
 
-def _install_requirements(root: Path) -> None:
-    """Install the pinned wheels of ``tools/``'s dependencies into the root's site dir.
-
-    This machine's pip installs them (it must run the same Python minor version as the
-    node's python3; both are Debian bookworm's 3.11 here). They land in
-    /usr/local/lib/python3.X/dist-packages, which Debian's python3 searches first.
-    """
-    version = subprocess.run(
-        ["chroot", str(root), "python3", "-c",
-         "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()
-    if not version:
-        raise ImageBuildError("cannot ask the new root's python3 for its version")
-    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if version != here:
-        raise ImageBuildError(
-            f"the node's python3 is {version} but this machine's is {here}: pip here cannot "
-            f"install the dependencies of tools/ for the node"
-        )
-    target = root / "usr" / "local" / "lib" / f"python{version}" / "dist-packages"
-    _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          "--no-compile", "--target", str(target), *runtime_requirements()],
-         "pip install of the runtime dependencies")
-
-
 def _prepare_root(root: Path) -> None:
-    """Strip what must differ per node (host keys, machine id) and what only wastes space."""
+    """Make the root what a provider hands out: no host keys and an empty machine id (each
+    machine makes its own on first boot), the provider's package sources (the lab's
+    mirror), systemd as init, and nothing cached."""
+    from .mirror import APT_SOURCES_LIST, PIP_CONF
+
     for key in (root / "etc" / "ssh").glob("ssh_host_*"):
         key.unlink()
     (root / "etc" / "machine-id").write_text("")
@@ -192,110 +179,34 @@ def _prepare_root(root: Path) -> None:
     lists = root / "var" / "lib" / "apt" / "lists"
     for item in lists.glob("*_*"):
         item.unlink()
+    sources = root / "etc" / "apt" / "sources.list"
+    sources.write_text(APT_SOURCES_LIST)
+    for extra in (root / "etc" / "apt" / "sources.list.d").glob("*"):
+        extra.unlink()
+    (root / "etc" / "pip.conf").write_text(PIP_CONF)
+    drop_in = root / "etc" / "systemd" / "system" / "ssh.service.d"
+    drop_in.mkdir(parents=True, exist_ok=True)
+    (drop_in / "host-keys.conf").write_text(HOST_KEYS_DROP_IN)
+    boot = root / BOOT_SCRIPT_PATH.lstrip("/")
+    boot.parent.mkdir(parents=True, exist_ok=True)
+    boot.write_text(BOOT_SCRIPT)
+    boot.chmod(0o755)
+    # Units that have nothing to do in a container and would only fail at every boot.
+    for unit in ("getty@tty1.service", "console-getty.service", "systemd-udevd.service",
+                 "systemd-modules-load.service", "sys-kernel-config.mount",
+                 "sys-kernel-debug.mount", "systemd-remount-fs.service"):
+        masked = root / "etc" / "systemd" / "system" / unit
+        if not masked.exists():
+            masked.symlink_to("/dev/null")
 
 
-def ensure_node_image(
-    client: docker.DockerClient,
-    *,
-    tools_dir: Path | None = None,
-    with_lithos: bool = True,
-    progress: Progress = print,
-) -> NodeImage:
-    """Return the node image for this content, building what the cache lacks."""
-    base, base_built = ensure_base_image(client, progress)
-    lithos_bin, lithos_info = find_lithos(progress) if with_lithos else (None, {
-        "absent": "lithos not requested"})
-    with _scratch_dir("deploydocs.lab-node-") as context:
-        extra = _fill_context(context, base, lithos_bin, tools_dir)
-        digest = _tree_hash(context)
-        tag = f"{NODE_REPOSITORY}:{digest}"
-        image_id = _image_exists(client, tag)
-        built = ["base"] if base_built else []
-        if image_id is None:
-            progress(f"docker build → {tag}")
-            image_id = _build(client, context, tag)
-            built.append("node")
-    return NodeImage(tag, image_id, base, lithos_info, extra, built)
-
-
-def _build(client: docker.DockerClient, context: Path, tag: str, attempts: int = 3) -> str:
-    """``docker build`` the context; retried because right after a ``docker import`` this
-    Docker (20.10, fuse-overlayfs) sometimes answers "failed to get layer ... does not exist"."""
-    for attempt in range(1, attempts + 1):
-        try:
-            image, _logs = client.images.build(
-                path=str(context), tag=tag, labels={LAB_LABEL: "node"},
-                pull=False, rm=True, forcerm=True,
-            )
-            return str(image.id)
-        except (docker.errors.BuildError, docker.errors.APIError) as err:
-            if attempt == attempts or "layer does not exist" not in str(err):
-                raise ImageBuildError(f"docker build of the node image failed: {err}") from err
-    raise AssertionError("unreachable")
-
-
-def _fill_context(
-    context: Path, base: str, lithos_bin: Path | None, tools_dir: Path | None
-) -> list[str]:
-    """Write the node image's build context; return the names of the --tools-dir executables.
-
-    lithos and the ``--tools-dir`` executables go to ``/usr/bin``, the directory the
-    tutorial's units name; a ``--tools-dir`` executable replaces a lithos one of the same
-    name.
-    """
-    lines = [f"FROM {base}"]
-    bins = context / "bin"
-    bins.mkdir()
-    bins.chmod(0o755)  # COPY may give /usr/bin the mode of its source directory
-    if lithos_bin is not None:
-        for item in sorted(lithos_bin.iterdir()):
-            if item.is_file() and os.access(item, os.X_OK):
-                shutil.copy2(item, bins / item.name)
-    extra: list[str] = []
-    if tools_dir is not None:
-        for item in sorted(Path(tools_dir).iterdir()):
-            if item.is_file() and os.access(item, os.X_OK):
-                shutil.copy2(item, bins / item.name)
-                extra.append(item.name)
-    lines.append(f"COPY bin/ {TOOLS_BIN_DIR}/")
-    (context / "deploydocs.pth").write_text("/opt/deploydocs\n")
-    lines.append("COPY deploydocs.pth /usr/lib/python3/dist-packages/deploydocs.pth")
-    init = context / "deploydocs-lab-init"
-    init.write_text(NODE_INIT_SCRIPT)
-    init.chmod(0o755)
-    lines.append("COPY deploydocs-lab-init /usr/local/sbin/deploydocs-lab-init")
-    lines.append('CMD ["/usr/local/sbin/deploydocs-lab-init"]')
-    (context / "Dockerfile").write_text("\n".join(lines) + "\n")
-    return extra
-
-
-def tools_archive(arcname: str = "tools.new") -> bytes:
-    """A tar of the repository's ``tools/`` package (no bytecode), rooted at *arcname*."""
-
-    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-        if "__pycache__" in info.name.split("/") or info.name.endswith(".pyc"):
-            return None
-        info.uid = info.gid = 0
-        info.uname = info.gname = "root"
-        return info
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        archive.add(TOOLS_PACKAGE, arcname=arcname, filter=keep)
-    return buffer.getvalue()
-
-
-def _tree_hash(root: Path) -> str:
-    """12 hex digits over every file's relative path, mode and content under *root*."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        digest.update(oct(path.stat().st_mode & 0o7777).encode() + b"\0")
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-        digest.update(b"\0")
-    return digest.hexdigest()[:12]
+def ensure_node_image(client: docker.DockerClient, progress: Progress = print) -> NodeImage:
+    """Return the image every node boots (the bare base image), building it if needed."""
+    base, built = ensure_base_image(client, progress)
+    image_id = _image_exists(client, base) or base
+    return NodeImage(base, image_id, base,
+                     {"absent": "not on a bare machine: the tutorial's blocks install it"},
+                     [], ["base"] if built else [])
 
 
 def _run(command: list[str], what: str) -> None:

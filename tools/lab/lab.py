@@ -20,6 +20,7 @@ from ..hosts import Host
 from ..probe import REAL_TOOLS
 from .backends import BACKENDS, DEFAULT_BACKEND, Backend, LabOptions, open_backend
 from .base import LAB_LABEL
+from .fault_actions import POWER_AND_CABLE, FaultAction, parse_fault
 from .session import Session
 from .workstation import Workstation, scratch_dir
 
@@ -40,7 +41,6 @@ class Lab:
         self.name = provider.name if provider is not None else LAB_LABEL
         """The lab's name."""
         self._sessions: dict[tuple[str, str], Session] = {}
-        self._tools: dict[str, dict[str, str]] = {}
 
     def _host(self, host: str) -> Host:
         try:
@@ -57,10 +57,12 @@ class Lab:
         return self._sessions[key]
 
     def tools(self, host: str) -> dict[str, str]:
-        """Real tools present on *host* → version (absent tools are not listed)."""
-        if host not in self._tools:
-            self._tools[host] = dict(self._host(host).info().tools)
-        return self._tools[host]
+        """Real tools present on *host* now → version (absent tools are not listed).
+
+        Asked afresh at every call: the tutorial's own blocks install the tools, so what a
+        host has changes during a run (callers keep what they asked as long as it holds).
+        """
+        return dict(self._host(host).info().tools)
 
     def absent_tools(self, host: str) -> list[str]:
         """Real tools the tutorial uses that *host* lacks."""
@@ -78,29 +80,44 @@ class Lab:
         return self.provider is None or self.provider.node_running(node)
 
     def fingerprint(self) -> dict[str, object]:
-        """What a verification ran against: backend, node OS, machine ids, tool versions and
-        the SHA-256 of each real tool's binary, on every node and on the workstation (where
-        vagga runs), and the images."""
+        """What a verification starts from: backend, each node's OS and machine id, the
+        workstation's real tools (version and SHA-256 of each binary: what the pages copy
+        to the nodes), and the images.
+
+        The nodes' own tools are left out: the pages install them, so they tell where a
+        run got to, not what it ran against (:meth:`observed` records them at the end).
+        The machine id is made when a node first boots: it tells a recreated lab from the
+        one a cached result came from, although OS and image are alike.
+        """
         nodes: dict[str, object] = {}
         for name in self.nodes:
             if not self.is_running(name):
                 nodes[name] = {"state": "down"}
                 continue
             info = self._host(name).info()
-            self._tools[name] = dict(info.tools)
-            # The machine id is made when a node is created: it tells a recreated lab
-            # from the one a cached result came from, although OS and tools are alike.
-            nodes[name] = {"os": info.os, "tools": dict(info.tools), "sha256": dict(info.sha256),
-                           "machine_id": info.machine_id}
+            nodes[name] = {"os": info.os, "machine_id": info.machine_id}
         result: dict[str, object] = {"backend": self.backend, "nodes": nodes}
         if "workstation" in self.hosts:
             station = self.hosts["workstation"].info()
-            self._tools["workstation"] = dict(station.tools)
             result["workstation"] = {"os": station.os, "tools": dict(station.tools),
                                      "sha256": dict(station.sha256)}
         if self.provider is not None:
             result.update(self.provider.fingerprint())
         return result
+
+    def observed(self) -> dict[str, object]:
+        """The real tools each running node has now, with the SHA-256 of each binary: what
+        a run's blocks installed and ran, recorded when the run ends."""
+        seen: dict[str, object] = {}
+        for name in self.nodes:
+            if not self.is_running(name):
+                continue
+            try:
+                info = self._host(name).info()
+            except Exception:  # a node cut off answers nothing; the others still count
+                continue
+            seen[name] = {"tools": dict(info.tools), "sha256": dict(info.sha256)}
+        return seen
 
     def fault(self, host: str, action: str) -> None:
         """Break *host*: ``stop``, ``isolate`` or ``kill:<pgrep -f pattern>``."""
@@ -114,17 +131,16 @@ class Lab:
         self._host(host)
         if host not in self.nodes:
             raise ValueError(f"faults apply to nodes only, not {host!r}")
+        fault = parse_fault(action)
         # A session on a host that is stopped or cut off is dead: drop it, start afresh later.
-        if action == "stop" or action == "isolate":
+        if fault.action in POWER_AND_CABLE:
             for key in [k for k in self._sessions if k[0] == host]:
                 self._sessions.pop(key).close()
-        if action.startswith("kill:"):
-            if not action[5:]:  # pkill -f '' would end every process of the node
-                raise ValueError("fault 'kill:' needs a pattern: kill:<pgrep -f pattern>")
+        if fault.action is FaultAction.KILL:
             if not heal:
                 # The pattern travels base64-encoded, so that the shells running pkill do
                 # not carry it in their own command lines (pkill -f would match them).
-                encoded = base64.b64encode(action[5:].encode()).decode()
+                encoded = base64.b64encode(fault.pattern.encode()).decode()
                 result = self._host(host).run(
                     f'pkill -f -- "$(echo {encoded} | base64 -d)"; [ $? -le 1 ]', timeout=30)
                 if not result.ok:
@@ -133,7 +149,7 @@ class Lab:
         if self.provider is None:
             raise ValueError(f"fault {action!r} needs the docker or qemu backend, "
                              f"not {self.backend}")
-        (self.provider.heal if heal else self.provider.fault)(host, action)
+        (self.provider.heal if heal else self.provider.fault)(host, fault.action)
 
     def close(self, force: bool = False) -> None:
         """Close every session (the lab itself stays up); with *force*, without asking the
@@ -174,7 +190,10 @@ def open_lab(backend: str = DEFAULT_BACKEND, *, inventory: Path | None = None,
     node_names = list(hosts)
     # Each lab has a scratch directory of its own, so two labs' builds never share
     # files; its name and backend are exported to the commands there.
-    hosts["workstation"] = Workstation(
+    station = Workstation(
         scratch_dir(name), lab_name=name, backend=backend,
         tools_dir=tools_dir or provider.recorded_tools_dir(), inventory=provider.inventory)
+    if start:
+        station.prepare()
+    hosts["workstation"] = station
     return Lab(backend, hosts, node_names, provider)

@@ -397,10 +397,14 @@ def arrange_simple_index(wheel_dir: Path, simple: Path,
 
 
 def mirror_recipe(packages: Iterable[str] = DEBIAN_PACKAGES,
-                  requirements: Iterable[str] | None = None) -> dict[str, object]:
+                  requirements: Iterable[str] | None = None,
+                  machines: str = "") -> dict[str, object]:
     """Everything that decides what the mirror holds (requirements default to
-    :func:`python_requirements`)."""
+    :func:`python_requirements`). *machines* names the image the nodes boot: a mirror is
+    filled for one image, so that the packages it holds were current when the image's were
+    (a newer image, built after a Debian point release, gets a mirror of its own)."""
     return {
+        "machines": machines,
         "suite": SUITE,
         "debian_packages": sorted(packages),
         "python_requirements": sorted(python_requirements() if requirements is None
@@ -422,7 +426,8 @@ def mirror_dir_name(recipe: dict[str, object]) -> str:
 
 def ensure_mirror_files(progress: Progress = print, cache_root: Path = CACHE_ROOT, *,
                         packages: Iterable[str] = DEBIAN_PACKAGES,
-                        requirements: Iterable[str] | None = None) -> Path:
+                        requirements: Iterable[str] | None = None,
+                        machines: str = "") -> Path:
     """The mirror's directory for the current recipe, filled on the first call.
 
     It holds ``debian/`` (a flat apt repository: ``.deb`` files, ``Packages``,
@@ -432,11 +437,12 @@ def ensure_mirror_files(progress: Progress = print, cache_root: Path = CACHE_ROO
     Otherwise the files are made in a hidden directory of *cache_root* and renamed into
     place at the end, under an exclusive ``flock`` of ``cache_root/.lock``: a killed fill
     leaves no half mirror (the next fill removes its remains), and two processes never
-    fill at once. *packages* (default :data:`DEBIAN_PACKAGES`) and *requirements*
+    fill at once. *machines* is the image id the nodes boot (:func:`mirror_recipe`).
+    *packages* (default :data:`DEBIAN_PACKAGES`) and *requirements*
     (default :func:`python_requirements`) say what to hold; the wheels of
     :data:`INSTALLER_REQUIREMENTS` are always added.
     """
-    recipe = mirror_recipe(packages, requirements)
+    recipe = mirror_recipe(packages, requirements, machines)
     final = cache_root / mirror_dir_name(recipe)
     if final.is_dir():
         return final

@@ -96,9 +96,9 @@ def find_lithos(progress: Progress) -> tuple[Path | None, dict[str, str]]:
     """The bin dir of real lithos binaries (built once, then cached), or None; and what the
     lab's record says of it: ``{"bin_dir": ...}``, or ``{"absent": why}``."""
     try:
-        from .lithos_build import ensure_lithos
+        from ..lithos.build import ensure_lithos
     except ImportError as err:
-        return None, {"absent": f"tools.lab.lithos_build is not available: {err}"}
+        return None, {"absent": f"tools.lithos.build is not available: {err}"}
     progress("lithos 0.18.4 binaries (built once, then cached; a build takes many minutes)")
     try:
         bin_dir = Path(ensure_lithos(progress=_lithos_progress(progress)))

@@ -112,6 +112,9 @@ def recorded_ids(lab_name: str) -> set[str]:
     nodes = record.get("nodes")
     if isinstance(nodes, dict):
         ids.update(str(node["id"]) for node in nodes.values() if node.get("id"))
+    mirror = record.get("mirror")
+    if isinstance(mirror, dict) and mirror.get("id"):
+        ids.add(str(mirror["id"]))
     return ids
 
 

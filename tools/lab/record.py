@@ -31,15 +31,13 @@ class ImageEntry(TypedDict, total=False):
 
 
 class NodeEntry(TypedDict, total=False):
-    """One node of a lab: a container has ``id``, ``container`` and ``machine_id``; a VM,
+    """One node of a lab: a container has ``id`` and ``container``; a VM,
     ``pid``, ``ssh_port`` and ``address``."""
 
     id: str
     """The container's Docker id."""
     container: str
     """The container's name, ``<lab name>-<node>``."""
-    machine_id: str
-    """The ``/etc/machine-id`` the container was created with."""
     pid: int
     """The qemu process running the VM."""
     ssh_port: int
@@ -65,6 +63,8 @@ class DockerRecord(LabRecord, total=False):
     """``lab.json``: the docker lab's resources (see :mod:`tools.lab.state`)."""
 
     network: dict[str, str]
+    mirror: dict[str, str]
+    """The package mirror's container: ``id``, ``container`` and the served ``root``."""
     security: Mapping[str, object]
 
 

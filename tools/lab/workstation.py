@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,26 @@ from ..hosts import CommandResult, HostInfo, LocalHost, RsyncHost
 from ..probe import PATH, probe_info, probe_script
 from .base import LAB_LABEL
 from .state import state_root, validate_lab_name
+
+TOOLS_PACKAGE = Path(__file__).resolve().parent.parent
+"""The ``tools/`` package this lab runs from (in a checkout, with its ``pyproject.toml``)."""
+
+
+def rust_environment() -> tuple[str | None, dict[str, str]]:
+    """Where this machine's Rust toolchain lives, for the workstation's clean environment:
+    the directory holding ``cargo`` (None without one), and for a rustup install its
+    ``CARGO_HOME`` and ``RUSTUP_HOME`` as the lab's own user has them."""
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        return None, {}
+    bin_dir = Path(cargo).parent
+    env: dict[str, str] = {}
+    if bin_dir.name == "bin" and bin_dir.parent.name == ".cargo":
+        env["CARGO_HOME"] = os.environ.get("CARGO_HOME") or str(bin_dir.parent)
+        rustup_home = os.environ.get("RUSTUP_HOME") or str(bin_dir.parent.parent / ".rustup")
+        if Path(rustup_home).is_dir():
+            env["RUSTUP_HOME"] = rustup_home
+    return str(bin_dir), env
 
 
 def scratch_root() -> Path:
@@ -128,20 +149,49 @@ class Workstation(LocalHost):
         """An ssh lab's inventory, exported as ``DEPLOYDOCS_INVENTORY``."""
 
     def environment(self) -> dict[str, str]:
-        """The whole environment commands get."""
-        # The Python that runs the lab comes first, so ``python3 -m tools``
-        # on the workstation is the project's own tools package; then the real tools.
+        """The whole environment commands get.
+
+        ``PATH`` holds what the tutorial's first page asks a reader's workstation to
+        have: the Python that runs the lab first (it has pip and ``deploydocs-tools``,
+        as a reader's ``pipx install`` gives), then the ``--tools-dir`` executables (the
+        release binaries a reader downloads: vagga, cantal-agent, verwalter), then Rust's
+        ``cargo`` (to build lithos), then the system's directories.
+        """
         dirs = [str(Path(sys.executable).parent)]
         if self.tools_dir is not None:
             dirs.append(str(self.tools_dir))
+        rust_bin, rust = rust_environment()
+        if rust_bin is not None:
+            dirs.append(rust_bin)
         path = ":".join([*dirs, PATH])
-        env = {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb"}
+        env = {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb",
+               **rust}
         if self.lab_name:
             env["DEPLOYDOCS_LAB_NAME"] = self.lab_name
             env["DEPLOYDOCS_LAB_BACKEND"] = self.backend
         if self.inventory is not None:
             env["DEPLOYDOCS_INVENTORY"] = str(self.inventory)
         return env
+
+    def prepare(self) -> None:
+        """Give the workstation a copy of this repository's ``tools/`` at
+        ``~/deploydocs/tools``: the reader's clone, from which the pages build the
+        ``deploydocs-tools`` wheel for the nodes. Nothing happens for an installed
+        ``deploydocs-tools`` without its project files."""
+        if not (TOOLS_PACKAGE / "pyproject.toml").is_file():
+            return
+        target = self.scratch / "deploydocs" / "tools"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(".tools.new")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(TOOLS_PACKAGE, staging, ignore=shutil.ignore_patterns(
+            "__pycache__", "*.pyc", "build", "*.egg-info"))
+        old = target.with_name(".tools.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
 
     def shell_argv(self) -> list[str]:
         """A bash leading its own process group, in the scratch dir, with the clean env."""

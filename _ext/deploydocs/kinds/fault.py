@@ -9,7 +9,6 @@ cache on it is applied only once a later block really runs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,8 +23,7 @@ from deploydocs.kinds.base import KindSpec, plan_details
 from deploydocs.outcome import Outcome
 from deploydocs.steps import PagePlan, Step
 from deploydocs.syntax import BlockSyntaxError
-
-FAULT_ACTION = re.compile(r"^(stop|isolate|kill:.+)$")
+from tools.lab.fault_actions import USAGE, parse_fault
 
 
 @dataclass(frozen=True)
@@ -41,9 +39,10 @@ def action(key: str, value: str) -> str:
     >>> action("action", "kill:gunicorn")
     'kill:gunicorn'
     """
-    if not FAULT_ACTION.match(value):
-        raise BlockSyntaxError(
-            f"action must be stop, isolate or kill:<pattern>, not {value!r}", key=key)
+    try:
+        parse_fault(value)
+    except ValueError:
+        raise BlockSyntaxError(f"action must be {USAGE}, not {value!r}", key=key) from None
     return value
 
 
@@ -65,7 +64,7 @@ class FaultKind(KindSpec):
     def check_options(self, options: FaultOptions) -> None:
         """The action is required."""
         if not options.action:
-            raise BlockSyntaxError("lab-fault needs :action: (stop, isolate, kill:<pattern>)",
+            raise BlockSyntaxError(f"lab-fault needs :action: ({USAGE})",
                                    key="action")
 
     def plan(self, block: Block, hosts: tuple[str, ...], page: PagePlan) -> list[Step]:

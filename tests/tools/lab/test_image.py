@@ -1,51 +1,55 @@
-"""The node image's recipe: lithos and --tools-dir executables land in /usr/bin."""
+"""The bare node image's recipe: what a provider hands out, and nothing of the tutorial."""
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
-from tools.lab.image import TOOLS_BIN_DIR, _fill_context, _tree_hash
+from tools.lab import image
+from tools.lab.mirror import APT_SOURCES_LIST, PIP_CONF
 
 
-def _executable(directory: Path, name: str, body: str = "exit 0") -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / name
-    path.write_text(f"#!/bin/sh\n{body}\n")
-    path.chmod(0o755)
+def _root(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    for directory in ("etc/ssh", "etc/apt/sources.list.d", "var/lib/dbus",
+                      "var/cache/apt/archives", "var/lib/apt/lists"):
+        (root / directory).mkdir(parents=True)
+    (root / "etc/ssh/ssh_host_ed25519_key").write_text("secret")
+    (root / "etc/machine-id").write_text("0123456789abcdef0123456789abcdef\n")
+    (root / "var/lib/dbus/machine-id").write_text("0123456789abcdef0123456789abcdef\n")
+    (root / "etc/apt/sources.list.d/debian.sources").write_text("Types: deb\n")
+    return root
 
 
-def _context(tmp_path: Path, lithos: Path | None, tools: Path | None) -> tuple[Path, list[str]]:
-    context = tmp_path / f"context-{len(list(tmp_path.glob('context-*')))}"
-    context.mkdir()
-    return context, _fill_context(context, "deploydocs.lab/base:test", lithos, tools)
+def test_a_prepared_root_is_what_a_provider_hands_out(tmp_path: Path) -> None:
+    root = _root(tmp_path)
+    image._prepare_root(root)
+    assert not list((root / "etc/ssh").glob("ssh_host_*"))  # each machine makes its own
+    assert (root / "etc/machine-id").read_text() == ""  # filled on the first boot
+    assert not (root / "var/lib/dbus/machine-id").exists()
+    assert (root / "etc/apt/sources.list").read_text() == APT_SOURCES_LIST
+    assert not list((root / "etc/apt/sources.list.d").iterdir())
+    assert (root / "etc/pip.conf").read_text() == PIP_CONF
+    boot = root / image.BOOT_SCRIPT_PATH.lstrip("/")
+    assert boot.read_text().rstrip().endswith("exec /lib/systemd/systemd")
+    assert boot.stat().st_mode & 0o111
+    assert "ssh-keygen -A" in (root / "etc/systemd/system/ssh.service.d/host-keys.conf"
+                               ).read_text()
 
 
-def test_lithos_and_tools_dir_executables_go_to_usr_bin(tmp_path: Path) -> None:
-    lithos, tools = tmp_path / "lithos", tmp_path / "tools"
-    _executable(lithos, "lithos_tree")
-    _executable(tools, "deploydocs-lab-extra")
-    (tools / "README").write_text("not executable\n")
-    context, extra = _context(tmp_path, lithos, tools)
-    assert extra == ["deploydocs-lab-extra"]
-    assert TOOLS_BIN_DIR == "/usr/bin"  # where the tutorial's units start the tools
-    dockerfile = (context / "Dockerfile").read_text().splitlines()
-    assert "COPY bin/ /usr/bin/" in dockerfile
-    assert not [line for line in dockerfile if "/usr/local/bin" in line]
-    assert sorted(p.name for p in (context / "bin").iterdir()) == [
-        "deploydocs-lab-extra", "lithos_tree"]
-    assert stat.S_IMODE((context / "bin").stat().st_mode) == 0o755
+def test_nothing_of_the_tutorial_is_in_the_recipe() -> None:
+    recipe = image.base_recipe()
+    packages = set(recipe["packages"])  # type: ignore[call-overload]
+    assert {"systemd-sysv", "openssh-server", "python3", "curl", "ca-certificates"} <= packages
+    assert not {"rsync", "jq", "nftables", "python3-venv", "python3-pip"} & packages
+    assert "python_requirements" not in recipe
+    assert image.base_tag().startswith("deploydocs.lab/base:")
 
 
-def test_the_node_image_tag_follows_the_content(tmp_path: Path) -> None:
-    tools = tmp_path / "tools"
-    _executable(tools, "deploydocs-lab-extra")
-    bare, _ = _context(tmp_path, None, None)
-    with_tools, _ = _context(tmp_path, None, tools)
-    again, _ = _context(tmp_path, None, tools)
-    assert _tree_hash(with_tools) == _tree_hash(again)
-    assert _tree_hash(with_tools) != _tree_hash(bare)
-    # The destination is part of the hashed Dockerfile: moving it makes a new image.
-    dockerfile = again / "Dockerfile"
-    dockerfile.write_text(dockerfile.read_text().replace("/usr/bin/", "/usr/local/bin/"))
-    assert _tree_hash(again) != _tree_hash(with_tools)
+def test_the_tag_follows_the_recipe(monkeypatch: object) -> None:
+    before = image.base_tag()
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(image, "BOOT_SCRIPT", image.BOOT_SCRIPT + "# changed\n")
+        assert image.base_tag() != before
+    assert image.base_tag() == before

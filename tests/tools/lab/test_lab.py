@@ -57,5 +57,25 @@ def test_the_fingerprint_has_each_tools_sha256_on_nodes_and_workstation(
     assert station["tools"][EXTRA] == "fp-extra 0.1.2"  # type: ignore[index]
     assert station["sha256"][EXTRA] == digest  # type: ignore[index]
     node = fingerprint["nodes"]["node1"]  # type: ignore[index]
-    assert EXTRA not in node["tools"] and EXTRA not in node["sha256"]
-    assert set(node["sha256"]) == set(node["tools"])  # every present tool is hashed
+    # What the nodes have is installed by the pages: not part of where a run starts.
+    assert set(node) == {"os", "machine_id"}  # type: ignore[arg-type]
+
+
+def test_observed_lists_the_tools_a_node_has_now_with_their_sha256(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(probe, "REAL_TOOLS", (*probe.REAL_TOOLS, EXTRA))
+    lab = _lab(tmp_path)
+    assert EXTRA not in lab.observed()["node1"]["tools"]  # type: ignore[index]
+    # A block installs the tool on the node: here, a directory on the local host's PATH.
+    start = lab.fingerprint()
+    node_bin = tmp_path / "node1-bin"
+    node_bin.mkdir()
+    binary = node_bin / EXTRA
+    binary.write_text("#!/bin/sh\necho 'fp-extra 0.1.3'\n")
+    binary.chmod(0o755)
+    lab.hosts["node1"].tools_dir = node_bin  # type: ignore[attr-defined]
+    seen = lab.observed()["node1"]
+    assert seen["tools"][EXTRA] == "fp-extra 0.1.3"  # type: ignore[index]
+    assert seen["sha256"][EXTRA] == hashlib.sha256(binary.read_bytes()).hexdigest()  # type: ignore[index]
+    assert lab.fingerprint() == start  # the start fingerprint does not move

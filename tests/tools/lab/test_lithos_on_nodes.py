@@ -52,16 +52,32 @@ YAML
 """
 
 
-def _require_lithos(lab_record: dict[str, object]) -> None:
-    lithos = lab_record.get("lithos") or {}
-    if "absent" in lithos:  # type: ignore[operator]
-        pytest.fail(f"real lithos is not on the nodes: {lithos['absent']}")  # type: ignore[index]
+@pytest.fixture(scope="module")
+def lithos_installed(lab: Lab) -> None:
+    """Real lithos on every node, put there as the tutorial does: built with
+    ``lithos build`` (cached after the first time) and sent with ``copy``."""
+    import os
+    import subprocess
+    import sys
+
+    from tools.lithos.build import ensure_lithos
+
+    from .conftest import TEST_LAB
+
+    bin_dir = ensure_lithos()
+    binaries = sorted(str(path) for path in bin_dir.iterdir())
+    copied = subprocess.run(
+        [sys.executable, "-m", "tools", "copy", *binaries, "--to", "/usr/bin",
+         "--backend", "docker"],
+        env={**os.environ, "DEPLOYDOCS_LAB_NAME": TEST_LAB}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert copied.returncode == 0, copied.stderr
+    assert copied.stdout.count("lithos_tree") == len(lab.nodes), copied.stdout
 
 
 def test_lithos_check_accepts_a_minimal_config_on_every_node(
-    lab: Lab, lab_record: dict[str, object]
+    lab: Lab, lithos_installed: None
 ) -> None:
-    _require_lithos(lab_record)
     for node in lab.nodes:
         host = lab.hosts[node]
         assert host.run(SETUP).ok
@@ -69,8 +85,7 @@ def test_lithos_check_accepts_a_minimal_config_on_every_node(
         assert result.stdout.strip().endswith("exit=0"), (node, result.stdout, result.stderr)
 
 
-def test_lithos_check_rejects_an_empty_allow_users(lab: Lab, lab_record: dict[str, object]) -> None:
-    _require_lithos(lab_record)
+def test_lithos_check_rejects_an_empty_allow_users(lab: Lab, lithos_installed: None) -> None:
     host = lab.hosts["node2"]
     assert host.run(SETUP).ok
     host.put_file("/etc/lithos/sandboxes/labtest.yaml",
@@ -82,9 +97,7 @@ def test_lithos_check_rejects_an_empty_allow_users(lab: Lab, lab_record: dict[st
 
 
 def test_lithos_tree_supervises_a_container_on_a_node(
-    lab: Lab, lab_record: dict[str, object]
-) -> None:
-    _require_lithos(lab_record)
+    lab: Lab, lithos_installed: None) -> None:
     host = lab.hosts["node3"]
     assert host.run(SETUP).ok
     started = host.run(

@@ -78,16 +78,54 @@ def _tools_dir(tmp_path: Path) -> Path:
     return tools
 
 
-def test_the_tools_dir_comes_after_python_and_before_the_system_path(tmp_path: Path) -> None:
+def test_the_tools_dir_comes_after_python_and_before_the_system_path(
+    tmp_path: Path, monkeypatch
+) -> None:
     import sys
 
     from tools.probe import PATH
 
     tools = _tools_dir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no cargo: no Rust on the workstation
     env = Workstation(tmp_path / "scratch", tools_dir=tools).environment()
     assert env["PATH"].split(":") == [str(Path(sys.executable).parent), str(tools.resolve()),
                                       *PATH.split(":")]
     assert str(tools) not in Workstation(tmp_path / "scratch").environment()["PATH"]
+
+
+def test_a_rustup_toolchain_reaches_the_workstation_with_its_homes(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from tools.lab.workstation import rust_environment
+
+    cargo_bin = tmp_path / "user" / ".cargo" / "bin"
+    cargo_bin.mkdir(parents=True)
+    (tmp_path / "user" / ".rustup").mkdir()
+    cargo = cargo_bin / "cargo"
+    cargo.write_text("#!/bin/sh\n")
+    cargo.chmod(0o755)
+    monkeypatch.setenv("PATH", str(cargo_bin))
+    monkeypatch.delenv("CARGO_HOME", raising=False)
+    monkeypatch.delenv("RUSTUP_HOME", raising=False)
+    assert rust_environment() == (str(cargo_bin), {
+        "CARGO_HOME": str(tmp_path / "user" / ".cargo"),
+        "RUSTUP_HOME": str(tmp_path / "user" / ".rustup")})
+    env = Workstation(tmp_path / "scratch").environment()
+    assert str(cargo_bin) in env["PATH"].split(":")
+    assert env["HOME"] == str((tmp_path / "scratch").resolve())  # HOME stays the scratch
+    assert env["CARGO_HOME"] == str(tmp_path / "user" / ".cargo")
+
+
+def test_prepare_gives_the_workstation_a_copy_of_the_tools_package(tmp_path: Path) -> None:
+    station = Workstation(tmp_path / "scratch")
+    station.prepare()
+    copy = tmp_path / "scratch" / "deploydocs" / "tools"
+    assert (copy / "pyproject.toml").is_file() and (copy / "cli.py").is_file()
+    assert not list(copy.rglob("__pycache__"))
+    (copy / "stale.py").write_text("")
+    station.prepare()  # a new copy replaces the old one whole
+    assert not (copy / "stale.py").exists()
 
 
 def test_a_relative_tools_dir_is_made_absolute_and_a_missing_one_refused(

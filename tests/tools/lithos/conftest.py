@@ -13,7 +13,7 @@ def find_lithos_bin() -> Path | None:
     """A directory holding the real lithos_check (and lithos_tree, lithos_knot), or None.
 
     Looked for in $DEPLOYDOCS_LITHOS_BIN, on PATH, then in the build cache of
-    tools.lab.lithos_build (/var/cache/deploydocs/lithos-0.18.4-*/bin). Nothing is
+    tools.lithos.build (/var/cache/deploydocs/lithos-0.18.4-*/bin). Nothing is
     built here: the lab's build helper does that.
     """
     explicit = os.environ.get("DEPLOYDOCS_LITHOS_BIN")
@@ -34,5 +34,5 @@ def lithos_bin() -> Path:
     found = find_lithos_bin()
     if found is None:
         pytest.skip("real lithos 0.18.4 is not built on this machine "
-                    "(python -m tools.lab.lithos_build builds it; lab tests cover it)")
+                    "(deploydocs-tools lithos build builds it)")
     return found

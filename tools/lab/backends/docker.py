@@ -14,20 +14,31 @@ node's network namespace, so the node itself never gets ``NET_ADMIN``). A
 node reaches the other nodes by name (Docker's embedded DNS; aliases
 ``node1``…) and nothing else: not the host, not the internet.
 
+Machines: every node boots the bare image of :mod:`tools.lab.image` with systemd
+as PID 1 (as kind's and molecule's systemd containers do), so the tutorial's
+``systemctl`` lines are the ones a reader types on a VM. Like a provider, the lab
+puts the client's ssh key in root's ``authorized_keys`` and leaves everything else
+to the pages: the machine makes its own host keys and machine id when it first boots.
+Beside the nodes runs the lab's package mirror (``<lab>-mirror``, alias ``mirror``:
+:mod:`tools.lab.mirror`), which stands in for Debian's archive and PyPI.
+
 Privilege: lithos needs to create namespaces, mount, pivot_root and write
-cgroups. The nodes get ``CAP_SYS_ADMIN``, no seccomp filter (``unshare``
-and ``mount`` flags lithos uses are filtered by Docker's default profile),
-AppArmor unconfined, and a private cgroup namespace whose cgroup v1
-hierarchies the node's init remounts writable. The nodes also get
-``CAP_SYS_PTRACE``, for real cantal-agent (0.6.10): it learns which
-processes run by reading every process's ``/proc/PID/io`` (and, for the
-processes in lithos containers, ``/proc/PID/stat`` and ``/proc/PID/environ``,
-where it finds their ``CANTAL_PATH``). The kernel guards those files with a
-ptrace access check; in a container, root without ``CAP_SYS_PTRACE`` fails
-it for processes of other users, so the app's metrics would never reach
-cantal. They are *not* privileged: no host devices, the other default
-capabilities only. A node whose container was made with other capabilities
-is made afresh by the next ``lab up``.
+cgroups, and systemd as init needs to manage cgroups too. The nodes get
+``CAP_SYS_ADMIN``, no seccomp filter (``unshare`` and ``mount`` flags lithos uses
+are filtered by Docker's default profile), AppArmor unconfined, and a private
+cgroup namespace whose cgroup v1 hierarchies the node's boot script remounts
+writable before it starts systemd. The nodes also get ``CAP_SYS_PTRACE``, for real
+cantal-agent (0.6.10): it learns which processes run by reading every process's
+``/proc/PID/io`` (and, for the processes in lithos containers, ``/proc/PID/stat``
+and ``/proc/PID/environ``, where it finds their ``CANTAL_PATH``). The kernel
+guards those files with a ptrace access check; in a container, root without
+``CAP_SYS_PTRACE`` fails it for processes of other users, so the app's metrics
+would never reach cantal. And they get ``CAP_NET_ADMIN`` in their own network
+namespace, for the firewall rule the lost-node chapter has the reader type
+(``nft``) to cut a node off; the network is internal, with no address on the host
+side, so no rule or route a node sets reaches beyond it. They are *not*
+privileged: no host devices, the other default capabilities only. A node whose
+container was made with other capabilities is made afresh by the next ``lab up``.
 """
 
 from __future__ import annotations
@@ -48,11 +59,12 @@ from docker.models.containers import Container
 
 from ...fs import write_atomically
 from ...hosts import CommandResult, HostInfo, atomic_write_script
-from ...machine_id import generate_machine_id
 from ...probe import probe_info, probe_script
 from .. import state
 from ..base import LAB_LABEL, DockerUnreachable, LabError
-from ..image import NodeImage, ensure_node_image, tools_archive
+from ..fault_actions import USAGE, FaultAction
+from ..image import STOP_SIGNAL, NodeImage, ensure_node_image
+from ..mirror import ensure_mirror_files, start_mirror
 from ..record import DockerRecord, NodeEntry
 
 DEFAULT_NODE_COUNT = 3
@@ -75,7 +87,7 @@ NODE_NAMES = node_names()
 RUN_LABEL = f"{LAB_LABEL}.run"
 NODE_LABEL = f"{LAB_LABEL}.node"
 NODE_SECURITY = {
-    "cap_add": ["SYS_ADMIN", "SYS_PTRACE"],
+    "cap_add": ["SYS_ADMIN", "SYS_PTRACE", "NET_ADMIN"],
     "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
     "cgroupns": "private",
 }
@@ -260,10 +272,11 @@ class DockerLab:
                 removed = reap_lab(self.client, self.name)
                 if removed:
                     progress(f"removed leftovers of an interrupted run: {', '.join(removed)}")
-                image = ensure_node_image(self.client, tools_dir=tools_dir,
-                                          with_lithos=with_lithos, progress=progress)
+                image = ensure_node_image(self.client, progress=progress)
                 network = self._ensure_network()
+                mirror = self._ensure_mirror(image, network, progress)
                 record = self._ensure_nodes(image, network, progress)
+                record["mirror"] = mirror
                 record["tools_dir"] = tools
             except BaseException:
                 self._remove_this_run()
@@ -281,6 +294,16 @@ class DockerLab:
             name, driver="bridge", internal=True, labels=self.labels(),
             options={"com.docker.network.bridge.inhibit_ipv4": "true"},
         )
+
+    def _ensure_mirror(self, image: NodeImage, network: docker.models.networks.Network,
+                       progress: Progress) -> dict[str, str]:
+        """Fill (once) and start the lab's package mirror on its network; its record entry."""
+        root = ensure_mirror_files(progress=progress, machines=image.image_id)
+        name = start_mirror(self.client, lab_name=self.name, network=network.name,
+                            image=image.image_id, root=root,
+                            labels=self.labels(**{NODE_LABEL: "mirror"}))
+        container = self.client.containers.get(name)
+        return {"id": str(container.id), "container": name, "root": str(root)}
 
     def _ensure_nodes(self, image: NodeImage, network: docker.models.networks.Network,
                       progress: Progress) -> DockerRecord:
@@ -326,16 +349,12 @@ class DockerLab:
             container.remove(force=True)
             container = None
         if container is None:
-            machine_id = generate_machine_id()
-            container = self._create_node(node, image, network, public_key, machine_id)
-        else:
-            machine_id = previous.get("machine_id", "")
+            container = self._create_node(node, image, network, public_key)
         if container.status != "running":
             container.start()
         self.wait_ready(node)
         self.drop_default_route(node)
-        self._install_tools_package(container)
-        return {"id": container.id, "container": name, "machine_id": machine_id}
+        return {"id": container.id, "container": name}
 
     def _remove_surplus_nodes(self, progress: Progress) -> None:
         """Remove node containers of this lab beyond its node count (after a bigger ``up``)."""
@@ -351,45 +370,30 @@ class DockerLab:
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
 
-    def _install_tools_package(self, container: Container) -> None:
-        """Copy the current ``tools/`` package to /opt/deploydocs/tools (replacing the old)."""
-        code, output = container.exec_run(
-            ["bash", "-c", "rm -rf /opt/deploydocs/tools.new && mkdir -p /opt/deploydocs"])
-        if code == 0 and container.put_archive("/opt/deploydocs", tools_archive()):
-            code, output = container.exec_run(["bash", "-c", (
-                "rm -rf /opt/deploydocs/tools && "
-                "mv /opt/deploydocs/tools.new /opt/deploydocs/tools")])
-        else:
-            code = code or 1
-        if code != 0:
-            raise LabError(f"{container.name}: installing the tools package failed: "
-                           f"{(output or b'').decode('utf-8', 'replace')}")
-
     def _create_node(self, node: str, image: NodeImage, network: docker.models.networks.Network,
-                     public_key: bytes, machine_id: str) -> Container:
+                     public_key: bytes) -> Container:
         api = self.client.api
         host_config = api.create_host_config(
-            network_mode=network.name, init=True,
-            tmpfs={"/run": "mode=755", "/tmp": "mode=1777"}, **NODE_SECURITY,
+            network_mode=network.name,
+            tmpfs={"/run": "mode=755", "/run/lock": "mode=1777", "/tmp": "mode=1777"},
+            **NODE_SECURITY,
         )
         networking = api.create_networking_config(
             {network.name: api.create_endpoint_config(aliases=[node])}
         )
         created = api.create_container(
-            image.image_id, name=f"{self.name}-{node}", hostname=node,
+            image.image_id, name=f"{self.name}-{node}", hostname=node, stop_signal=STOP_SIGNAL,
             labels=self.labels(**{NODE_LABEL: node}), host_config=host_config,
             networking_config=networking, detach=True,
         )
         container = self.client.containers.get(created["Id"])
+        # What a provider does: the client's key in root's authorized_keys, nothing else.
         files = _tar([
-            ("etc/machine-id", f"{machine_id}\n".encode(), 0o444),
-            ("var/lib/dbus", None, 0o755),
-            ("var/lib/dbus/machine-id", "/etc/machine-id", 0o777),
             ("root/.ssh", None, 0o700),
             ("root/.ssh/authorized_keys", public_key, 0o600),
         ])
         if not container.put_archive("/", files):
-            raise LabError(f"{node}: writing machine id and keys into the container failed")
+            raise LabError(f"{node}: writing the ssh key into the container failed")
         return container
 
     def wait_ready(self, node: str, deadline: float = READY_DEADLINE) -> None:
@@ -476,23 +480,23 @@ class DockerLab:
     def fault(self, node: str, action: str) -> None:
         """Break *node*: ``stop`` or ``isolate`` (idempotent; ``kill:`` is the lab's own)."""
         container = self._node_container(node)
-        if action == "stop":
+        if action == FaultAction.STOP:
             container.stop(timeout=5)
-        elif action == "isolate":
+        elif action == FaultAction.ISOLATE:
             with contextlib.suppress(docker.errors.APIError):
                 self.client.networks.get(network_name(self.name)).disconnect(container, force=True)
         else:
-            raise ValueError(f"unknown fault {action!r}: use stop, isolate or kill:<pattern>")
+            raise ValueError(f"unknown fault {action!r}: use {USAGE}")
 
     def heal(self, node: str, action: str) -> None:
         """Undo :meth:`fault` (idempotent); wait until the node answers again."""
         container = self._node_container(node)
-        if action == "stop":
+        if action == FaultAction.STOP:
             if container.status != "running":
                 container.start()
                 self.wait_ready(node)
                 self.drop_default_route(node)
-        elif action == "isolate":
+        elif action == FaultAction.ISOLATE:
             container.reload()
             networks = container.attrs["NetworkSettings"]["Networks"]
             if network_name(self.name) not in networks:
@@ -501,7 +505,7 @@ class DockerLab:
                 self.drop_default_route(node)
             self.wait_ready(node)
         else:
-            raise ValueError(f"unknown fault {action!r}: use stop, isolate or kill:<pattern>")
+            raise ValueError(f"unknown fault {action!r}: use {USAGE}")
 
     # -- inspection -------------------------------------------------------------------------
 
@@ -540,9 +544,13 @@ class DockerLab:
         """Lines for ``lab status``: lithos when absent, the ``--tools-dir`` executables."""
         record = state.read_record(self.name)
         lithos = record.get("lithos") or {}
-        extra = record.get("extra_tools") or []
         lines = [f"lithos: absent on every node: {lithos['absent']}"] if "absent" in lithos else []
-        return [*lines, f"--tools-dir executables: {', '.join(extra) if extra else 'none given'}"]
+        mirror = record.get("mirror") or {}
+        if mirror:
+            lines.append(f"package mirror: {mirror.get('container')} (alias mirror), "
+                         "standing in for Debian's archive and PyPI")
+        tools_dir = record.get("tools_dir")
+        return [*lines, f"--tools-dir (on the workstation's PATH): {tools_dir or 'none given'}"]
 
     def node_running(self, node: str) -> bool:
         """Whether *node*'s container exists and runs."""

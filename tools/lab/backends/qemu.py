@@ -49,6 +49,7 @@ from ...inventory import InventoryHost
 from ...ssh import SshHost
 from .. import state
 from ..base import LAB_LABEL
+from ..fault_actions import FaultAction
 from ..provision import find_lithos
 from ..qemu_image import (
     CACHE_ROOT,
@@ -172,7 +173,7 @@ class QemuLab:
                 for node in NODE_NAMES:
                     if not self.node_running(node):
                         progress(f"{node} is stopped: booting it again")
-                        self.heal(node, "stop")
+                        self.heal(node, FaultAction.STOP)
                 progress(f"lab {self.name} (qemu) is already up")
                 return self.record()
             for item in self._remove_everything():
@@ -407,7 +408,7 @@ class QemuLab:
         VM does nothing.
         """
         self._check_node(node)
-        if action == "stop":
+        if action == FaultAction.STOP:
             pid = self._pid(node)
             if pid is not None:
                 with contextlib.suppress(OSError, QemuLabError, ValueError):
@@ -417,7 +418,7 @@ class QemuLab:
                 while pid_alive(pid) and time.monotonic() < deadline:
                     pause.wait(0.2)
                 kill_vm(pid)
-        elif action == "isolate":
+        elif action == FaultAction.ISOLATE:
             self._require_running(node)
             self._qmp(node, {"execute": "set_link", "arguments": {"name": "labnic", "up": False}})
         else:
@@ -427,7 +428,7 @@ class QemuLab:
         """Undo :meth:`fault` (idempotent): boot the VM again from its overlay and wait,
         up to :data:`BOOT_TIMEOUT`, until it answers over ssh; or replug its lab link."""
         self._check_node(node)
-        if action == "stop":
+        if action == FaultAction.STOP:
             if self._pid(node) is None:
                 record = self.record()
                 nodes = record["nodes"]
@@ -441,7 +442,7 @@ class QemuLab:
                 write_atomically(self.record_path, text.encode())
                 deadline = time.monotonic() + BOOT_TIMEOUT[str(record["accel"])]
                 self._wait_for_ssh(self.hosts([spec]), [proc], [spec], deadline, lambda _: None)
-        elif action == "isolate":
+        elif action == FaultAction.ISOLATE:
             self._require_running(node)
             self._qmp(node, {"execute": "set_link", "arguments": {"name": "labnic", "up": True}})
         else:

@@ -9,7 +9,7 @@
 --   upgraded: 1      how many nodes, in name order, run the candidate
 --
 -- Each version's daemons (image, config, instances) come from
--- runtime/hello/<version>.yaml, as `python3 -m tools deploy publish` writes
+-- runtime/hello/<version>.yaml, as `deploydocs-tools deploy publish` writes
 -- it. The result depends only on the input: no clock, no randomness.
 
 local json = require "json"

@@ -31,15 +31,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
-
-import click
 
 LITHOS_VERSION = "0.18.4"
 """The lithos release this module builds."""
@@ -51,7 +48,16 @@ LOCK_FILE = Path(__file__).with_name(f"lithos-{LITHOS_VERSION}.Cargo.lock")
 """Our lock file for lithos 0.18.4 (lithos as the root package)."""
 
 DEFAULT_CACHE_ROOT = Path("/var/cache/deploydocs")
-"""Where built binaries are kept between runs."""
+"""Where built binaries are kept between runs, as root (:func:`default_cache_root`)."""
+
+
+def default_cache_root() -> Path:
+    """:data:`DEFAULT_CACHE_ROOT` as root; else ``$XDG_CACHE_HOME/deploydocs``
+    (``~/.cache/deploydocs``), so a build as an ordinary user needs no root."""
+    if os.geteuid() == 0:
+        return DEFAULT_CACHE_ROOT
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "deploydocs"
 
 CRATES_IO_SOURCE = "registry+https://github.com/rust-lang/crates.io-index"
 """How a lock file names the crates.io registry."""
@@ -306,7 +312,7 @@ def build_into(staging: Path, lock_text: str, compiler: str, jobs: int, progress
 
 
 def ensure_lithos(
-    cache_root: Path = DEFAULT_CACHE_ROOT,
+    cache_root: Path | None = None,
     progress: Progress | None = None,
     *,
     jobs: int = 1,
@@ -319,13 +325,15 @@ def ensure_lithos(
     so it can be handed to the lab as a tools directory. A cache hit runs only
     ``rustc --version``.
 
-    :param cache_root: directory for cache entries (created if missing)
+    :param cache_root: directory for cache entries (created if missing; default
+        :func:`default_cache_root`)
     :param progress: receives status lines and cargo's output while building
     :param jobs: parallel compiler jobs (``cargo -j``)
     :param lock_file: the lock file to build with
     :raises LithosBuildError: when cargo cannot fetch or build; carries cargo's output tail
     """
     report = progress or (lambda _line: None)
+    cache_root = default_cache_root() if cache_root is None else cache_root
     lock_text = lock_file.read_text()
     compiler = rustc_version()
     entry = cache_root / f"lithos-{LITHOS_VERSION}-{cache_key(lock_text, compiler)}"
@@ -346,31 +354,3 @@ def ensure_lithos(
             raise
     report(f"lithos {LITHOS_VERSION} binaries in {entry / 'bin'}")
     return entry / "bin"
-
-
-@click.command()
-@click.option(
-    "--cache-root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_CACHE_ROOT,
-    show_default=True,
-    help="Directory for cached builds.",
-)
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("-q", "--quiet", is_flag=True, help="Do not show cargo's output.")
-def main(cache_root: Path, jobs: int, quiet: bool) -> None:
-    """Build (or find in the cache) lithos 0.18.4 and print its bin directory."""
-
-    def show(line: str) -> None:
-        click.echo(line, err=True)
-
-    try:
-        bin_dir = ensure_lithos(cache_root, None if quiet else show, jobs=jobs)
-    except LithosBuildError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
-    click.echo(str(bin_dir))
-
-
-if __name__ == "__main__":
-    main()

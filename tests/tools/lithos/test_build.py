@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.lab import lithos_build
-from tools.lab.lithos_build import (
+from tools.lithos import build as lithos_build
+from tools.lithos.build import (
     FETCH_PACKAGE,
     LITHOS_CRATE_SHA256,
     LOCK_FILE,

@@ -126,8 +126,9 @@ def check_node(state: NodeState) -> list[Problem]:
 
     Errors: ``/etc/machine-id`` missing, empty (systemd's "first boot" marker,
     which verwalter rejects), not 32 lowercase hex digits plus at most one
-    newline, all zeros; the D-Bus copy holding a different id.
-    A missing D-Bus copy is only a warning (neither cantal nor verwalter reads it).
+    newline, all zeros; the D-Bus copy holding a different id, or a dangling link.
+    A missing D-Bus copy is no problem: a machine without D-Bus (as a minimal Debian 12)
+    has none, and neither cantal nor verwalter reads it.
     """
     where = problem_file(state.name, ETC_MACHINE_ID)
     problems: list[Problem] = []
@@ -146,8 +147,7 @@ def check_node(state: NodeState) -> list[Problem]:
         problems.append(Problem(where, 1, "machine-id", "all zeros is not an id"))
     dbus_where = problem_file(state.name, DBUS_MACHINE_ID)
     if state.dbus_link is None and state.dbus_id is None:
-        problems.append(Problem(dbus_where, 1, "machine-id", "missing (D-Bus copy)",
-                                severity="warning"))
+        pass  # no D-Bus copy: nothing to disagree with
     elif state.dbus_id is None:
         problems.append(Problem(dbus_where, 1, "machine-id",
                                 f"dangling symlink to {state.dbus_link}"))

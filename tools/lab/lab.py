@@ -24,7 +24,11 @@ from .fault_actions import POWER_AND_CABLE, FaultAction, parse_fault
 from .session import Session
 from .workstation import Workstation, scratch_dir
 
-__all__ = ["BACKENDS", "Lab", "open_lab"]
+__all__ = ["BACKENDS", "WORKSTATION_INVENTORY", "Lab", "open_lab"]
+
+WORKSTATION_INVENTORY = "hello/hosts.toml"
+"""Where, below the workstation's home, the docker lab writes the inventory of its nodes:
+the project directory every machine-touching workstation step of the tutorial runs in."""
 
 
 class Lab:
@@ -190,10 +194,18 @@ def open_lab(backend: str = DEFAULT_BACKEND, *, inventory: Path | None = None,
     node_names = list(hosts)
     # Each lab has a scratch directory of its own, so two labs' builds never share
     # files; its name and backend are exported to the commands there.
+    # The docker lab's workstation reaches the nodes as a reader's does, through the
+    # hosts.toml in ~/hello (the directory its steps run in); the others get the lab's name.
+    by_inventory = backend == "docker"
     station = Workstation(
         scratch_dir(name), lab_name=name, backend=backend,
-        tools_dir=tools_dir or provider.recorded_tools_dir(), inventory=provider.inventory)
+        tools_dir=tools_dir or provider.recorded_tools_dir(), inventory=provider.inventory,
+        exports_lab=not by_inventory)
     if start:
         station.prepare()
+    if by_inventory:
+        from .backends.ssh import write_workstation_inventory
+
+        write_workstation_inventory(name, station.scratch / WORKSTATION_INVENTORY)
     hosts["workstation"] = station
     return Lab(backend, hosts, node_names, provider)

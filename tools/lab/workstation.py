@@ -128,7 +128,7 @@ class Workstation(LocalHost):
 
     def __init__(self, scratch: Path, lab_name: str = LAB_LABEL,
                  backend: str = "docker", tools_dir: Path | None = None,
-                 inventory: Path | None = None) -> None:
+                 inventory: Path | None = None, exports_lab: bool = True) -> None:
         self.scratch = Path(scratch).resolve()
         super().__init__(self.name, self.scratch)
         self.tools_dir = None if tools_dir is None else Path(tools_dir).expanduser().resolve()
@@ -147,6 +147,9 @@ class Workstation(LocalHost):
         explicit target (``--inventory``, ``--backend``) and never guesses a lab."""
         self.inventory = None if inventory is None else Path(inventory).resolve()
         """An ssh lab's inventory, exported as ``DEPLOYDOCS_INVENTORY``."""
+        self.exports_lab = exports_lab
+        """Whether the lab's name and backend are exported. The docker lab's workstation
+        exports neither: it has a ``~/hello/hosts.toml`` instead, as a reader's does."""
 
     def environment(self) -> dict[str, str]:
         """The whole environment commands get.
@@ -166,7 +169,7 @@ class Workstation(LocalHost):
         path = ":".join([*dirs, PATH])
         env = {"HOME": str(self.scratch), "PATH": path, "LANG": "C.UTF-8", "TERM": "dumb",
                **rust}
-        if self.lab_name:
+        if self.lab_name and self.exports_lab:
             env["DEPLOYDOCS_LAB_NAME"] = self.lab_name
             env["DEPLOYDOCS_LAB_BACKEND"] = self.backend
         if self.inventory is not None:

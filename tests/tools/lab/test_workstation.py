@@ -56,7 +56,13 @@ def test_a_named_labs_workstation_checks_that_labs_machine_ids(lab: Lab) -> None
 
     assert station.scratch == scratch_dir(station.lab_name).resolve()  # type: ignore[attr-defined]
     assert station.scratch != scratch_dir().resolve()  # type: ignore[attr-defined]
-    result = station.run("python3 -m tools machine-id check-cluster", timeout=120)
+    # Outside ~/hello nothing names the machines: a command refuses to guess a lab.
+    elsewhere = station.run("deploydocs-tools machine-id check-cluster", timeout=120)
+    assert elsewhere.exit_status == 2, elsewhere.stdout + elsewhere.stderr
+    # In ~/hello the lab's hosts.toml names them, and ssh reaches them as a reader's would.
+    inventory = (station.scratch / "hello" / "hosts.toml").read_text()  # type: ignore[attr-defined]
+    assert 'name = "node1"' in inventory and "proxy_command" in inventory
+    result = station.run("cd ~/hello && deploydocs-tools machine-id check-cluster", timeout=120)
     assert result.exit_status == 0, result.stdout + result.stderr
     for node in lab.nodes:
         machine_id = lab.hosts[node].run("cat /etc/machine-id").stdout.strip()

@@ -102,3 +102,26 @@ def docker_lab_inventory(lab_name: str) -> Path:
     path = directory / "inventory.toml"
     write_atomically(path, "\n".join(tables).encode())
     return path
+
+
+def write_workstation_inventory(lab_name: str, path: Path) -> Path:
+    """Write, at *path*, the ``hosts.toml`` of the docker lab's workstation: the inventory
+    :func:`docker_lab_inventory` makes, with its key and known-hosts file named by absolute
+    path, so the file works from the directory the tutorial's workstation steps run in.
+
+    It is the lab's answer to the page that has the reader list their machines in
+    ``~/hello/hosts.toml``: the same keys, with a ``proxy_command`` as the one part no
+    reader's file has (the lab's network has no address on the machine running it).
+    """
+    from .. import state
+
+    text = docker_lab_inventory(lab_name).read_text()
+    directory = state.lab_dir(lab_name)
+    key = state.client_key(lab_name)
+    text = text.replace(f'key = "{key.name}"', f'key = "{key}"').replace(
+        'known_hosts = "known_hosts"', f'known_hosts = "{directory / "known_hosts"}"')
+    header = ("# The lab's machines, reached with ssh as yours are; the lab wrote this file\n"
+              "# (the tutorial's chapter 3 shows what to put in yours).\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, (header + text).encode())
+    return path

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +31,15 @@ import docker.errors
 
 from .base import LAB_LABEL
 from .process import run_in_own_group
-from .provision import DEBOOTSTRAP, MIRROR, SUITE, ImageBuildError, debian_recipe, recipe_hash
+from .provision import (
+    DEBOOTSTRAP,
+    MIRROR,
+    SUITE,
+    ImageBuildError,
+    debian_recipe,
+    recipe_hash,
+    remove_tree,
+)
 
 BARE_PACKAGES = (
     "systemd-sysv",
@@ -222,26 +228,6 @@ def _scratch_dir(prefix: str) -> Iterator[Path]:
         yield path
     finally:
         remove_tree(path)
-
-
-def remove_tree(path: Path) -> None:
-    """Unmount whatever is mounted below *path* (debootstrap mounts /proc), then delete it."""
-    for mount_point in sorted(_mounts_below(path), key=len, reverse=True):
-        subprocess.run(["umount", "-l", mount_point], capture_output=True)
-    if _mounts_below(path):
-        raise ImageBuildError(f"{path} still has mounts below it; not deleting it")
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _mounts_below(path: Path) -> list[str]:
-    prefix = str(path.resolve()) + "/"
-    found = []
-    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as fh:
-        for line in fh:
-            mount_point = line.split()[4].replace("\\040", " ")
-            if mount_point.startswith(prefix):
-                found.append(mount_point)
-    return found
 
 
 def remove_images(client: docker.DockerClient) -> list[str]:

@@ -111,9 +111,9 @@ def _open_docker(options: LabOptions) -> Backend:
 
 
 def _reap_docker(everything: bool, images: bool) -> list[str]:
-    from ..image import remove_images
-    from ..reap import reap
     from .docker import connect
+    from .docker.image import remove_images
+    from .docker.reap import reap
 
     client = connect()
     removed = reap(client, everything=everything)

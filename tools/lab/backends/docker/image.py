@@ -8,7 +8,7 @@ certificates), imported with ``docker import``. Like a provider's image it has:
 * no ssh host keys and an empty ``/etc/machine-id``: each machine makes its own on
   its first boot (sshd's keys through a drop-in, the id through systemd);
 * the provider's package sources: apt and pip point at the lab's mirror
-  (:mod:`tools.lab.mirror`), which stands in for Debian's archive and PyPI;
+  (:mod:`tools.lab.backends.docker.mirror`), which stands in for Debian's archive and PyPI;
 * nothing of this project, lithos, cantal or verwalter: the tutorial's own blocks
   install them.
 
@@ -29,9 +29,9 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from .base import LAB_LABEL
-from .process import run_in_own_group
-from .provision import (
+from ...base import LAB_LABEL
+from ...process import run_in_own_group
+from ...provision import (
     DEBOOTSTRAP,
     MIRROR,
     SUITE,
@@ -55,9 +55,9 @@ BARE_PACKAGES = (
 """What a docker node starts with: what a cloud provider's Debian 12 image has (systemd
 as init, sshd, python3, curl, CA certificates, the usual network and process tools) and
 nothing of this project, lithos, cantal or verwalter. Everything else reaches a node
-through the tutorial's own blocks, from the lab's package mirror (:mod:`tools.lab.mirror`).
-``netcat-openbsd`` also lets the ssh backend reach a docker node's sshd on the internal
-network through ``docker exec NODE nc``."""
+through the tutorial's own blocks, from the lab's package mirror
+(:mod:`tools.lab.backends.docker.mirror`). ``netcat-openbsd`` also lets the ssh backend
+reach a docker node's sshd on the internal network through ``docker exec NODE nc``."""
 
 BASE_REPOSITORY = "deploydocs.lab/base"
 RECIPE_VERSION = 3

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from ..fs import scratch_dir
-from .process import run_in_own_group
-from .provision import (
+from ....fs import scratch_dir
+from ...process import run_in_own_group
+from ...provision import (
     DEBOOTSTRAP,
     MIRROR,
     NODE_PACKAGES,

@@ -129,8 +129,8 @@ def lab_resources(name: str) -> list[str]:
     """Names of the containers, networks and volumes labelled with lab *name*."""
     import docker
 
+    from tools.lab.backends.docker.reap import labelled
     from tools.lab.base import LAB_LABEL
-    from tools.lab.reap import labelled
 
     found = labelled(docker.from_env(), {LAB_LABEL: name})
     return [f"{kind} {res_name}" for kind, items in found.items() for _id, res_name, _ in items]

@@ -18,6 +18,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 LAB = "tools.lab"
 """The only part of the package that may import the lab."""
+DOCKER_BACKEND = "tools.lab.backends.docker"
+"""The only package that may import the ``docker`` library."""
+QEMU_BACKEND = "tools.lab.backends.qemu"
 
 
 def _modules(package: Path) -> dict[str, tuple[Path, bool]]:
@@ -136,9 +139,33 @@ def test_the_lab_is_reached_by_name_from_outside() -> None:
         name.removeprefix("tools.") for name in graph)
 
 
+def _in(package: str, name: str) -> bool:
+    return name == package or name.startswith(f"{package}.")
+
+
+def test_the_docker_library_is_imported_by_the_docker_backend_alone() -> None:
+    """``docker`` is an extra of the distribution (``deploydocs-tools[lab]``): only the docker
+    backend's package imports it, and the qemu backend reaches no module of that package
+    (also not through the lab's shared modules), so a qemu lab runs without the library."""
+    modules = _modules(REPO / "tools")
+    importers = sorted(name for name, (path, is_package) in modules.items()
+                       if any(_in("docker", target)
+                              for target in _imported(name, path, is_package)))
+    assert importers and all(_in(DOCKER_BACKEND, name) for name in importers), importers
+    graph = import_graph(REPO / "tools")
+    reached, todo = set(), [QEMU_BACKEND]
+    while todo:
+        for target in graph[todo.pop()] - reached:
+            reached.add(target)
+            todo.append(target)
+    assert f"{QEMU_BACKEND}.image" in reached
+    assert sorted(name for name in reached if _in(DOCKER_BACKEND, name)) == []
+
+
 def test_the_checks_see_the_graph() -> None:
     graph = import_graph(REPO / "tools")
     assert "tools.hosts" in graph["tools.machine_id"]
-    assert "tools.machine_id" in graph["tools.lab.backends.docker"]
+    assert "tools.probe" in graph[f"{DOCKER_BACKEND}.lab"]  # four dots up
+    assert f"{DOCKER_BACKEND}.lab" in graph[DOCKER_BACKEND]  # a package's __init__ resolved
     assert "tools.lab.base" in graph["tools.lab.state"]  # relative imports resolved
     assert "tools.ssh" in graph["tools.lab.backends.ssh"]  # three dots up

@@ -166,7 +166,7 @@ def up(lab_name: str, tools_dir: Path | None, no_lithos: bool, nodes: int | None
         console.print(f"lithos: absent ({lithos['absent']})")
     mirror = record.get("mirror")
     if mirror:
-        from .mirror import STANDS_IN_FOR
+        from .backends.docker.mirror import STANDS_IN_FOR
 
         console.print(f"package mirror: {mirror['container']} (alias mirror), standing in "
                       f"for {STANDS_IN_FOR}")

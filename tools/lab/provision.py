@@ -4,14 +4,18 @@ Both start from a Debian root made by ``debootstrap --variant=minbase`` (of
 :data:`SUITE` from :data:`MIRROR`) with :data:`NODE_PACKAGES`, get the pinned
 runtime dependencies of ``tools/`` with pip (:func:`runtime_requirements`), and
 real lithos binaries when they can be had (:func:`find_lithos`). Each image's
-recipe starts with :func:`debian_recipe` and is named by :func:`recipe_hash`.
+recipe starts with :func:`debian_recipe` and is named by :func:`recipe_hash`. A build's
+root is deleted with :func:`remove_tree`, which first unmounts what debootstrap mounted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
+import shutil
+import subprocess
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -90,6 +94,26 @@ def recipe_hash(recipe: object) -> str:
     """First 12 hex digits of the SHA-256 of the recipe's canonical JSON."""
     text = json.dumps(recipe, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def remove_tree(path: Path) -> None:
+    """Unmount whatever is mounted below *path* (debootstrap mounts /proc), then delete it."""
+    for mount_point in sorted(_mounts_below(path), key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount_point], capture_output=True)
+    if _mounts_below(path):
+        raise ImageBuildError(f"{path} still has mounts below it; not deleting it")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _mounts_below(path: Path) -> list[str]:
+    prefix = str(path.resolve()) + "/"
+    found = []
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            mount_point = line.split()[4].replace("\\040", " ")
+            if mount_point.startswith(prefix):
+                found.append(mount_point)
+    return found
 
 
 def find_lithos(progress: Progress) -> tuple[Path | None, dict[str, str]]:

@@ -78,8 +78,7 @@ def remove_scratch(lab_name: str = LAB_LABEL) -> list[str]:
     Anything mounted below it is unmounted first, never deleted through, and a scratch
     path that is a symbolic link loses the link, not what it points to.
     """
-    from .image import remove_tree
-    from .provision import ImageBuildError
+    from .provision import ImageBuildError, remove_tree
 
     path = scratch_dir(lab_name)
     if path.is_symlink():

@@ -1,11 +1,12 @@
 """The lab's backends behind one protocol, and the registry that names them.
 
-A backend runs the nodes of one lab: ``docker`` (containers,
-:mod:`.docker`), ``qemu`` (VMs, :mod:`.qemu`) or ``ssh`` (machines of an
-inventory, :mod:`.ssh`). :data:`BACKENDS` maps each name to how it is opened,
-so the lab (:func:`tools.lab.lab.open_lab`) and the command line ask the
-registry instead of testing names. A backend's module is imported only when
-it is opened: the ``docker`` library is needed by the docker backend alone.
+A backend runs the nodes of one lab: ``docker`` (containers, the package
+:mod:`.docker`), ``qemu`` (VMs, the package :mod:`.qemu`) or ``ssh`` (machines of
+an inventory, :mod:`.ssh`). The docker and qemu packages each hold their machines'
+image and the reaping of what killed runs left. :data:`BACKENDS` maps each name to
+how it is opened, so the lab (:func:`tools.lab.lab.open_lab`) and the command line
+ask the registry instead of testing names. A backend is imported only when it is
+opened (or reaped): the ``docker`` library is needed by the docker backend alone.
 """
 
 from __future__ import annotations
@@ -111,9 +112,9 @@ def _open_docker(options: LabOptions) -> Backend:
 
 
 def _reap_docker(everything: bool, images: bool) -> list[str]:
-    from ..image import remove_images
-    from ..reap import reap
     from .docker import connect
+    from .docker.image import remove_images
+    from .docker.reap import reap
 
     client = connect()
     removed = reap(client, everything=everything)

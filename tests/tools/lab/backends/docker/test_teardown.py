@@ -16,13 +16,13 @@ import pytest
 
 from tools.lab import state
 from tools.lab.backends.docker import DockerLab
+from tools.lab.backends.docker.reap import labelled, reap
 from tools.lab.base import LAB_LABEL
 from tools.lab.lab import open_lab
-from tools.lab.reap import labelled, reap
 from tools.lab.state import PROJECT_ROOT
 from tools.lab.workstation import scratch_dir
 
-from .conftest import TEST_LAB
+from ...conftest import TEST_LAB
 
 pytestmark = pytest.mark.lab
 

@@ -14,13 +14,13 @@ node's network namespace, so the node itself never gets ``NET_ADMIN``). A
 node reaches the other nodes by name (Docker's embedded DNS; aliases
 ``node1``…) and nothing else: not the host, not the internet.
 
-Machines: every node boots the bare image of :mod:`tools.lab.image` with systemd
+Machines: every node boots the bare image of :mod:`tools.lab.backends.docker.image` with systemd
 as PID 1 (as kind's and molecule's systemd containers do), so the tutorial's
 ``systemctl`` lines are the ones a reader types on a VM. Like a provider, the lab
 puts the client's ssh key in root's ``authorized_keys`` and leaves everything else
 to the pages: the machine makes its own host keys and machine id when it first boots.
 Beside the nodes runs the lab's package mirror (``<lab>-mirror``, alias ``mirror``:
-:mod:`tools.lab.mirror`), which stands in for Debian's archive and PyPI.
+:mod:`tools.lab.backends.docker.mirror`), which stands in for Debian's archive and PyPI.
 
 Privilege: lithos needs to create namespaces, mount, pivot_root and write
 cgroups, and systemd as init needs to manage cgroups too. The nodes get
@@ -57,15 +57,15 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from ...fs import write_atomically
-from ...hosts import CommandResult, HostInfo, atomic_write_script
-from ...probe import probe_info, probe_script
-from .. import state
-from ..base import LAB_LABEL, DockerUnreachable, LabError
-from ..fault_actions import USAGE, FaultAction
-from ..image import STOP_SIGNAL, NodeImage, ensure_node_image
-from ..mirror import ensure_mirror_files, start_mirror
-from ..record import DockerRecord, NodeEntry
+from ....fs import write_atomically
+from ....hosts import CommandResult, HostInfo, atomic_write_script
+from ....probe import probe_info, probe_script
+from ... import state
+from ...base import LAB_LABEL, DockerUnreachable, LabError
+from ...fault_actions import USAGE, FaultAction
+from ...record import DockerRecord, NodeEntry
+from .image import STOP_SIGNAL, NodeImage, ensure_node_image
+from .mirror import ensure_mirror_files, start_mirror
 
 DEFAULT_NODE_COUNT = 3
 MAX_NODE_COUNT = 32
@@ -264,7 +264,7 @@ class DockerLab:
         Anything this call creates is removed again if it fails or is interrupted
         (Ctrl-C, SIGTERM); leftovers of a run killed with SIGKILL are removed first.
         """
-        from ..reap import reap_lab
+        from .reap import reap_lab
 
         tools = state.tools_dir_entry(tools_dir)
         with state.up_lock(self.name):
@@ -451,7 +451,7 @@ class DockerLab:
 
     def _remove_this_run(self) -> None:
         """Remove every resource made by this run (after a failure or an interrupt)."""
-        from ..reap import remove_labelled
+        from .reap import remove_labelled
 
         remove_labelled(self.client, {RUN_LABEL: self.run_id})
 
@@ -465,8 +465,8 @@ class DockerLab:
         client key) and the scratch directory: while it has a record, both stay, and
         only this lab's record goes.
         """
-        from ..reap import remove_labelled
-        from ..workstation import remove_scratch
+        from ...workstation import remove_scratch
+        from .reap import remove_labelled
 
         removed = remove_labelled(self.client, {LAB_LABEL: self.name})
         if (state.state_root() / self.name / "qemu" / "qemu.json").exists():

@@ -8,7 +8,7 @@ certificates), imported with ``docker import``. Like a provider's image it has:
 * no ssh host keys and an empty ``/etc/machine-id``: each machine makes its own on
   its first boot (sshd's keys through a drop-in, the id through systemd);
 * the provider's package sources: apt and pip point at the lab's mirror
-  (:mod:`tools.lab.mirror`), which stands in for Debian's archive and PyPI;
+  (:mod:`tools.lab.backends.docker.mirror`), which stands in for Debian's archive and PyPI;
 * nothing of this project, lithos, cantal or verwalter: the tutorial's own blocks
   install them.
 
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,9 +29,17 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from .base import LAB_LABEL
-from .process import run_in_own_group
-from .provision import DEBOOTSTRAP, MIRROR, SUITE, ImageBuildError, debian_recipe, recipe_hash
+from ...base import LAB_LABEL
+from ...process import run_in_own_group
+from ...provision import (
+    DEBOOTSTRAP,
+    MIRROR,
+    SUITE,
+    ImageBuildError,
+    debian_recipe,
+    recipe_hash,
+    remove_tree,
+)
 
 BARE_PACKAGES = (
     "systemd-sysv",
@@ -49,9 +55,9 @@ BARE_PACKAGES = (
 """What a docker node starts with: what a cloud provider's Debian 12 image has (systemd
 as init, sshd, python3, curl, CA certificates, the usual network and process tools) and
 nothing of this project, lithos, cantal or verwalter. Everything else reaches a node
-through the tutorial's own blocks, from the lab's package mirror (:mod:`tools.lab.mirror`).
-``netcat-openbsd`` also lets the ssh backend reach a docker node's sshd on the internal
-network through ``docker exec NODE nc``."""
+through the tutorial's own blocks, from the lab's package mirror
+(:mod:`tools.lab.backends.docker.mirror`). ``netcat-openbsd`` also lets the ssh backend
+reach a docker node's sshd on the internal network through ``docker exec NODE nc``."""
 
 BASE_REPOSITORY = "deploydocs.lab/base"
 RECIPE_VERSION = 3
@@ -222,26 +228,6 @@ def _scratch_dir(prefix: str) -> Iterator[Path]:
         yield path
     finally:
         remove_tree(path)
-
-
-def remove_tree(path: Path) -> None:
-    """Unmount whatever is mounted below *path* (debootstrap mounts /proc), then delete it."""
-    for mount_point in sorted(_mounts_below(path), key=len, reverse=True):
-        subprocess.run(["umount", "-l", mount_point], capture_output=True)
-    if _mounts_below(path):
-        raise ImageBuildError(f"{path} still has mounts below it; not deleting it")
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _mounts_below(path: Path) -> list[str]:
-    prefix = str(path.resolve()) + "/"
-    found = []
-    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as fh:
-        for line in fh:
-            mount_point = line.split()[4].replace("\\040", " ")
-            if mount_point.startswith(prefix):
-                found.append(mount_point)
-    return found
 
 
 def remove_images(client: docker.DockerClient) -> list[str]:

@@ -62,7 +62,7 @@ def lithos_installed(lab: Lab) -> None:
 
     from tools.lithos.build import ensure_lithos
 
-    from .conftest import TEST_LAB
+    from ...conftest import TEST_LAB
 
     bin_dir = ensure_lithos()
     binaries = sorted(str(path) for path in bin_dir.iterdir())

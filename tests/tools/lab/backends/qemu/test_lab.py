@@ -25,7 +25,7 @@ from tools.lab.backends.qemu import NODE_NAMES, QemuLab, lab_vms
 
 TEST_LAB = "deploydocs.lab-qemutest"
 KILL_LAB = "deploydocs.lab-qemukill"
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[5]
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +142,8 @@ def test_reap_after_kill_9_of_lab_up_leaves_no_vm_and_no_overlay() -> None:
 
 
 def _argv(lab_name: str = TEST_LAB) -> list[str]:
-    from tools.lab.backends.qemu_vm import VmSpec, qemu_argv
-    from tools.lab.qemu_image import BaseImage
+    from tools.lab.backends.qemu.image import BaseImage
+    from tools.lab.backends.qemu.vm import VmSpec, qemu_argv
 
     image = BaseImage(Path("/cache/abc"), "abc")
     return qemu_argv(lab_name, VmSpec("node2", 2, 40022), image, Path("/state/qemu"), "tcg")
@@ -171,7 +171,7 @@ def test_vm_command_line_boots_from_its_own_overlay_with_hostname_and_cgroup_v1(
 
 
 def test_vm_name_carries_the_lab_marker_that_reap_looks_for() -> None:
-    from tools.lab.backends.qemu_vm import NAME_RE, vm_name
+    from tools.lab.backends.qemu.vm import NAME_RE, vm_name
 
     argv = _argv()
     name = argv[argv.index("-name") + 1].split(",")[0]
@@ -182,14 +182,14 @@ def test_vm_name_carries_the_lab_marker_that_reap_looks_for() -> None:
 
 
 def test_each_lab_gets_its_own_multicast_group() -> None:
-    from tools.lab.backends.qemu_vm import multicast_group
+    from tools.lab.backends.qemu.vm import multicast_group
 
     assert multicast_group(TEST_LAB) != multicast_group(KILL_LAB)
     assert multicast_group(TEST_LAB) == multicast_group(TEST_LAB)
 
 
 def test_base_image_recipe_hash_changes_with_the_package_list(monkeypatch) -> None:
-    from tools.lab import qemu_image
+    from tools.lab.backends.qemu import image as qemu_image
 
     before = qemu_image.recipe_hash(qemu_image.base_recipe())
     monkeypatch.setattr(qemu_image, "VM_PACKAGES", (*qemu_image.VM_PACKAGES, "less"))
@@ -211,6 +211,7 @@ def test_lithos_and_tools_dir_executables_go_to_usr_bin_on_the_vms(tmp_path: Pat
         assert sorted(p.name for p in (payload / "usr" / "bin").iterdir()) == [
             "deploydocs-lab-extra", "lithos_tree"]
         assert not (payload / "usr" / "local").exists()
+        assert (payload / "opt" / "deploydocs" / "tools" / "__main__.py").is_file()  # all tools/
     finally:
         shutil.rmtree(payload)
 

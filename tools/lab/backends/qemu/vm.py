@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...fs import pid_alive, write_atomically
-from ..base import LAB_LABEL, LabError
-from ..qemu_image import CACHE_ROOT, BaseImage
+from ....fs import pid_alive, write_atomically
+from ...base import LAB_LABEL, LabError
+from .image import CACHE_ROOT, BaseImage
 
 QEMU = "qemu-system-x86_64"
 MEMORY_MB = 1024
@@ -68,7 +68,7 @@ class VmSpec:
 
 def vm_name(lab_name: str, node: str) -> str:
     """The qemu ``-name`` of *node* of lab *lab_name* (the marker
-    :func:`tools.lab.backends.qemu.reap` looks for).
+    :func:`tools.lab.backends.qemu.lab.reap` looks for).
 
     >>> vm_name("deploydocs.lab", "node1")
     'deploydocs.lab-qemu-node1'

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.lab import mirror
-from tools.lab.base import LAB_LABEL
-from tools.lab.mirror import (
+from tools.lab.backends.docker import mirror
+from tools.lab.backends.docker.mirror import (
     APT_SOURCES_LIST,
     PIP_CONF,
     MirrorError,
@@ -29,6 +28,7 @@ from tools.lab.mirror import (
     mirror_recipe,
     parse_depends,
 )
+from tools.lab.base import LAB_LABEL
 
 # What `apt-cache depends --recurse` prints, cut down: alternatives ("|"), a virtual
 # package with two providers, a group of virtual targets only, and kinds that are ignored.
@@ -67,8 +67,8 @@ extras
 
 
 class FakeRun:
-    """Stands in for :func:`tools.lab.mirror._run`: answers commands from a script of
-    ``(argv prefix, (status, stdout, stderr))`` pairs and records every call."""
+    """Stands in for :func:`tools.lab.backends.docker.mirror._run`: answers commands from a
+    script of ``(argv prefix, (status, stdout, stderr))`` pairs and records every call."""
 
     def __init__(self, answers: list[tuple[list[str], tuple[int, str, str]]]) -> None:
         self.answers = answers
@@ -249,7 +249,7 @@ def test_the_node_configuration_points_at_the_mirror() -> None:
 
 
 class FakeFill:
-    """Stands in for :func:`tools.lab.mirror._fill`: records where it filled."""
+    """Stands in for :func:`tools.lab.backends.docker.mirror._fill`: records where it filled."""
 
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
@@ -417,7 +417,7 @@ def _exec(container, command: str) -> tuple[int, str]:  # type: ignore[no-untype
 @pytest.mark.slow
 def test_a_bare_debian_installs_from_the_mirror(tmp_path: Path) -> None:
     from tools.lab.backends.docker import connect
-    from tools.lab.reap import labelled, remove_labelled
+    from tools.lab.backends.docker.reap import labelled, remove_labelled
 
     client = connect()
     lab = f"deploydocs.lab-tmirror{os.getpid()}"

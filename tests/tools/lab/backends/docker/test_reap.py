@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tools.lab import workstation
 from tools.lab.backends.docker import connect
-from tools.lab.reap import reap_lab
+from tools.lab.backends.docker.reap import reap_lab
 
 
 def _dead_pid() -> int:

@@ -15,9 +15,9 @@ import time
 import docker
 import docker.errors
 
-from ..fs import pid_alive
-from . import state
-from .base import LAB_LABEL
+from ....fs import pid_alive
+from ... import state
+from ...base import LAB_LABEL
 
 
 def _filters(labels: dict[str, str]) -> dict[str, list[str]]:
@@ -124,7 +124,7 @@ def reap_lab(client: docker.DockerClient, lab_name: str) -> list[str]:
     A per-process test lab (``deploydocs.lab-t<pid>``) whose process is gone is a leftover
     as a whole, even when it was complete: its workstation's scratch directory goes too.
     """
-    from .workstation import remove_scratch
+    from ...workstation import remove_scratch
 
     holder = state.lock_holder(lab_name)
     if holder is not None and holder != _own_pid():

@@ -1,7 +1,7 @@
 """The qemu backend: three Debian VMs with their own kernel, init and cgroups.
 
 ``lab up --backend qemu`` boots node1..node3 from the cached base image
-(:mod:`tools.lab.qemu_image`), each from its own copy-on-write qcow2
+(:mod:`tools.lab.backends.qemu.image`), each from its own copy-on-write qcow2
 overlay plus a seed disk, as background ``qemu-system-x86_64`` processes,
 each leading its own process group. Everything of a lab lives in
 ``<state dir of the lab>/qemu/`` (e.g. ``/var/lib/deploydocs.lab/state/deploydocs.lab/qemu``):
@@ -44,22 +44,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from ...fs import lock_holder, pid_alive, pid_lock, write_atomically
-from ...inventory import InventoryHost
-from ...ssh import SshHost
-from .. import state
-from ..base import LAB_LABEL
-from ..fault_actions import FaultAction
-from ..provision import find_lithos
-from ..qemu_image import (
+from ....fs import lock_holder, pid_alive, pid_lock, write_atomically
+from ....inventory import InventoryHost
+from ....ssh import SshHost
+from ... import state
+from ...base import LAB_LABEL
+from ...fault_actions import FaultAction
+from ...provision import find_lithos
+from ...record import QemuRecord
+from .image import (
     CACHE_ROOT,
     BaseImage,
     QemuImageError,
     ensure_base_image,
     make_seed_disk,
 )
-from ..record import QemuRecord
-from .qemu_vm import (
+from .vm import (
     MEMORY_MB,
     QemuLabError,
     VmSpec,
@@ -81,7 +81,7 @@ POWERDOWN_SECONDS = 90.0
 """How long a stopped VM may take to shut down cleanly before qemu is ended."""
 CONTROL_ADDRESS = "10.0.2.15"
 """The VM's address on its user-mode network (qemu's default guest address)."""
-TOOLS_PACKAGE = Path(__file__).resolve().parents[2]
+TOOLS_PACKAGE = Path(__file__).resolve().parents[3]
 """The ``tools/`` package installed on every VM."""
 
 
@@ -133,7 +133,7 @@ class QemuLab:
         return bool(self._running_nodes())
 
     def check_up(self) -> None:
-        """Raise :class:`tools.lab.backends.qemu_vm.QemuLabError` saying how to bring the
+        """Raise :class:`tools.lab.backends.qemu.vm.QemuLabError` saying how to bring the
         lab up, unless it is up."""
         if not self.is_up():
             raise QemuLabError(f"lab {self.name!r} (qemu) is not up: run "
@@ -485,7 +485,7 @@ class QemuLab:
         """Stop every VM of the lab, remove overlays, seed disks and pid files, and the
         workstation's scratch directory (kept while a docker lab of the same name, which
         shares it, has a record). Return what went."""
-        from ..workstation import remove_scratch
+        from ...workstation import remove_scratch
 
         with _up_lock(self.directory):
             removed = self._remove_everything()

@@ -40,9 +40,9 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from ..hosts import run_in_own_group
-from .base import LabError
-from .provision import SUITE, recipe_hash, runtime_requirements
+from ....hosts import run_in_own_group
+from ...base import LabError
+from ...provision import SUITE, recipe_hash, runtime_requirements
 
 Progress = Callable[[str], None]
 

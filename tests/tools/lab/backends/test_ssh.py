@@ -10,7 +10,7 @@ from tools.inventory import InventoryError, load_inventory
 from tools.lab.backends.ssh import docker_lab_inventory
 from tools.lab.lab import Lab, open_lab
 
-from .conftest import TEST_LAB
+from ..conftest import TEST_LAB
 
 
 @pytest.mark.lab

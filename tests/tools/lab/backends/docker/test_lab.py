@@ -18,7 +18,7 @@ from tools.lab.lab import Lab, open_lab
 from tools.lab.state import PROJECT_ROOT
 from tools.machine_id import is_valid_machine_id
 
-from .conftest import TEST_LAB
+from ...conftest import TEST_LAB
 
 pytestmark = pytest.mark.lab
 

@@ -63,7 +63,7 @@ def test_the_command_line_asks_the_registry_instead_of_comparing_backend_names()
     import ast
 
     names = set(BACKENDS)
-    commands = Path(__file__).resolve().parents[3] / "tools" / "commands"
+    commands = Path(__file__).resolve().parents[4] / "tools" / "commands"
     compared = []
     for path in sorted(commands.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.lab import image
-from tools.lab.mirror import APT_SOURCES_LIST, PIP_CONF
+from tools.lab.backends.docker import image
+from tools.lab.backends.docker.mirror import APT_SOURCES_LIST, PIP_CONF
 
 
 def _root(tmp_path: Path) -> Path:

@@ -31,10 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from ..fs import scratch_dir
-from .image import remove_tree
-from .process import run_in_own_group
-from .provision import (
+from ....fs import scratch_dir
+from ...process import run_in_own_group
+from ...provision import (
     DEBOOTSTRAP,
     MIRROR,
     NODE_PACKAGES,
@@ -42,6 +41,7 @@ from .provision import (
     ImageBuildError,
     debian_recipe,
     recipe_hash,
+    remove_tree,
 )
 
 Progress = Callable[[str], None]
@@ -383,5 +383,5 @@ def run(command: list[str], what: str) -> str:
 
 def _scratch_dir(parent: Path, prefix: str) -> contextlib.AbstractContextManager[Path]:
     """A temporary directory in *parent* (same file system as the cache), removed on exit
-    (:func:`tools.lab.image.remove_tree`)."""
+    (:func:`tools.lab.provision.remove_tree`)."""
     return scratch_dir(parent, prefix, remove_tree)

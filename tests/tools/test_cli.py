@@ -80,7 +80,7 @@ def test_sphinx_click_sees_every_group() -> None:
     ctx = click.Context(main, info_name="python -m tools")
     assert [c.name for c in ext._filter_commands(ctx)] == sorted(COMMANDS)
     lithos = click.Context(main.get_command(ctx, "lithos"), info_name="lithos", parent=ctx)
-    assert [c.name for c in ext._filter_commands(lithos)] == ["check", "generate", "unit"]
+    assert [c.name for c in ext._filter_commands(lithos)] == ["build", "check", "generate", "unit"]
     assert any("--dry-run" in line for line in ext._format_command(
         click.Context(lithos.command.get_command(lithos, "generate"), info_name="generate",
                       parent=lithos), nested="full"))

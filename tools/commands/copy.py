@@ -42,7 +42,10 @@ def source_file(name: str) -> Path:
 def cli(files: tuple[str, ...], destination: str, mode: str | None,
         backend: str | None, inventory: Path | None, nodes: tuple[str, ...],
         as_json: bool) -> None:
-    """Copy FILES to the directory --to on every node (or the --node ones)."""
+    """Copy files from here to every node.
+
+    Each of FILES lands in the directory --to on every node (or the --node ones).
+    """
     if not PurePosixPath(destination).is_absolute():
         raise BadInput(f"--to {destination}: give an absolute directory on the nodes")
     try:

@@ -53,7 +53,6 @@ from ..quire import (
     Struct,
     check,
     load,
-    read_source,
     syntax_problem,
 )
 from .lua import Sandbox, open_sandbox
@@ -66,7 +65,6 @@ LUA_STANDARD_MODULES = frozenset(
     {"_G", "string", "table", "math", "utf8", "debug", "coroutine", "package"})
 INSTRUCTION_LIMIT = 10_000_000
 """Lua instructions main.lua may run while it loads (stops endless loops)."""
-MACHINE_ID_RE = re.compile(r"\A[0-9a-fA-F]{32}\n?\Z")
 
 
 def ignored(name: str) -> bool:
@@ -370,14 +368,26 @@ def validate_templates(root: Path, log_dirs: dict[str, str] | None = None) -> li
 
 def validate_machine_id(text_or_path: str | Path, filename: str | None = None
                         ) -> list[Problem]:
-    """``/etc/machine-id``: 32 hex digits, optionally one newline."""
-    text, name, problems = read_source(text_or_path, filename)
-    if text is None:
-        return problems
-    if not MACHINE_ID_RE.match(text):
-        return [Problem(name, 1, "machine-id", "must be 32 hex digits and an optional "
-                        "newline (verwalter exits with code 3 otherwise)")]
-    return []
+    """``/etc/machine-id``, judged as ``machine-id check`` judges it
+    (:func:`tools.machine_id.id_file_problem`)."""
+    from ..machine_id import id_file_problem
+
+    if isinstance(text_or_path, Path):
+        name = filename or str(text_or_path)
+        try:
+            raw: bytes | None = text_or_path.read_bytes()
+        except FileNotFoundError:
+            raw = None
+        except OSError as exc:
+            return [Problem(name, 1, "machine-id", f"cannot read: {exc.strerror}",
+                            rule="machine-id")]
+    else:
+        name, raw = filename or "<string>", text_or_path.encode()
+    wrong = id_file_problem(raw)
+    if wrong is None:
+        return []
+    return [Problem(name, 1, "machine-id", f"{wrong} (verwalter and cantal refuse it)",
+                    rule="machine-id")]
 
 
 def validate_tree(root: Path, *, machine_id: Path | None = None,

@@ -33,6 +33,9 @@ class Problem:
     message: str
     severity: Severity = "error"
     column: int = 0
+    rule: str = ""
+    """The id of the rule that found it (:mod:`tools.rules` says what each checks and
+    where); empty until the validator of the file's kind fills in its default."""
 
     @property
     def location(self) -> str:
@@ -50,6 +53,8 @@ class Problem:
                                    "message": self.message, "severity": self.severity}
         if self.column:
             data["column"] = self.column
+        if self.rule:
+            data["rule"] = self.rule
         return data
 
 

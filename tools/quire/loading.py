@@ -38,9 +38,9 @@ class _Converter:
         self.memo: dict[int, Node] = {}
 
     def error(self, line: int, key: str, message: str, severity: Severity = "error",
-              column: int = 0) -> None:
+              column: int = 0, rule: str = "") -> None:
         self.problems.append(Problem(self.filename, line, key, message, severity,
-                                     column))
+                                     column, rule))
 
     def convert(self, node: YamlNode, key: str = TOP) -> Node:
         cached = self.memo.get(id(node))
@@ -53,7 +53,7 @@ class _Converter:
                 result = self.include(node.value, line, key)
             elif tag is not None and tag.startswith("!*"):
                 self.error(line, key, f"{tag} is not followed by this validator; "
-                           "its content is not checked", "warning")
+                           "its content is not checked", "warning", rule="not-followed")
                 result = Node("null", None, None, line)
             elif node.style is None and node.value in ("", "~", "null"):
                 result = Node("null", tag, None, line)
@@ -91,7 +91,8 @@ class _Converter:
         for knode, vnode in pairs:
             if not isinstance(knode, ScalarNode):
                 self.error(knode.start_mark.line + 1, key,
-                           "mapping keys must be scalars (quire does not support others)")
+                           "mapping keys must be scalars (quire does not support others)",
+                           rule="yaml-syntax")
                 continue
             if knode.value == "<<" and knode.style is None:
                 merges.append(vnode)
@@ -104,7 +105,7 @@ class _Converter:
                     where = f" first written at line {first}" if first else ""
                     self.error(kline, join_key(key, name),
                                f"duplicate key:{where}; quire refuses a key written twice",
-                               column=knode.start_mark.column + 1)
+                               column=knode.start_mark.column + 1, rule="duplicate-key")
                 continue
             seen.add(name)
             child = self.convert(vnode, join_key(key, name))
@@ -130,25 +131,27 @@ class _Converter:
                         target.key_lines[name] = included.key_lines.get(name, value.line)
             elif included.kind != "null":
                 self.error(source.start_mark.line + 1, join_key(key, "<<"),
-                           "an included merge value must be a mapping")
+                           "an included merge value must be a mapping", rule="merge-key")
         else:
             self.error(source.start_mark.line + 1, join_key(key, "<<"),
-                       "value of a merge key must be a mapping or a list of mappings")
+                       "value of a merge key must be a mapping or a list of mappings",
+                       rule="merge-key")
 
     def include(self, name: str, line: int, key: str) -> Node:
         if self.include_dir is None:
             self.error(line, key, "!*Include is not followed here; content not checked",
-                       "warning")
+                       "warning", rule="not-followed")
             return Node("null", None, None, line)
         path = Path(name)
         if path.is_absolute() or ".." in path.parts or self.depth > 8:
-            self.error(line, key, f"!*Include {name!r}: only relative paths without '..'")
+            self.error(line, key, f"!*Include {name!r}: only relative paths without '..'",
+                       rule="include")
             return Node("null", None, None, line)
         full = self.include_dir / path
         try:
             text = full.read_text()
         except OSError as exc:
-            self.error(line, key, f"!*Include {name!r}: {exc.strerror}")
+            self.error(line, key, f"!*Include {name!r}: {exc.strerror}", rule="include")
             return Node("null", None, None, line)
         node, problems = load(text, str(full), include_dir=full.parent, _depth=self.depth + 1)
         self.problems.extend(problems)
@@ -178,14 +181,15 @@ def load(text: str, filename: str, *, include_dir: Path | None = None,
         problems.append(syntax_problem(exc, text, filename))
         return None, problems
     except (ValueError, TypeError, RecursionError, AttributeError) as exc:
-        problems.append(Problem(filename, 1, TOP, f"YAML error: {exc}"))
+        problems.append(Problem(filename, 1, TOP, f"YAML error: {exc}", rule="yaml-syntax"))
         return None, problems
     if root is None:
         return None, problems
     try:
         node = _Converter(filename, problems, include_dir, _depth).convert(root)
     except RecursionError:
-        problems.append(Problem(filename, 1, TOP, "YAML nesting is too deep"))
+        problems.append(Problem(filename, 1, TOP, "YAML nesting is too deep",
+                                rule="yaml-syntax"))
         return None, problems
     return node, problems
 
@@ -202,7 +206,8 @@ def read_source(text_or_path: str | Path, filename: str | None) -> tuple[str | N
         try:
             return text_or_path.read_text(), name, []
         except UnicodeDecodeError:
-            return None, name, [Problem(name, 1, TOP, "file is not UTF-8 text")]
+            return None, name, [Problem(name, 1, TOP, "file is not UTF-8 text", rule="unreadable")]
         except OSError as exc:
-            return None, name, [Problem(name, 1, TOP, f"cannot read: {exc.strerror}")]
+            return None, name, [Problem(name, 1, TOP, f"cannot read: {exc.strerror}",
+                                        rule="unreadable")]
     return text_or_path, filename or "<string>", []

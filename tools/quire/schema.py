@@ -27,10 +27,10 @@ class Checker:
         self.problems: list[Problem] = []
 
     def error(self, line: int, key: str, message: str, severity: Severity = "error",
-              column: int = 0) -> None:
+              column: int = 0, rule: str = "") -> None:
         """Record one problem (*column* 1-based, 0 when unknown)."""
         self.problems.append(Problem(self.filename, line, key, message, severity,
-                                     column))
+                                     column, rule))
 
 
 class Schema:
@@ -55,7 +55,7 @@ class Schema:
         """What an explicit null means here."""
         if self.optional:
             return None
-        ctx.error(node.line, key, "must not be null")
+        ctx.error(node.line, key, "must not be null", rule="wrong-type")
         return INVALID
 
     def default_or_null(self, node: Node, ctx: Checker, key: str) -> Any:
@@ -95,15 +95,15 @@ class Str(Schema):
         if node.kind == "null":
             return self.default_or_null(node, ctx, key)
         if node.kind != "scalar":
-            ctx.error(node.line, key, f"must be a scalar, not {_describe(node)}")
+            ctx.error(node.line, key, f"must be a scalar, not {_describe(node)}", rule="wrong-type")
             return INVALID
         if node.tag is not None:
-            ctx.error(node.line, key, f"unexpected tag {node.tag}")
+            ctx.error(node.line, key, f"unexpected tag {node.tag}", rule="wrong-type")
             return INVALID
         if self.validate is not None:
             message = self.validate(node.value)
             if message:
-                ctx.error(node.line, key, message)
+                ctx.error(node.line, key, message, rule="bad-value")
                 return INVALID
         return node.value
 
@@ -125,7 +125,8 @@ class Int(Schema):
         if node.kind == "null":
             return self.default_or_null(node, ctx, key)
         if node.kind != "scalar" or node.tag is not None:
-            ctx.error(node.line, key, f"must be an integer, not {_describe(node)}")
+            ctx.error(node.line, key, f"must be an integer, not {_describe(node)}",
+                      rule="wrong-type")
             return INVALID
         text = node.value
         try:
@@ -136,13 +137,16 @@ class Int(Schema):
                 hint = " (floats are not accepted here)"
             elif self.units is False and re.fullmatch(r"\w+", text):
                 hint = " (a plain decimal number is expected)"
-            ctx.error(node.line, key, f"not an integer: {text!r}{hint}".replace("'", '"'))
+            ctx.error(node.line, key, f"not an integer: {text!r}{hint}".replace("'", '"'),
+                      rule="not-integer")
             return INVALID
         if self.min is not None and value < self.min:
-            ctx.error(node.line, key, f"must be at least {self.min}, got {value}")
+            ctx.error(node.line, key, f"must be at least {self.min}, got {value}",
+                      rule="out-of-range")
             return INVALID
         if self.max is not None and value > self.max:
-            ctx.error(node.line, key, f"must be at most {self.max}, got {value}")
+            ctx.error(node.line, key, f"must be at most {self.max}, got {value}",
+                      rule="out-of-range")
             return INVALID
         return value
 
@@ -166,7 +170,8 @@ class Bool(Schema):
             return self.default_or_null(node, ctx, key)
         if node.kind == "scalar" and node.tag is None and node.value in ("true", "false"):
             return node.value == "true"
-        ctx.error(node.line, key, f"must be true or false, not {_describe(node)}")
+        ctx.error(node.line, key, f"must be true or false, not {_describe(node)}",
+                  rule="wrong-type")
         return INVALID
 
 
@@ -186,7 +191,7 @@ class Seq(Schema):
         if node.kind == "null" and node.tag is None:
             result = _items([], [], node.line)
         elif node.kind != "seq" or node.tag is not None:
-            ctx.error(node.line, key, f"must be a list, not {_describe(node)}")
+            ctx.error(node.line, key, f"must be a list, not {_describe(node)}", rule="wrong-type")
             return INVALID
         else:
             values, lines, indexes = [], [], []
@@ -199,7 +204,8 @@ class Seq(Schema):
             result = _items(values, lines, node.line, indexes)
             result.complete = len(values) == len(node.value)
         if len(result) < self.min_length:
-            ctx.error(node.line, key, f"needs at least {self.min_length} item(s)")
+            ctx.error(node.line, key, f"needs at least {self.min_length} item(s)",
+                      rule="too-few-items")
         return result
 
 
@@ -236,7 +242,8 @@ class Mapping(Schema):
         if node.kind == "null" and node.tag is None:
             return _record(node.line)
         if node.kind != "map" or node.tag is not None:
-            ctx.error(node.line, key, f"must be a mapping, not {_describe(node)}")
+            ctx.error(node.line, key, f"must be a mapping, not {_describe(node)}",
+                      rule="wrong-type")
             return INVALID
         result = _record(node.line)
         for name, child in node.value:
@@ -244,7 +251,8 @@ class Mapping(Schema):
             if self.key_check is not None:
                 message = self.key_check(name)
                 if message:
-                    ctx.error(node.key_lines.get(name, child.line), child_key, message)
+                    ctx.error(node.key_lines.get(name, child.line), child_key, message,
+                              rule="bad-value")
                     continue
             value = self.value.check(child, ctx, child_key)
             if value is not INVALID:
@@ -283,7 +291,7 @@ class Struct(Schema):
             if value is INVALID:
                 ok = False
                 if ctx is not None:
-                    ctx.error(line, join_key(key, name), "is required")
+                    ctx.error(line, join_key(key, name), "is required", rule="required-key")
             else:
                 result[name] = value
         return result if ok else INVALID
@@ -296,7 +304,8 @@ class Struct(Schema):
                 return None
             return self._defaults(node.line, ctx, node, key)
         if node.kind != "map":
-            ctx.error(node.line, key, f"must be a mapping, not {_describe(node)}")
+            ctx.error(node.line, key, f"must be a mapping, not {_describe(node)}",
+                      rule="wrong-type")
             return INVALID
         given = dict(node.value)
         result = _record(node.line, node.tag)
@@ -308,7 +317,8 @@ class Struct(Schema):
             if spelled is None:
                 value = schema.missing()
                 if value is INVALID:
-                    ctx.error(node.owner_line or node.line, join_key(key, name), "is required")
+                    ctx.error(node.owner_line or node.line, join_key(key, name), "is required",
+                              rule="required-key")
                     ok = False
                 else:
                     result[name] = value
@@ -333,7 +343,7 @@ class Struct(Schema):
             if name in used or str(name).startswith("_"):
                 continue
             ctx.error(node.key_lines.get(name, child.line), join_key(key, name),
-                      "unknown key" + _did_you_mean(name, self.members))
+                      "unknown key" + _did_you_mean(name, self.members), rule="unknown-key")
         return result if ok else INVALID
 
 
@@ -384,17 +394,17 @@ class Enum(Schema):
             if (self.allow_plain and node.kind == "scalar"
                     and self.options.get(node.value, 0) is None):
                 return TagValue(node.value, None, node.line)
-            ctx.error(node.line, key, f"needs a tag, one of {names}")
+            ctx.error(node.line, key, f"needs a tag, one of {names}", rule="unknown-tag")
             return INVALID
         name = node.tag[1:]
         if name not in self.options:
             ctx.error(node.line, key, f"unknown tag {node.tag}" + _tag_hint(name, self.options),
-                      column=node.column)
+                      column=node.column, rule="unknown-tag")
             return INVALID
         schema = self.options[name]
         if schema is None:
             if node.kind != "null":
-                ctx.error(node.line, key, f"{node.tag} takes no value")
+                ctx.error(node.line, key, f"{node.tag} takes no value", rule="wrong-type")
                 return INVALID
             return TagValue(name, None, node.line)
         bare = Node(node.kind, None, node.value, node.line, node.quoted, node.key_lines)

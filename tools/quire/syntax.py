@@ -280,4 +280,5 @@ def explain_syntax_error(exc: Exception, text: str) -> tuple[int, int, str, str]
 def syntax_problem(exc: Exception, text: str, filename: str) -> Problem:
     """:func:`explain_syntax_error` as a :class:`~tools.problems.Problem`."""
     line, column, key, message = explain_syntax_error(exc, text)
-    return Problem(filename, line, key, f"YAML syntax error: {message}", column=column)
+    return Problem(filename, line, key, f"YAML syntax error: {message}", column=column,
+                   rule="yaml-syntax")

@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .lithos import config as lithos
 from .problems import Problem
 from .quire import Struct, load
+from .rules import KIND_RULES
+from .suppress import with_rule, without_silenced
+from .walk import Passed, exclude_spec, special_file, walk
 
 KINDS = ("lithos-master", "lithos-sandbox", "lithos-process", "lithos-container", "vagga",
          "verwalter-tree")
@@ -143,8 +146,9 @@ def validate_path(path: Path | str, kind: str | None = None, *, sandbox: Path | 
     Raises :class:`UsageError` when the kind is unknown or cannot be guessed,
     or the path does not exist.
     """
-    problems = _validate(Path(path), kind, sandbox, image_dir, machine_id, run_scheduler)
-    return _ordered(problems)
+    path = Path(path)
+    problems = _validate(path, kind, sandbox, image_dir, machine_id, run_scheduler)
+    return _ordered(with_rule(problems, KIND_RULES[kind or guess_kind(path) or "vagga"]))
 
 
 def _ordered(problems: Iterable[Problem]) -> list[Problem]:
@@ -171,7 +175,7 @@ def validate_text(text: str, kind: str, filename: str = STDIN_NAME, *,
         from .vagga import validate_vagga
 
         problems = validate_vagga(text, filename)
-    return _ordered(problems)
+    return _ordered(with_rule(problems, KIND_RULES[kind]))
 
 
 def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Path | None,
@@ -207,23 +211,8 @@ def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Pat
     return validate_vagga(path)
 
 
-def _hidden(path: Path) -> bool:
-    return path.name.startswith(".")
-
-
-def _directory_files(root: Path) -> Iterator[Path]:
-    """Files and verwalter trees under *root*, sorted, hidden entries left out; a tree
-    is yielded whole (its own files are the tree's business)."""
-    for child in sorted(root.iterdir()):
-        if _hidden(child):
-            continue
-        if child.is_dir():
-            if guess_kind(child) == "verwalter-tree":
-                yield child
-            else:
-                yield from _directory_files(child)
-        else:
-            yield child
+def _is_tree(path: Path) -> bool:
+    return guess_kind(path) == "verwalter-tree"
 
 
 def _file_kind(path: Path, kind: str | None) -> str | None:
@@ -245,14 +234,19 @@ def _file_kind(path: Path, kind: str | None) -> str | None:
 def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
                    sandbox: Path | None = None, image_dir: Path | None = None,
                    machine_id: Path | None = None, run_scheduler: bool = True,
-                   stdin_text: str | None = None) -> list[Checked]:
+                   stdin_text: str | None = None, exclude: Iterable[str] = (),
+                   ignore: Iterable[str] = ()) -> list[Checked]:
     """Check every path an operator named: files, directories and ``-``.
 
     A directory that is a verwalter tree is checked as one; any other
-    directory is searched, each file's kind told from its name or content
-    (with *kind*, every YAML file in it is of that kind), and files of no
-    known kind come back skipped. ``-`` is *stdin_text*, its kind *kind*
-    or told from its content.
+    directory is walked (:func:`tools.walk.walk`: no symbolic link followed
+    out of it, FIFOs and loops passed over with a note, ``.gitignore`` and
+    the gitignore-style *exclude* patterns honoured), each file's kind told
+    from its name or content (with *kind*, every YAML file in it is of that
+    kind), and files of no known kind come back skipped. ``-`` is
+    *stdin_text*, its kind *kind* or told from its content. Problems of a rule
+    in *ignore*, or silenced by an inline comment naming their rule
+    (:mod:`tools.suppress`), are left out.
 
     Raises :class:`UsageError` for a path that does not exist, a named file
     whose kind cannot be told, or an unknown *kind*: the request is wrong,
@@ -262,36 +256,59 @@ def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
     results: list[Checked] = []
     check = functools.partial(validate_path, sandbox=sandbox, image_dir=image_dir,
                               machine_id=machine_id, run_scheduler=run_scheduler)
+    excluded = exclude_spec(exclude)
     for item in paths:
         if str(item) == STDIN:
             results.append(_check_stdin(stdin_text, kind, sandbox))
             continue
         path = Path(item)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise UsageError(f"{path}: no such file or directory")
         if path.is_dir() and kind in (None, "verwalter-tree") and \
                 (kind == "verwalter-tree" or guess_kind(path) == "verwalter-tree"):
             results.append(Checked(str(path), "verwalter-tree",
                                    check(path, "verwalter-tree")))
         elif path.is_dir():
-            for found in _directory_files(path):
-                if found.is_dir():
-                    results.append(Checked(str(found), "verwalter-tree",
-                                           check(found, "verwalter-tree")))
-                    continue
-                found_kind = _file_kind(found, kind if kind != "verwalter-tree" else None)
-                if found_kind is None:
-                    results.append(Checked(str(found), None, skipped="unknown kind"))
-                else:
-                    results.append(Checked(str(found), found_kind,
-                                           check(found, found_kind)))
+            for found in walk(path, exclude=excluded, is_tree=_is_tree):
+                results.append(_check_found(found, kind, check))
+        elif (reason := special_file(path)) is not None or not path.exists():
+            results.append(Checked(str(path), None, skipped=reason or "a broken symbolic link"))
         else:
             file_kind = kind or guess_kind(path)
             if file_kind is None and path.suffix in YAML_SUFFIXES:
                 file_kind = _file_kind(path, None)
             results.append(Checked(str(path), file_kind,
                                    check(path, file_kind)))
-    return _without_borrowed(results)
+    results = _without_borrowed(results)
+    ignored = frozenset(ignore)
+    for result in results:
+        result.problems = without_silenced(result.problems, ignore=ignored,
+                                           read=_reader(stdin_text))
+    return results
+
+
+def _reader(stdin_text: str | None) -> Callable[[str], list[str]]:
+    def read(name: str) -> list[str]:
+        if name == STDIN_NAME:
+            return (stdin_text or "").splitlines()
+        try:
+            return Path(name).read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+    return read
+
+
+def _check_found(found: Path | Passed, kind: str | None,
+                 check: Callable[[Path, str], list[Problem]]) -> Checked:
+    """The outcome for one thing a directory walk yielded."""
+    if isinstance(found, Passed):
+        return Checked(str(found.path), None, skipped=found.reason)
+    if found.is_dir():
+        return Checked(str(found), "verwalter-tree", check(found, "verwalter-tree"))
+    found_kind = _file_kind(found, kind if kind != "verwalter-tree" else None)
+    if found_kind is None:
+        return Checked(str(found), None, skipped="unknown kind")
+    return Checked(str(found), found_kind, check(found, found_kind))
 
 
 def _without_borrowed(results: list[Checked]) -> list[Checked]:

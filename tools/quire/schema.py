@@ -137,6 +137,9 @@ class Int(Schema):
                 hint = " (floats are not accepted here)"
             elif self.units is False and re.fullmatch(r"\w+", text):
                 hint = " (a plain decimal number is expected)"
+            elif self.units and (unit := re.fullmatch(r"\s*[+-]?\d+\s*([a-zA-Z]+)", text)):
+                hint = (f" ({unit.group(1)!r} is not a unit quire knows; use k, M, G "
+                        "(powers of 1000) or ki, Mi, Gi (powers of 1024), e.g. 256Mi)")
             ctx.error(node.line, key, f"not an integer: {text!r}{hint}".replace("'", '"'),
                       rule="not-integer")
             return INVALID

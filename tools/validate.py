@@ -211,6 +211,24 @@ def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Pat
     return validate_vagga(path)
 
 
+TREE_PARTS = ("sandbox", "scheduler", "templates", "runtime")
+"""The directories of a verwalter tree whose files stand for the tree."""
+
+
+def enclosing_tree(path: Path) -> Path | None:
+    """The verwalter tree a file belongs to, or None.
+
+    >>> enclosing_tree(Path("no/such/tree/templates/x.hbs")) is None
+    True
+    """
+    absolute = path.absolute()
+    for parent in absolute.parents:
+        part = absolute.relative_to(parent).parts[0]
+        if part in TREE_PARTS and guess_kind(parent) == "verwalter-tree":
+            return parent if path.is_absolute() else Path(os.path.relpath(parent))
+    return None
+
+
 def _is_tree(path: Path) -> bool:
     return guess_kind(path) == "verwalter-tree"
 
@@ -235,7 +253,7 @@ def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
                    sandbox: Path | None = None, image_dir: Path | None = None,
                    machine_id: Path | None = None, run_scheduler: bool = True,
                    stdin_text: str | None = None, exclude: Iterable[str] = (),
-                   ignore: Iterable[str] = ()) -> list[Checked]:
+                   ignore: Iterable[str] = (), skip_unknown: bool = False) -> list[Checked]:
     """Check every path an operator named: files, directories and ``-``.
 
     A directory that is a verwalter tree is checked as one; any other
@@ -248,15 +266,21 @@ def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
     in *ignore*, or silenced by an inline comment naming their rule
     (:mod:`tools.suppress`), are left out.
 
+    A named file inside a verwalter tree (its ``sandbox/``, ``scheduler/``,
+    ``templates/`` or ``runtime/``) stands for the whole tree, checked once;
+    so does every file a generator writes there.
+
     Raises :class:`UsageError` for a path that does not exist, a named file
-    whose kind cannot be told, or an unknown *kind*: the request is wrong,
-    not the files.
+    whose kind cannot be told (listed as skipped instead with *skip_unknown*,
+    as a pre-commit hook handing over every changed file wants), or an unknown
+    *kind*: the request is wrong, not the files.
     """
     _check_kind(kind)
     results: list[Checked] = []
     check = functools.partial(validate_path, sandbox=sandbox, image_dir=image_dir,
                               machine_id=machine_id, run_scheduler=run_scheduler)
     excluded = exclude_spec(exclude)
+    trees_done: set[str] = set()
     for item in paths:
         if str(item) == STDIN:
             results.append(_check_stdin(stdin_text, kind, sandbox))
@@ -277,8 +301,16 @@ def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
             file_kind = kind or guess_kind(path)
             if file_kind is None and path.suffix in YAML_SUFFIXES:
                 file_kind = _file_kind(path, None)
-            results.append(Checked(str(path), file_kind,
-                                   check(path, file_kind)))
+            tree = enclosing_tree(path) if file_kind is None else None
+            if tree is not None:
+                if str(tree) not in trees_done:
+                    trees_done.add(str(tree))
+                    results.append(Checked(str(tree), "verwalter-tree",
+                                           check(tree, "verwalter-tree")))
+            elif file_kind is None and skip_unknown:
+                results.append(Checked(str(path), None, skipped="unknown kind"))
+            else:
+                results.append(Checked(str(path), file_kind, check(path, file_kind)))
     results = _without_borrowed(results)
     ignored = frozenset(ignore)
     for result in results:

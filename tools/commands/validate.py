@@ -43,8 +43,10 @@ Without --kind, each file's kind is told from its name, then from its top-level 
   */config/*.yaml                   lithos-container
   vagga.yaml                        vagga
   a directory with scheduler/ or templates/   verwalter-tree
+  a file in a verwalter tree's sandbox/, scheduler/, templates/   its tree
 Files found in a directory whose kind can't be told are listed as
-"skipped: unknown kind"; a file named on the command line must be told.
+"skipped: unknown kind"; a file named on the command line must be told
+(or is skipped too, with --skip-unknown).
 
 \b
 Output (--format text): one problem a line on stdout,
@@ -349,6 +351,9 @@ def _list_rules(ctx: click.Context, _param: click.Parameter, value: bool) -> Non
                    "syntax, relative to the directory walked); repeatable.")
 @click.option("--ignore", "ignores", multiple=True, metavar="RULE",
               help="Silence RULE everywhere (see --list-rules); repeatable.")
+@click.option("--skip-unknown", is_flag=True,
+              help="List a named file whose kind can't be told as skipped instead of "
+                   "refusing it (for hooks that hand over every changed file).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path),
               help="Settings file to use instead of the one found (see below).")
 @click.option("--list-rules", is_flag=True, expose_value=False, is_eager=True,
@@ -370,7 +375,8 @@ def _list_rules(ctx: click.Context, _param: click.Parameter, value: bool) -> Non
                    "--format json, kept for existing scripts).")
 def cli(paths: tuple[Path, ...], kind: str | None, output_format: str | None, quiet: bool,
         strict: bool | None, no_warnings: bool | None, excludes: tuple[str, ...],
-        ignores: tuple[str, ...], config_file: Path | None, force_summary: bool,
+        ignores: tuple[str, ...], skip_unknown: bool, config_file: Path | None,
+        force_summary: bool,
         sandbox: Path | None, image_dir: Path | None, machine_id: Path | None,
         no_run_scheduler: bool, as_json: bool) -> None:
     """Check config files the way the real tools would.
@@ -415,7 +421,8 @@ def cli(paths: tuple[Path, ...], kind: str | None, output_format: str | None, qu
                                  image_dir=image_dir, machine_id=machine_id,
                                  run_scheduler=not no_run_scheduler, stdin_text=stdin_text,
                                  exclude=(*settings.exclude, *excludes),
-                                 ignore=settings.ignore | set(ignores))
+                                 ignore=settings.ignore | set(ignores),
+                                 skip_unknown=skip_unknown)
     except UsageError as exc:
         _bad_input(str(exc), json_errors, sarif_errors)
     if not keep_warnings:

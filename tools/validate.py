@@ -311,11 +311,30 @@ def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
                 results.append(Checked(str(path), None, skipped="unknown kind"))
             else:
                 results.append(Checked(str(path), file_kind, check(path, file_kind)))
-    results = _without_borrowed(results)
+    results = _with_cross_file(_without_borrowed(results))
     ignored = frozenset(ignore)
     for result in results:
         result.problems = without_silenced(result.problems, ignore=ignored,
                                            read=_reader(stdin_text))
+    return results
+
+
+def _with_cross_file(results: list[Checked]) -> list[Checked]:
+    """Add what crosses the files of a lithos tree (:mod:`tools.lithos.tree`) to the
+    outcome of the file each problem is in, once (a ``--sandbox`` check may have
+    found it already)."""
+    from .lithos.tree import cross_problems
+
+    by_path = {os.path.normpath(r.path): r for r in results}
+    for result in list(results):
+        if result.kind != "lithos-process" or result.skipped is not None:
+            continue
+        for problem in cross_problems(Path(result.path)):
+            owner = by_path.get(os.path.normpath(problem.file), result)
+            if problem not in owner.problems:
+                owner.problems.append(problem)
+    for result in results:
+        result.problems = _ordered(result.problems)
     return results
 
 

@@ -108,18 +108,27 @@ class Str(Schema):
         return node.value
 
 
+RUST_RANGES = {"u16": (0, 2**16 - 1), "u32": (0, 2**32 - 1), "u64": (0, 2**64 - 1),
+               "usize": (0, 2**64 - 1), "i32": (-(2**31), 2**31 - 1),
+               "i64": (-(2**63), 2**63 - 1)}
+"""The ranges of the Rust integer types config fields are decoded into (64-bit hosts)."""
+
+
 class Int(Schema):
     """An integer. ``units=True`` is quire's ``Numeric`` (units, 0x/0o/0b);
     ``units=False`` is a plain Rust integer field (decimal digits only)."""
 
     def __init__(self, *, min: int | None = None, max: int | None = None,
                  default: int | None = None, optional: bool = False,
-                 units: bool = True) -> None:
+                 units: bool = True, rust: str | None = None) -> None:
         self.min, self.max = min, max
         self.default = default
         self.has_default = default is not None
         self.optional = optional
         self.units = units
+        self.rust = rust
+        """The Rust integer type the tool decodes the field into (``u32``): a value
+        outside it is refused as the tool refuses it ("bad u32")."""
 
     def check(self, node: Node, ctx: Checker, key: str) -> Any:
         if node.kind == "null":
@@ -143,6 +152,13 @@ class Int(Schema):
             ctx.error(node.line, key, f"not an integer: {text!r}{hint}".replace("'", '"'),
                       rule="not-integer")
             return INVALID
+        if self.rust is not None:
+            low, high = RUST_RANGES[self.rust]
+            if not low <= value <= high:
+                ctx.error(node.line, key, f"{value} does not fit a {self.rust} "
+                          f"({low}..{high}); the tool refuses it (\"bad {self.rust}\")",
+                          rule="out-of-range")
+                return INVALID
         if self.min is not None and value < self.min:
             ctx.error(node.line, key, f"must be at least {self.min}, got {value}",
                       rule="out-of-range")

@@ -57,6 +57,7 @@ from ..quire import (
 )
 from .lua import Sandbox, open_sandbox
 from .render_file import TEMPLATE_ENGINES, read_render_file, unknown_variables
+from .template_check import syntax_problems, unknown_variable_problems
 
 RUNTIME_EXTENSIONS = (".yaml", ".yml", ".json", ".txt")
 REQUIRE_RE = re.compile(r"""\brequire\s*\(?\s*(["'])([^"']*)\1""")
@@ -162,14 +163,7 @@ def validate_template(path: Path, filename: str | None = None) -> list[Problem]:
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(name, 1, TOP, f"cannot read template: {exc}")]
     if engine == "handlebars":
-        import pybars
-
-        try:
-            pybars.Compiler().compile(text)
-        except Exception as exc:  # pybars raises several types; all mean "does not parse"
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return [Problem(name, _near_line(text, message), "handlebars", message)]
-        return []
+        return syntax_problems(text, name)
     if engine == "tera":
         import jinja2
 
@@ -406,9 +400,60 @@ def validate_tree(root: Path, *, machine_id: Path | None = None,
     # !PeekLog that names one of its log directories
     known = (root / "sandbox").is_dir() and not any(p.severity == "error" for p in more)
     problems += validate_templates(root, log_dirs if known else None)
+    if run_scheduler and not any(p.severity == "error" for p in problems):
+        problems += sample_run_problems(root)
     if not (root / "templates").is_dir():
         problems.append(Problem(str(root / "templates"), 1, TOP, "templates/ directory is "
                                 "missing: no role can be rendered", "warning"))
+    return problems
+
+
+SAMPLE_HOST = "validate-sample"
+"""The one node of the sample input :func:`sample_run_problems` runs the scheduler on."""
+_LUA_WHERE = re.compile(r'([\w./-]+\.lua)"?\]?:(\d+):')
+
+
+def sample_run_problems(root: Path) -> list[Problem]:
+    """Run the scheduler once on a sample input (one node, the tree's ``runtime/``) and
+    check what crosses scheduler and templates: a runtime error at its Lua line (rule
+    ``scheduler-runtime``), and template variables no role's schedule gives (rule
+    ``template-variable``)."""
+    from .render import build_vars
+    from .schedule import preview
+
+    main = root / "scheduler" / "v1" / "main.lua"
+    if not main.is_file():
+        return []
+    result = preview(root, current_host=SAMPLE_HOST, check_determinism=False)
+    if result.error is not None:
+        error = result.error.split("\nstack traceback:", 1)[0].strip()
+        # a re-raised error carries every place it passed; the last is where it began
+        where = next(reversed(list(_LUA_WHERE.finditer(error))), None)
+        path, line = main, 1
+        if where:
+            line = int(where.group(2))
+            path = next((candidate for candidate in (root / where.group(1),
+                                                     main.parent / where.group(1))
+                         if candidate.is_file()), main)
+        return [Problem(str(path), line, "scheduler", f"run once on a sample input (node "
+                        f"{SAMPLE_HOST!r}, runtime/ of the tree): {error}",
+                        rule="scheduler-runtime")]
+    contexts: dict[str, tuple[dict[str, Any], str]] = {}
+    schedule = result.schedule or {}
+    nodes = schedule.get("nodes") if isinstance(schedule.get("nodes"), dict) else {}
+    for host, node in (nodes or {}).items():
+        roles = node.get("roles") if isinstance(node, dict) else None
+        for role in roles if isinstance(roles, dict) else {}:
+            variables = build_vars(schedule, str(host), str(role), deployment_id="x")
+            template = variables.get("template")
+            if isinstance(template, str) and template not in contexts:
+                contexts[template] = (variables, f"the schedule of role {role!r}")
+    problems: list[Problem] = []
+    for template, (variables, source) in sorted(contexts.items()):
+        for path in _walk(root / "templates" / template):
+            if path.suffix in (".hbs", ".handlebars"):
+                problems += unknown_variable_problems(path.read_text(errors="replace"),
+                                                      str(path), variables, source)
     return problems
 
 

@@ -316,5 +316,6 @@ def test_modules_load_the_way_verwalter_finds_them(tree: Path) -> None:
     write(tree, "scheduler/v1/lib/util.lua", "return {answer = 42}\n")
     write(tree, "scheduler/v1/spec/util_spec.lua", "require 'busted'\nthis is not lua\n")
     write(tree, MAIN, "local a = require 'lib/util'\nlocal b = require 'lib/util.lua'\n"
-          "return {scheduler = function() return tostring(a.answer + b.answer), '' end}\n")
+          "return {scheduler = function() return '{\"n\": ' .. tostring(a.answer + b.answer) "
+              ".. '}', '' end}\n")
     assert validate_tree(tree) == []

@@ -24,7 +24,6 @@ file). It follows verwalter 0.13.4:
 
 from __future__ import annotations
 
-import datetime
 import fnmatch
 import hashlib
 import json
@@ -49,9 +48,9 @@ from .render_file import (
     unknown_variables,
 )
 from .render_file import TEMPLATE_ENGINES as PARSED_ENGINES
-from .schedule import role_vars
+from .schedule import VERWALTER_VERSION as VERWALTER_VERSION  # re-exported
+from .schedule import build_vars
 
-VERWALTER_VERSION = "v0.13.4"
 TEMPLATE_ENGINES = {".hbs": "handlebars (pybars3)", ".handlebars": "handlebars (pybars3)",
                     ".tera": "tera, approximated with jinja2"}
 _RENDER_FILE = re.compile(r"\.render\.ya?ml$")
@@ -63,21 +62,6 @@ class RenderError(RuntimeError):
 
 
 # --- variables ----------------------------------------------------------------
-
-
-def build_vars(schedule: Mapping[str, Any], hostname: str, role: str, *,
-               deployment_id: str | None = None,
-               now: datetime.datetime | None = None) -> dict[str, Any]:
-    """The variables verwalter hands ``verwalter_render`` for *role* on *hostname*."""
-    merged = role_vars(schedule, hostname, role)
-    merged["role"] = role
-    merged.setdefault("node", hostname)
-    stamp = now or datetime.datetime.now(datetime.UTC)
-    merged["timestamp"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    merged["deployment_id"] = deployment_id or secrets.token_hex(12)
-    merged["verwalter_version"] = VERWALTER_VERSION
-    merged["full_schedule"] = dict(schedule)
-    return merged
 
 
 def expand(text: str, variables: Mapping[str, str]) -> str:

@@ -17,9 +17,11 @@ keyed by hostname with ``roles`` objects, every rendered role ending up with a
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +35,8 @@ from ..problems import Problem, Severity
 from .lua import DEFAULT_TIMEOUT, open_sandbox
 
 VERWALTER_PORT = 8379
+VERWALTER_VERSION = "v0.13.4"
+"""What verwalter 0.13.4 hands its templates as ``verwalter_version``."""
 _IGNORED = re.compile(r"^\.|~$|\.bak$|^#.*#$")
 _DATA_SUFFIXES = {".yaml", ".yml", ".json", ".txt"}
 _SCHEDULER = "scheduler/v1/main.lua"
@@ -224,6 +228,21 @@ def _tail(text: object, lines: int = 5) -> str:
 
 
 # --- checking -----------------------------------------------------------------
+
+
+def build_vars(schedule: Mapping[str, Any], hostname: str, role: str, *,
+               deployment_id: str | None = None,
+               now: datetime.datetime | None = None) -> dict[str, Any]:
+    """The variables verwalter hands ``verwalter_render`` for *role* on *hostname*."""
+    merged = role_vars(schedule, hostname, role)
+    merged["role"] = role
+    merged.setdefault("node", hostname)
+    stamp = now or datetime.datetime.now(datetime.UTC)
+    merged["timestamp"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    merged["deployment_id"] = deployment_id or secrets.token_hex(12)
+    merged["verwalter_version"] = VERWALTER_VERSION
+    merged["full_schedule"] = dict(schedule)
+    return merged
 
 
 def role_vars(schedule: Mapping[str, Any], hostname: str, role: str) -> dict[str, Any]:

@@ -418,8 +418,7 @@ def sample_run_problems(root: Path) -> list[Problem]:
     check what crosses scheduler and templates: a runtime error at its Lua line (rule
     ``scheduler-runtime``), and template variables no role's schedule gives (rule
     ``template-variable``)."""
-    from .render import build_vars
-    from .schedule import preview
+    from .schedule import build_vars, preview
 
     main = root / "scheduler" / "v1" / "main.lua"
     if not main.is_file():

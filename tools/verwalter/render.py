@@ -201,7 +201,7 @@ def render_template(path: Path, variables: Mapping[str, Any]) -> str:
     except Exception as exc:
         line = getattr(exc, "lineno", None) or 0
         raise RenderError(f"{path}:{line}: template: {type(exc).__name__}: {exc}") from exc
-    raise RenderError(f"{path}:0: template: unknown template type {path.suffix!r}")
+    raise RenderError(f"{path}:1: template: unknown template type {path.suffix!r}")
 
 
 def check_templates(template_dir: Path) -> list[Problem]:
@@ -214,7 +214,7 @@ def check_templates(template_dir: Path) -> list[Problem]:
             try:
                 pybars.Compiler().compile(path.read_text())
             except Exception as exc:
-                problems.append(Problem(str(path), 0, "template", f"does not parse: {exc}"))
+                problems.append(Problem(str(path), 1, "template", f"does not parse: {exc}"))
         elif path.suffix == ".tera":
             import jinja2
 
@@ -224,7 +224,7 @@ def check_templates(template_dir: Path) -> list[Problem]:
             except jinja2.TemplateSyntaxError as exc:
                 problems.append(Problem(str(path), exc.lineno, "template", exc.message or ""))
         elif path.suffix in (".trm", ".trimmer"):
-            problems.append(Problem(str(path), 0, "template",
+            problems.append(Problem(str(path), 1, "template",
                                     "trimmer templates are not supported by render preview"))
     return problems
 
@@ -446,7 +446,7 @@ def _render_role(tree: Path, schedule: Mapping[str, Any], hostname: str, role: s
     result.problems += check_templates(template_dir)
     files = find_render_files(template_dir)
     if not files:
-        result.problems.append(Problem(f"templates/{template}", 0, "render",
+        result.problems.append(Problem(f"templates/{template}", 1, "render",
                                        "no *.render.yaml: nothing would be applied",
                                        "warning"))
     parsed: list[RenderFile] = []

@@ -410,7 +410,6 @@ def validate_tree(root: Path, *, machine_id: Path | None = None,
 
 SAMPLE_HOST = "validate-sample"
 """The one node of the sample input :func:`sample_run_problems` runs the scheduler on."""
-_LUA_WHERE = re.compile(r'([\w./-]+\.lua)"?\]?:(\d+):')
 
 
 def sample_run_problems(root: Path) -> list[Problem]:
@@ -418,7 +417,7 @@ def sample_run_problems(root: Path) -> list[Problem]:
     check what crosses scheduler and templates: a runtime error at its Lua line (rule
     ``scheduler-runtime``), and template variables no role's schedule gives (rule
     ``template-variable``)."""
-    from .schedule import build_vars, preview
+    from .schedule import build_vars, lua_error_location, preview
 
     main = root / "scheduler" / "v1" / "main.lua"
     if not main.is_file():
@@ -426,13 +425,11 @@ def sample_run_problems(root: Path) -> list[Problem]:
     result = preview(root, current_host=SAMPLE_HOST, check_determinism=False)
     if result.error is not None:
         error = result.error.split("\nstack traceback:", 1)[0].strip()
-        # a re-raised error carries every place it passed; the last is where it began
-        where = next(reversed(list(_LUA_WHERE.finditer(error))), None)
+        where = lua_error_location(error)
         path, line = main, 1
-        if where:
-            line = int(where.group(2))
-            path = next((candidate for candidate in (root / where.group(1),
-                                                     main.parent / where.group(1))
+        if where is not None:
+            line = where[1]
+            path = next((candidate for candidate in (root / where[0], main.parent / where[0])
                          if candidate.is_file()), main)
         return [Problem(str(path), line, "scheduler", f"run once on a sample input (node "
                         f"{SAMPLE_HOST!r}, runtime/ of the tree): {error}",

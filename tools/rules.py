@@ -67,6 +67,10 @@ _ALL = (
          "tools.lithos.config", "warning",
          differs="lithos_check --check-container accepts it; lithos fails only when it "
                  "decrypts the value at start"),
+    Rule("lithos-relative-path", "a master's runtime-dir that is not an absolute path",
+         "tools.lithos.config", "warning",
+         differs="lithos_check 0.18.4 accepts it; lithos_tree resolves it against the "
+                 "directory it starts in"),
     Rule("lithos-no-sandbox", "a process file whose sandbox file does not exist",
          "tools.lithos.tree"),
     Rule("lithos-user", "a container's user or group id the sandbox does not allow",

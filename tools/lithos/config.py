@@ -278,7 +278,7 @@ CONTAINER_SCHEMA = Struct({
     "stdout-stderr-file": Str(optional=True),
     "interactive": Bool(default=False),
     "restart-process-only": Bool(default=False),
-    "normal-exit-codes": Seq(Int(rust="i32")),
+    "normal-exit-codes": Seq(Int(rust="i32"), optional=True),
     "tcp-ports": Mapping(Struct({
         "host": Str(default="0.0.0.0", validate=_ip),
         # lithos' validator marks fd optional, but deserialising fails without it
@@ -417,7 +417,10 @@ def parse_master(text_or_path: str | Path, filename: str | None = None
         return None, problems
     if not str(record["runtime-dir"]).startswith("/"):
         problems.append(Problem(name, record.line_of("runtime-dir"), "runtime-dir",
-                                "must be an absolute path"))
+                                "should be an absolute path: lithos_check 0.18.4 accepts a "
+                                "relative one, which lithos_tree then takes relative to the "
+                                "directory it was started in", "warning",
+                                rule="lithos-relative-path"))
     model = MasterConfig(
         sandboxes_dir=record["sandboxes-dir"], processes_dir=record["processes-dir"],
         runtime_dir=record["runtime-dir"], devfs_dir=record["devfs-dir"],

@@ -56,7 +56,9 @@ class _Converter:
                            "its content is not checked", "warning", rule="not-followed")
                 result = Node("null", None, None, line)
             elif node.style is None and node.value in ("", "~", "null"):
-                result = Node("null", tag, None, line)
+                # the text ("" or "~" or "null") is kept: quire reads an empty list or
+                # mapping value as empty, but ~ as null
+                result = Node("null", tag, node.value, line)
             else:
                 result = Node("scalar", tag, node.value, line, quoted=node.style is not None)
         elif isinstance(node, SequenceNode):

@@ -195,11 +195,13 @@ class Bool(Schema):
 
 
 class Seq(Schema):
-    """A list of ``item``; null or absent is the empty list."""
+    """A list of ``item``; absent is the empty list, and so is null where the field is
+    ``optional`` (a Rust ``Option``; as a structure member null is refused otherwise)."""
 
-    def __init__(self, item: Schema, *, min_length: int = 0) -> None:
+    def __init__(self, item: Schema, *, min_length: int = 0, optional: bool = False) -> None:
         self.item = item
         self.min_length = min_length
+        self.optional = optional
         self.has_default = min_length == 0
         self.default = None
 
@@ -344,7 +346,13 @@ class Struct(Schema):
                 continue
             used.add(spelled)
             child = given[spelled]
-            value = schema.check(child, ctx, join_key(key, spelled))
+            if _null_refused(child, schema):
+                ctx.error(child.line, join_key(key, spelled), "must not be null: quire "
+                          "reads an empty value or ~ as null, not as the default (leave the "
+                          "key out to get the default)", rule="wrong-type")
+                value = INVALID
+            else:
+                value = schema.check(child, ctx, join_key(key, spelled))
             if value is INVALID:
                 # reported already; go on with the default so later checks still run
                 fallback = schema.missing()
@@ -364,6 +372,18 @@ class Struct(Schema):
             ctx.error(node.key_lines.get(name, child.line), join_key(key, name),
                       "unknown key" + _did_you_mean(name, self.members), rule="unknown-key")
         return result if ok else INVALID
+
+
+def _null_refused(child: Node, schema: Schema) -> bool:
+    """Whether an explicit null given to a structure member is refused: quire 0.4 (in
+    lithos 0.18.4) decodes it as a value, so only a member that may be absent (an
+    ``Option``) takes it, and a list or mapping written with no value at all (``key:``)
+    is empty; checked against lithos_check --check-container."""
+    if child.kind != "null" or child.tag is not None or schema.optional or \
+            isinstance(schema, Anything | Enum):
+        return False
+    # an empty value (``key:`` and nothing) is an empty list or mapping to quire
+    return not (child.value == "" and isinstance(schema, Seq | Mapping))
 
 
 def _did_you_mean(name: str, members: dict[str, Schema]) -> str:

@@ -56,3 +56,22 @@ def test_a_secret_that_is_not_lithos_crypt_output_is_a_warning(tree: Path) -> No
     (problem,) = checked.problems
     assert (problem.severity, problem.rule) == ("warning", "lithos-secret")
     assert "lithos_check --check-container accepts it" in problem.message
+
+
+def test_a_relative_runtime_dir_is_a_warning_naming_what_lithos_check_does() -> None:
+    from tools.lithos.config import validate_master
+
+    (problem,) = validate_master("runtime-dir: run/lithos\n", "master.yaml")
+    assert (problem.severity, problem.rule) == ("warning", "lithos-relative-path")
+    assert "lithos_check 0.18.4 accepts" in problem.message
+
+
+@pytest.mark.parametrize("line", ["workdir: ~", "fileno-limit:", "environ: ~", "arguments: ~"])
+def test_an_explicit_null_is_refused_as_quire_refuses_it(line: str) -> None:
+    """lithos_check --check-container 0.18.4: "Value must be scalar" (or mapping,
+    sequence) for a member written with an empty value or ~."""
+    from tools.lithos.config import validate_container
+
+    text = f"kind: Daemon\nexecutable: /bin/true\nuser-id: 1\n{line}\nnormal-exit-codes:\n"
+    problems = validate_container(text, "config/web.yaml")
+    assert [(p.key, p.rule) for p in problems] == [(line.split(":")[0], "wrong-type")]

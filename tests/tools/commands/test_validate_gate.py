@@ -103,3 +103,28 @@ def test_a_unit_quire_does_not_know_gets_a_hint(tmp_path: Path) -> None:
     (root / "config/web.yaml").write_text("kind: Daemon\nexecutable: /bin/true\n"
                                           "memory-limit: 256MB\n")
     assert "e.g. 256Mi" in run("validate", ".", cwd=root).stdout
+
+
+def test_help_names_the_tool_versions_and_exit_codes_agree() -> None:
+    from click.testing import CliRunner
+
+    from tools.cli import main
+
+    shown = CliRunner().invoke(main, ["validate", "--help"]).stdout
+    assert "lithos 0.18.4, vagga 0.8.1, verwalter 0.13.4" in " ".join(shown.split())
+    top = " ".join(CliRunner().invoke(main, ["--help"]).stdout.split())
+    assert "a file `validate` checks and finds wrong is 1" in top
+
+
+def test_hosts_toml_is_documented_with_an_example_of_every_key() -> None:
+    import re
+    import tomllib
+
+    from tools.inventory import KNOWN_KEYS
+
+    page = (Path(__file__).parents[3] / "reference/hosts.rst").read_text()
+    block = page.split("::\n\n", 1)[1].split("\n\nEvery host", 1)[0]
+    example = tomllib.loads("\n".join(line[3:] for line in block.splitlines()))
+    written = {key for host in example["host"] for key in host}
+    commented = set(re.findall(r"# (\w+) = ", block))
+    assert written | commented == KNOWN_KEYS

@@ -55,7 +55,8 @@ def silenced(lines: Sequence[str], line: int, rule: str) -> bool:
     return False
 
 
-def _file_lines(name: str) -> list[str]:
+def file_lines(name: str) -> list[str]:
+    """The lines of the file *name* (none when it cannot be read)."""
     try:
         return Path(name).read_text(errors="replace").splitlines()
     except OSError:
@@ -63,7 +64,7 @@ def _file_lines(name: str) -> list[str]:
 
 
 def without_silenced(problems: Sequence[Problem], *, ignore: frozenset[str] = frozenset(),
-                     read: Callable[[str], list[str]] = _file_lines) -> list[Problem]:
+                     read: Callable[[str], list[str]] = file_lines) -> list[Problem]:
     """*problems* less those of an *ignore*d rule or silenced in their own file.
 
     *read* gives a file's lines by the name problems use (standard input's text

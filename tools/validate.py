@@ -31,7 +31,7 @@ from .lithos import config as lithos
 from .problems import Problem
 from .quire import Struct, load
 from .rules import KIND_RULES
-from .suppress import with_rule, without_silenced
+from .suppress import file_lines, with_rule, without_silenced
 from .walk import Passed, exclude_spec, special_file, walk
 
 KINDS = ("lithos-master", "lithos-sandbox", "lithos-process", "lithos-container", "vagga",
@@ -340,12 +340,7 @@ def _with_cross_file(results: list[Checked]) -> list[Checked]:
 
 def _reader(stdin_text: str | None) -> Callable[[str], list[str]]:
     def read(name: str) -> list[str]:
-        if name == STDIN_NAME:
-            return (stdin_text or "").splitlines()
-        try:
-            return Path(name).read_text(errors="replace").splitlines()
-        except OSError:
-            return []
+        return (stdin_text or "").splitlines() if name == STDIN_NAME else file_lines(name)
     return read
 
 

@@ -228,3 +228,20 @@ def test_key_path_follows_indentation_lists_and_compact_lists() -> None:
     text = "a:\n  b:\n  - x: 1\n  - y: 2\n    z: 3\nc: 4\n"
     assert [key_path(text, n) for n in range(1, 7)] == [
         "a", "a.b", "a.b[0].x", "a.b[1].y", "a.b[1].z", "c"]
+
+
+@pytest.mark.parametrize(("number", "delta"), [(2, 1), (3, 1), (3, -1), (4, 1), (4, -1)])
+def test_a_mis_indented_line_is_blamed_not_the_sibling_after_it(number: int,
+                                                                delta: int) -> None:
+    """The parser gives up at the first right line after the wrong one; the problem is
+    reported at the wrong one, with the indentation its siblings use."""
+    from tools.validate import validate_text
+    from tools.vagga import VaggaParams, tutorial_vagga_yaml
+
+    lines = tutorial_vagga_yaml(VaggaParams()).splitlines()
+    original = lines[number - 1]
+    lines[number - 1] = " " * delta + original if delta > 0 else original[-delta:]
+    (problem,) = [p for p in validate_text("\n".join(lines) + "\n", "vagga", "v.yaml")
+                  if p.rule == "yaml-syntax"]
+    assert problem.line == number, problem
+    assert "indent it like" in problem.message

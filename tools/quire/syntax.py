@@ -159,6 +159,42 @@ def _unclosed_bracket(text: str, before: tuple[int, int]) -> tuple[int, int, str
     return stack[-1] if stack else None
 
 
+def _spaces(count: int) -> str:
+    return f"{count} space" + ("" if count == 1 else "s")
+
+
+def _indent_of(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
+
+
+def _astray_line(lines: list[str], start: int, block_indent: int, stop: int) -> int | None:
+    """The line that was mis-indented when the parser, in the block mapping that starts
+    at 1-based line *start* with keys at *block_indent*, gave up at line *stop*; None
+    when *stop* itself is the one.
+
+    An indentation that is odd (where *stop*'s is even) marks the moved line. The block's
+    first line is the culprit when it alone sits at *block_indent* and *stop* is deeper
+    (the first key was pulled out); the first line after *start* is, when *stop* is
+    shallower than every line between them (the lines between were pushed in).
+    """
+    if not 1 <= start < stop <= len(lines):
+        return None
+    stop_indent = _indent_of(lines[stop - 1])
+    if stop_indent <= block_indent or stop_indent % 2:
+        return None
+    between = [(number, _indent_of(text))
+               for number, text in enumerate(lines[start:stop - 1], start + 1)
+               if _meaningful(text)]
+    if block_indent % 2 and _indent_of(lines[start - 1]) == block_indent and \
+            all(indent != block_indent for _, indent in between):
+        return start
+    if between:
+        deepest_first = min(indent for _, indent in between)
+        if stop_indent < deepest_first:
+            return next(number for number, indent in between if indent == deepest_first)
+    return None
+
+
 def explain_syntax_error(exc: Exception, text: str) -> tuple[int, int, str, str]:
     """Say in plain words where and why *text* is not valid YAML.
 
@@ -224,6 +260,12 @@ def explain_syntax_error(exc: Exception, text: str) -> tuple[int, int, str, str]
                        "as one text; add ':' (or make it a list item with '- ')")
             own = word
             line, column = previous, len(prev_text.rstrip()) + 1
+        elif previous and _value_after_key(prev_text) and indent > prev_indent \
+                and prev_indent % 2 and not indent % 2:
+            # the key above was pulled out by a space: it is the one to move
+            message = (f"this line is indented {_spaces(prev_indent)}, but the key after "
+                       f"it (line {line}) is at {indent}: indent it like its sibling keys")
+            line, column = previous, prev_indent + 1
         elif previous and _value_after_key(prev_text) and indent > prev_indent:
             name = _entries(prev_text)[-1][2]
             message = (f"this line is indented under {name!r} (line {previous}), which "
@@ -244,11 +286,19 @@ def explain_syntax_error(exc: Exception, text: str) -> tuple[int, int, str, str]
         start = at(cmark)
         if found in ("a new key", "a list", "a value"):
             indent = len(source(line)) - len(source(line).lstrip(" "))
-            column = indent + 1
-            spaces = f"{indent} space" + ("" if indent == 1 else "s")
-            message = (f"the indentation of this line ({spaces}) matches no block "
-                       f"above it; align it with its siblings (the block that starts at "
-                       f"line {start[0]} is at column {start[1]})")
+            astray = _astray_line(lines, start[0], start[1] - 1, line)
+            if astray is not None:
+                # the parser gives up at the first line that is right, after the wrong one
+                moved = _indent_of(source(astray))
+                message = (f"this line is indented {_spaces(moved)}, but the line(s) at "
+                           f"its level go on at {_spaces(indent)} (line {line}): indent "
+                           f"it like them")
+                line, column = astray, moved + 1
+            else:
+                column = indent + 1
+                message = (f"the indentation of this line ({_spaces(indent)}) matches no "
+                           f"block above it; align it with its siblings (the block that "
+                           f"starts at line {start[0]} is at column {start[1]})")
         elif found == "-":
             message = (f"a list item where the mapping of line {start[0]} expects a key: "
                        "indent it under a key that has no value yet")

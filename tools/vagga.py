@@ -399,7 +399,7 @@ def parse_vagga(text_or_path: str | Path, filename: str | None = None
     """Parse and check a vagga.yaml; the record is None when it is invalid."""
     include_dir = text_or_path.parent if isinstance(text_or_path, Path) else None
     record, name, problems = read_checked(text_or_path, filename, VAGGA_SCHEMA,
-                                          include_dir=include_dir)
+                                          include_dir=include_dir, empty_twice=True)
     if record is INVALID:
         return None, problems
     problems += _cross_checks(record, name, include_dir)

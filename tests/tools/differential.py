@@ -77,10 +77,10 @@ def edit(text: str, rng: random.Random) -> tuple[str, str]:
 
 
 ENVIRONMENT = re.compile(r"must exist|No such file or directory|Error reading file|"
-                         r"error reading directory")
+                         r"error reading directory|^timed out")
 """What lithos_check says when it looked at this machine's files (an image, a directory
-a master names): ``validate`` checks configs, not the machine it runs on, so such an
-edit is counted apart, not judged."""
+a master names), or that it did not finish: ``validate`` checks configs, not the
+machine it runs on, so such an edit is counted apart, not judged."""
 
 UNREADABLE_CHILD = "Can't read child config"
 """lithos_check -C's word for a process file it cannot read: logged at WARN level with
@@ -97,6 +97,8 @@ class Verdict:
     ours_accepts: bool
     real_says: str = ""
     ours_says: str = ""
+    text: str = field(default="", repr=False)
+    """The edited text, to look at a disagreement again."""
 
     @property
     def agree(self) -> bool:
@@ -143,10 +145,18 @@ def _ours(paths: list[Path], kind: str | None = None) -> tuple[bool, str]:
 
 
 def _run(argv: list[str], cwd: Path | None = None) -> tuple[bool, str]:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=cwd,
-                          env={**os.environ, "RUST_LOG": "warn"}, check=False)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=cwd,
+                              env={**os.environ, "RUST_LOG": "warn"}, check=False)
+    except subprocess.TimeoutExpired:
+        return False, "timed out after 60 s"
     said = " ".join((done.stderr + done.stdout).split())
     return done.returncode == 0, said[-3000:]
+
+
+def _seed(source: Path) -> str:
+    """A seed that names the file the same way on every machine and run."""
+    return f"{source.parent.name}/{source.name}"
 
 
 def _edits(text: str, count: int, seed: str,
@@ -175,7 +185,7 @@ def lithos_containers(lithos_bin: Path, sources: list[Path], count: int) -> Tall
         target = Path(scratch) / "config" / "web.yaml"
         target.parent.mkdir()
         for source in sources:
-            for what, edited in _edits(source.read_text(), count, str(source)):
+            for what, edited in _edits(source.read_text(), count, _seed(source)):
                 target.write_text(edited)
                 real, real_says = _run([str(lithos_bin / "lithos_check"),
                                         "--check-container", str(target)])
@@ -220,12 +230,12 @@ def vagga_files(vagga: Path, sources: list[Path], count: int) -> Tally:
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch)
         for source in sources:
-            for what, edited in _edits(source.read_text(), count, str(source)):
+            for what, edited in _edits(source.read_text(), count, _seed(source)):
                 (project / "vagga.yaml").write_text(edited)
                 real, real_says = _run([str(vagga), "_list"], cwd=project)
                 ours, ours_says = _ours([project / "vagga.yaml"], "vagga")
                 tally.verdicts.append(Verdict(str(source), what, real, ours, real_says,
-                                              ours_says))
+                                              ours_says, edited))
     return tally
 
 
@@ -295,13 +305,15 @@ def upstream_lithos_containers() -> list[Path]:
     return found
 
 
+VAGGA_SOURCE = Path("/var/cache/deploydocs/real-tools/src/vagga")
+"""Where the real-tools build keeps vagga 0.8.1's source (with its examples)."""
+
+
 def upstream_vagga_files() -> list[Path]:
-    """vagga.yaml files of vagga's own examples, from a source checkout named by
-    $VAGGA_SRC, when given."""
-    source = os.environ.get("VAGGA_SRC")
-    if not source:
-        return []
-    return sorted(Path(source).glob("examples/*/vagga.yaml"))[:20]
+    """vagga.yaml files of vagga 0.8.1's own examples, from $VAGGA_SRC or the real-tools
+    build's source, when this machine has them."""
+    source = Path(os.environ.get("VAGGA_SRC") or VAGGA_SOURCE)
+    return sorted(source.glob("examples/*/vagga.yaml"))
 
 
 def generated_container(scratch: Path) -> tuple[Path, dict[str, str], str]:

@@ -16,8 +16,9 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.nodes import Node as YamlNode
 
 from ..problems import Problem, Severity
+from . import indentation
 from .nodes import TOP, Node
-from .syntax import syntax_problem
+from .syntax import key_path, syntax_problem
 
 
 def _local_tag(node: YamlNode) -> str | None:
@@ -30,7 +31,8 @@ def _local_tag(node: YamlNode) -> str | None:
 
 class _Converter:
     def __init__(self, filename: str, problems: list[Problem],
-                 include_dir: Path | None, depth: int) -> None:
+                 include_dir: Path | None, depth: int, empty_twice: bool = False) -> None:
+        self.empty_twice = empty_twice
         self.filename = filename
         self.problems = problems
         self.include_dir = include_dir
@@ -102,7 +104,11 @@ class _Converter:
             name = knode.value
             kline = knode.start_mark.line + 1
             if name in seen:
-                if not merging:
+                earlier = next((v for k, v in target.value if k == name), None)
+                if not merging and not (self.empty_twice and _empty(vnode)
+                                        and earlier is not None and earlier.kind == "null"
+                                        and earlier.value == ""):
+                    # vagga 0.8.1's quire lets a key with no value at all be written twice
                     first = target.key_lines.get(name)
                     where = f" first written at line {first}" if first else ""
                     self.error(kline, join_key(key, name),
@@ -155,9 +161,16 @@ class _Converter:
         except OSError as exc:
             self.error(line, key, f"!*Include {name!r}: {exc.strerror}", rule="include")
             return Node("null", None, None, line)
-        node, problems = load(text, str(full), include_dir=full.parent, _depth=self.depth + 1)
+        node, problems = load(text, str(full), include_dir=full.parent,
+                              empty_twice=self.empty_twice, _depth=self.depth + 1)
         self.problems.extend(problems)
         return node if node is not None else Node("null", None, None, line)
+
+
+def _empty(node: YamlNode) -> bool:
+    """Whether *node* is a value left out entirely (``key:`` and nothing)."""
+    return isinstance(node, ScalarNode) and node.style is None and node.value == "" \
+        and _local_tag(node) is None
 
 
 def join_key(key: str, name: object) -> str:
@@ -166,7 +179,7 @@ def join_key(key: str, name: object) -> str:
 
 
 def load(text: str, filename: str, *, include_dir: Path | None = None,
-         _depth: int = 0) -> tuple[Node | None, list[Problem]]:
+         empty_twice: bool = False, _depth: int = 0) -> tuple[Node | None, list[Problem]]:
     """Parse ``text`` (the file ``filename``) into a :class:`Node` tree.
 
     Returns ``(None, problems)`` for an empty document or a YAML syntax
@@ -178,17 +191,24 @@ def load(text: str, filename: str, *, include_dir: Path | None = None,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # duplicate anchors: quire redefines them too
-            root = yaml.compose(text)
+            root = yaml.compose(indentation.even_block_scalars(text))
     except YAMLError as exc:
         problems.append(syntax_problem(exc, text, filename))
         return None, problems
     except (ValueError, TypeError, RecursionError, AttributeError) as exc:
         problems.append(Problem(filename, 1, TOP, f"YAML error: {exc}", rule="yaml-syntax"))
         return None, problems
+    # what YAML reads but quire's own tokenizer refuses (YAML's own errors, above, are
+    # explained better from the parser's marks)
+    for line, column, said, advice in indentation.problems(text):
+        problems.append(Problem(filename, line, key_path(text, line),
+                                f"YAML syntax error: {advice} (quire: {said})",
+                                column=column, rule="yaml-syntax"))
+        return None, problems
     if root is None:
         return None, problems
     try:
-        node = _Converter(filename, problems, include_dir, _depth).convert(root)
+        node = _Converter(filename, problems, include_dir, _depth, empty_twice).convert(root)
     except RecursionError:
         problems.append(Problem(filename, 1, TOP, "YAML nesting is too deep",
                                 rule="yaml-syntax"))

@@ -467,8 +467,12 @@ def check(node: Node | None, schema: Schema, filename: str,
 
 
 def read_checked(text_or_path: str | Path, filename: str | None, schema: Schema, *,
-                 include_dir: Path | None = None) -> tuple[Any, str, list[Problem]]:
+                 include_dir: Path | None = None, empty_twice: bool = False
+                 ) -> tuple[Any, str, list[Problem]]:
     """Read (:func:`read_source`), :func:`load` and :func:`check` one file against *schema*.
+
+    *empty_twice* lets a key with no value at all be written twice, as the quire of
+    vagga 0.8.1 does (lithos 0.18.4's refuses it).
 
     Returns ``(value, filename, problems)``; *value* is :data:`INVALID` when
     the file cannot be read, does not parse, or does not fit the schema.
@@ -476,7 +480,7 @@ def read_checked(text_or_path: str | Path, filename: str | None, schema: Schema,
     text, name, problems = read_source(text_or_path, filename)
     if text is None:
         return INVALID, name, problems
-    node, problems = load(text, name, include_dir=include_dir)
+    node, problems = load(text, name, include_dir=include_dir, empty_twice=empty_twice)
     if any(p.severity == "error" for p in problems):
         return INVALID, name, problems
     value, more = check(node, schema, name)

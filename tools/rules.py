@@ -58,6 +58,8 @@ _ALL = (
          "tools.quire.schema"),
     Rule("unknown-tag", "a missing or unknown !Tag where a choice is expected",
          "tools.quire.schema"),
+    Rule("ignored-tag", "a !Tag on a plain text, which quire ignores", "tools.quire.schema",
+         "warning"),
     Rule("too-few-items", "a list shorter than the field needs", "tools.quire.schema"),
     Rule("bad-value", "a value the field's own check refuses", "tools.quire.schema"),
     # lithos

@@ -292,7 +292,8 @@ def _run_fields(network: bool) -> dict[str, Schema]:
         "supplementary-gids": Seq(_ids()),
     }
     if network:
-        fields["network"] = Struct({"ip": Str(optional=True), "hostname": Str(optional=True),
+        # vagga 0.8.1 decodes ip as a String: a network without one is refused
+        fields["network"] = Struct({"ip": Str(), "hostname": Str(optional=True),
                                     "ports": Mapping(Int())}, optional=True)
     return fields
 

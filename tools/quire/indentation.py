@@ -16,8 +16,10 @@ each seen on the real ``vagga _list``:
   item's content column; deeper is refused ("Expected scalar, sequence or mapping,
   got Indent");
 
-and one leniency: the lines of a block scalar (``run: |``) may be indented less than
-its first line, as long as they are deeper than its key; YAML ends the scalar there.
+and about block scalars (``run: |``), one leniency and one more strictness: their
+lines may be indented less than the first one, as long as they are deeper than the
+key (or an item's content); YAML ends the scalar there. A line after the block that
+is deeper than the line opening it is refused ("Expected unindent").
 :func:`problems` finds the first three; :func:`even_block_scalars` pads the fourth
 so that the YAML parser reads what quire reads.
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import re
 
-_BLOCK_SCALAR = re.compile(r"(?:^|[:\-]\s)\s*[|>][-+0-9]*\s*(?:#.*)?$")
+_BLOCK_SCALAR = re.compile(r"(?:^|[:\-]\s)\s*(?:!\S+\s+)?[|>][-+0-9]*\s*(?:#.*)?$")
 _ITEM = re.compile(r"-(?:\s+|$)")
 _TAG_ONLY = re.compile(r"!\S+\s*(?:#.*)?$")
 
@@ -45,23 +47,39 @@ def _meaningful(line: str) -> bool:
     return bool(stripped) and not stripped.startswith("#")
 
 
-def _block_scalar_lines(lines: list[str]) -> set[int]:
-    """0-based indexes of the content lines of block scalars (``|`` and ``>``)."""
+def _block_scalars(lines: list[str]) -> tuple[set[int], dict[int, int]]:
+    """The 0-based indexes of the content lines of block scalars (``|`` and ``>``), and
+    for the first meaningful line after each one, the indentation of the line that
+    opened it (that line may go no deeper: quire says "Expected unindent")."""
     inside: set[int] = set()
+    after: dict[int, int] = {}
     index = 0
     while index < len(lines):
         line = lines[index]
         if _meaningful(line) and _BLOCK_SCALAR.search(line.split(" #", 1)[0].rstrip()):
-            parent = _indent(line)
+            owner = _indent(line)
+            parent = owner
+            rest = line[owner:]
+            while item := _ITEM.match(rest):  # an item's text goes deeper than its content
+                parent += item.end()
+                rest = rest[item.end():]
             following = index + 1
             while following < len(lines) and (not lines[following].strip()
                                               or _indent(lines[following]) > parent):
                 inside.add(following)
                 following += 1
+            while following < len(lines) and not _meaningful(lines[following]):
+                following += 1
+            if following < len(lines):
+                after[following] = owner
             index = following
         else:
             index += 1
-    return inside
+    return inside, after
+
+
+def _block_scalar_lines(lines: list[str]) -> set[int]:
+    return _block_scalars(lines)[0]
 
 
 def even_block_scalars(text: str) -> str:
@@ -102,7 +120,7 @@ def problems(text: str) -> list[tuple[int, int, str, str]]:
     """Where quire's tokenizer refuses *text*'s indentation and YAML does not:
     ``(line, column, what quire says, what to do)``, 1-based; at most the first."""
     lines = text.split("\n")
-    skip = _block_scalar_lines(lines)
+    skip, after_block = _block_scalars(lines)
     levels = [0]
     depth = 0
     previous: str | None = None
@@ -114,6 +132,11 @@ def problems(text: str) -> list[tuple[int, int, str, str]]:
             continue
         indent = _indent(line)
         number = index + 1
+        if index in after_block and indent > after_block[index]:
+            return [(number, indent + 1, "Expected unindent, got PlainString",
+                     f"the text block (|) above ended at this line, which is deeper than "
+                     f"the line that opened it: indent the block's lines deeper than "
+                     f"column {after_block[index] + 1}, or this line like its siblings")]
         if previous is not None:
             prev_indent = _indent(previous)
             prev_rest = previous[prev_indent:]

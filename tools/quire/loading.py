@@ -99,6 +99,11 @@ class _Converter:
                            rule="yaml-syntax")
                 continue
             if knode.value == "<<" and knode.style is None:
+                if merges and not merging:
+                    self.error(knode.start_mark.line + 1, join_key(key, "<<"),
+                               "duplicate key: a second '<<' in one mapping; quire refuses "
+                               "it (merge several with '<<: [*a, *b]')",
+                               column=knode.start_mark.column + 1, rule="duplicate-key")
                 merges.append(vnode)
                 continue
             name = knode.value

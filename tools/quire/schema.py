@@ -98,8 +98,9 @@ class Str(Schema):
             ctx.error(node.line, key, f"must be a scalar, not {_describe(node)}", rule="wrong-type")
             return INVALID
         if node.tag is not None:
-            ctx.error(node.line, key, f"unexpected tag {node.tag}", rule="wrong-type")
-            return INVALID
+            # quire reads a tagged text as the text (lithos_check and vagga _list take it)
+            ctx.error(node.line, key, f"the tag {node.tag} means nothing here: quire "
+                      "ignores it and reads the text", "warning", rule="ignored-tag")
         if self.validate is not None:
             message = self.validate(node.value)
             if message:

@@ -166,7 +166,8 @@ MASTER_SCHEMA = Struct({
 
 SANDBOX_SCHEMA = Struct({
     "config-file": Str(optional=True),
-    "image-dir": Str(optional=True, default="/var/lib/lithos/containers"),
+    # a String with a default in lithos 0.18.4: an explicit null is refused
+    "image-dir": Str(default="/var/lib/lithos/containers"),
     "image-dir-levels": Int(min=1, max=16, default=1),
     "used-images-list": Str(optional=True),
     "log-file": Str(optional=True),
@@ -749,7 +750,8 @@ def _check_against_image(name: str, entry: ProcessEntry, sandbox: SandboxConfig,
             continue
         message = _variable_problem(typ, value, sandbox)
         if message:
-            problems.append(Problem(name, entry.line, vkey, message))
+            rule = "lithos-port" if "allow-tcp-ports" in message else ""
+            problems.append(Problem(name, entry.line, vkey, message, rule=rule))
     problems += validate_container(config_path, str(config_path), sandbox,
                                    variables=entry.variables)
     return [p for p in problems if p.severity == "error"]

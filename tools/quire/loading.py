@@ -16,7 +16,8 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.nodes import Node as YamlNode
 
 from ..problems import Problem, Severity
-from . import indentation
+from .indentation import even_block_scalars
+from .indentation import problems as indentation_problems
 from .nodes import TOP, Node
 from .syntax import key_path, syntax_problem
 
@@ -196,7 +197,7 @@ def load(text: str, filename: str, *, include_dir: Path | None = None,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # duplicate anchors: quire redefines them too
-            root = yaml.compose(indentation.even_block_scalars(text))
+            root = yaml.compose(even_block_scalars(text))
     except YAMLError as exc:
         problems.append(syntax_problem(exc, text, filename))
         return None, problems
@@ -205,7 +206,7 @@ def load(text: str, filename: str, *, include_dir: Path | None = None,
         return None, problems
     # what YAML reads but quire's own tokenizer refuses (YAML's own errors, above, are
     # explained better from the parser's marks)
-    for line, column, said, advice in indentation.problems(text):
+    for line, column, said, advice in indentation_problems(text):
         problems.append(Problem(filename, line, key_path(text, line),
                                 f"YAML syntax error: {advice} (quire: {said})",
                                 column=column, rule="yaml-syntax"))

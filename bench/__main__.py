@@ -7,7 +7,8 @@ tutorial verify on a fresh lab, then again with nothing changed; ``--lab qemu`` 
 VMs instead of the docker nodes; ``--compare-serial`` serial against parallel; ``--tools-dir
 DIR`` with real binaries on the lab), ``validators`` (files per
 second against a plain YAML parse), ``cli`` (``python -m tools --help`` against a bare
-``python -c 'import click'``). No name runs them all. Each benchmark measures both sides
+``python -c 'import click'``), ``validate`` (``validate`` of a verwalter tree against the
+same floor). No name runs them all. Each benchmark measures both sides
 in the same run and reports their ratio. Labs used here are named ``deploydocs.lab-bench*`` so
 they never disturb a lab someone else is using.
 """
@@ -29,7 +30,7 @@ from pathlib import Path
 from bench.results import ROOT, append_row, machine_facts
 
 BENCH_LAB = "deploydocs.lab-bench"
-NAMES = ("session", "render", "labup", "verify", "validators", "cli")
+NAMES = ("session", "render", "labup", "verify", "validators", "cli", "validate")
 
 
 def record(result: str) -> None:
@@ -420,6 +421,43 @@ def bench_validators(variants: int = 50) -> None:
 
 
 # -- cli -----------------------------------------------------------------------------------
+def _alternating_medians(sides: dict[str, list[str]], runs: int, cwd: Path) -> list[float]:
+    """Run each command of *sides* in turn, *runs* times round (after one warm-up run
+    each, for the page cache and the .pyc files), so a change of load hits every side
+    alike; return the median seconds of each, in the order of *sides*."""
+    import statistics
+
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for argv in sides.values():
+        subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+    for _ in range(runs):
+        for name, argv in sides.items():
+            start = time.perf_counter()
+            subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+            times[name].append(time.perf_counter() - start)
+    return [statistics.median(times[name]) for name in sides]
+
+
+def bench_validate(runs: int = 15) -> None:
+    """``python -m tools validate`` of the scaffolded verwalter tree (its scheduler run
+    once, its templates scanned), against a bare ``python -c 'import click'``, alternating,
+    *runs* times each; goal: the tree in 0.3 s or less."""
+    from tools.verwalter.tree import scaffold_tree
+
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "verwalter"
+        scaffold_tree(tree, image="django-deploy.01234567")
+        validate_s, click_s = _alternating_medians(
+            {"validate": [sys.executable, "-m", "tools", "validate", str(tree)],
+             "click": [sys.executable, "-c", "import click"]}, runs, ROOT)
+    record(f"validate a verwalter tree (scaffold: scheduler run once, 1 template, 1 render "
+           f"file): median {validate_s * 1000:.0f} ms, bare `python -c 'import click'` median "
+           f"{click_s * 1000:.0f} ms (ratio {validate_s / click_s:.2f}x, {runs} alternating "
+           f"runs each; goal: the tree in 300 ms or less)")
+
+
 def bench_cli(runs: int = 15, python: str = "") -> None:
     """Start-up of ``python -m tools --help``, against the floor every click program pays:
     a fresh interpreter that imports click. Both sides run alternately, *runs* times each,
@@ -428,23 +466,11 @@ def bench_cli(runs: int = 15, python: str = "") -> None:
     With *python* (a venv's interpreter with the deploydocs-tools distribution), the
     installed ``python -m deploydocs_tools --help`` is measured instead, from a directory
     outside the checkout."""
-    import statistics
-
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTHONPATH", None)
     interpreter, module = (python, "deploydocs_tools") if python else (sys.executable, "tools")
     cwd = Path(tempfile.gettempdir()) if python else ROOT
-    sides = {"help": [interpreter, "-m", module, "--help"],
-             "click": [interpreter, "-c", "import click"]}
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    for argv in sides.values():  # warm the page cache and the .pyc files
-        subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
-    for _ in range(runs):
-        for name, argv in sides.items():
-            start = time.perf_counter()
-            subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
-            times[name].append(time.perf_counter() - start)
-    help_s, click_s = (statistics.median(times[name]) for name in ("help", "click"))
+    help_s, click_s = _alternating_medians(
+        {"help": [interpreter, "-m", module, "--help"],
+         "click": [interpreter, "-c", "import click"]}, runs, cwd)
     version = subprocess.run([interpreter, "-c", "import platform; print(platform."
                               "python_version())"], capture_output=True, text=True).stdout.strip()
     where = f" (installed distribution, Python {version})" if python else ""
@@ -494,6 +520,8 @@ def main(argv: list[str] | None = None) -> None:
             bench_validators()
         elif name == "cli":
             bench_cli(python=args.cli_python)
+        elif name == "validate":
+            bench_validate()
     if "session" in chosen:
         _lab_down(BENCH_LAB)
 

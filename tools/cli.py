@@ -5,8 +5,8 @@ Exit codes, the same for every command (:class:`tools.errors.ExitCode`):
 - 0: done, the check passed;
 - 1: the thing checked is wrong (an invalid file, an unhealthy cluster, a failed check),
   or an operation on it did not succeed;
-- 2: bad input: a usage error, a bad option, an unreadable or invalid input file, no
-  machines to act on;
+- 2: bad input: a usage error, a bad option, an input a command needs that is unreadable
+  or invalid, no machines to act on (a file ``validate`` checks and finds wrong is 1);
 - 3: the environment: an unreachable host or agent, a missing binary, no Docker daemon,
   the ``docker`` library not installed.
 
@@ -131,8 +131,9 @@ EXIT_CODES_EPILOG = """\b
 Exit codes (every command):
   0  done: the check passed, the operation succeeded
   1  the thing checked is wrong (invalid file, unhealthy cluster, failed check)
-  2  bad input: usage error, bad option, unreadable or invalid input file,
-     no machines to act on
+  2  bad input: usage error, bad option, an input a command needs that is
+     unreadable or invalid, no machines to act on (a file `validate`
+     checks and finds wrong is 1)
   3  environment: unreachable host or agent, missing binary, no Docker daemon,
      the docker library not installed
 With --json, an error is one JSON object on stdout:

@@ -59,6 +59,30 @@ def is_valid_machine_id(text: str) -> bool:
     return bool(MACHINE_ID_RE.fullmatch(text))
 
 
+def id_file_problem(raw: bytes | None) -> str | None:
+    """What is wrong with the bytes of a machine-id file (None: absent), or None if
+    nothing is; the one judgement ``machine-id check`` and ``validate --machine-id``
+    share.
+
+    >>> id_file_problem(b"0" * 32 + b"\\n")
+    'all zeros is not an id'
+    >>> id_file_problem(b"5" * 32) is None
+    True
+    """
+    if raw is None:
+        return "missing (verwalter exits 3 without it)"
+    if raw == b"":
+        return "empty (systemd's first-boot marker)"
+    if len(raw) not in (32, 33) or (len(raw) == 33 and not raw.endswith(b"\n")):
+        return f"must be 32 hex digits plus an optional newline, found {len(raw)} bytes"
+    text = _strip_newline(raw).decode("ascii", "replace")
+    if not is_valid_machine_id(text):
+        return "must be 32 lowercase hex digits"
+    if text == _ZERO_ID:
+        return "all zeros is not an id"
+    return None
+
+
 @dataclass(frozen=True)
 class NodeState:
     """What one machine's id files hold (``None`` = the file is absent)."""
@@ -133,18 +157,9 @@ def check_node(state: NodeState) -> list[Problem]:
     where = problem_file(state.name, ETC_MACHINE_ID)
     problems: list[Problem] = []
     raw = state.machine_id
-    if raw is None:
-        problems.append(Problem(where, 1, "machine-id", "missing (verwalter exits 3 without it)"))
-    elif raw == b"":
-        problems.append(Problem(where, 1, "machine-id", "empty (systemd's first-boot marker)"))
-    elif len(raw) not in (32, 33) or (len(raw) == 33 and not raw.endswith(b"\n")):
-        problems.append(Problem(
-            where, 1, "machine-id",
-            f"must be 32 hex digits plus an optional newline, found {len(raw)} bytes"))
-    elif state.id_text is None:
-        problems.append(Problem(where, 1, "machine-id", "must be 32 lowercase hex digits"))
-    elif state.id_text == _ZERO_ID:
-        problems.append(Problem(where, 1, "machine-id", "all zeros is not an id"))
+    wrong = id_file_problem(raw)
+    if wrong is not None:
+        problems.append(Problem(where, 1, "machine-id", wrong))
     dbus_where = problem_file(state.name, DBUS_MACHINE_ID)
     if state.dbus_link is None and state.dbus_id is None:
         pass  # no D-Bus copy: nothing to disagree with

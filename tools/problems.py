@@ -10,6 +10,8 @@ Line 1 stands for "the whole file" when no better line exists.
 'sandboxes/app.yaml:3: allow-users: must not be empty'
 >>> str(Problem("vagga.yaml", 4, "containers.a", "unclosed list", column=12))
 'vagga.yaml:4:12: containers.a: unclosed list'
+>>> str(Problem("hosts.toml", 0, "", "cannot read"))
+'hosts.toml:1: (top): cannot read'
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ class Problem:
     message: str
     severity: Severity = "error"
     column: int = 0
+    rule: str = ""
+    """The id of the rule that found it (:mod:`tools.rules` says what each checks and
+    where); empty until the validator of the file's kind fills in its default."""
+
+    def __post_init__(self) -> None:
+        # a location is FILE:LINE with LINE >= 1 and a key: line 1 and "(top)" stand for
+        # "the whole file" (editors and CI annotators reject line 0 or an empty key)
+        if self.line < 1:
+            object.__setattr__(self, "line", 1)
+        if not self.key:
+            object.__setattr__(self, "key", "(top)")
 
     @property
     def location(self) -> str:
@@ -50,6 +63,8 @@ class Problem:
                                    "message": self.message, "severity": self.severity}
         if self.column:
             data["column"] = self.column
+        if self.rule:
+            data["rule"] = self.rule
         return data
 
 

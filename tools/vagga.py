@@ -29,7 +29,7 @@ does not try to compute it (only vagga can), it takes it as input:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -158,8 +158,7 @@ STEPS: dict[str, Schema | None] = {
                          "index-urls": _strings(), "trusted-hosts": _strings(),
                          "python-exe": Str(optional=True),
                          "install-python": Bool(default=True),
-                         "allow-pre-releases": Bool(default=False),
-                         "get-pip-args": _strings()}),
+                         "allow-pre-releases": Bool(default=False)}),
     "Py2Install": _strings(),
     "Py2Requirements": Str(default="requirements.txt"),
     "Py3Install": _strings(),
@@ -293,7 +292,8 @@ def _run_fields(network: bool) -> dict[str, Schema]:
         "supplementary-gids": Seq(_ids()),
     }
     if network:
-        fields["network"] = Struct({"ip": Str(optional=True), "hostname": Str(optional=True),
+        # vagga 0.8.1 decodes ip as a String: a network without one is refused
+        fields["network"] = Struct({"ip": Str(), "hostname": Str(optional=True),
                                     "ports": Mapping(Int())}, optional=True)
     return fields
 
@@ -400,7 +400,7 @@ def parse_vagga(text_or_path: str | Path, filename: str | None = None
     """Parse and check a vagga.yaml; the record is None when it is invalid."""
     include_dir = text_or_path.parent if isinstance(text_or_path, Path) else None
     record, name, problems = read_checked(text_or_path, filename, VAGGA_SCHEMA,
-                                          include_dir=include_dir)
+                                          include_dir=include_dir, empty_twice=True)
     if record is INVALID:
         return None, problems
     problems += _cross_checks(record, name, include_dir)
@@ -481,9 +481,26 @@ def _cycles(containers: Record, name: str) -> list[Problem]:
     return problems
 
 
+NEWER_KEYS = frozenset({"get-pip-args"})
+"""Keys only vaggas later than 0.8.1 know (0.8.1, the one the tutorial uses, refuses
+them)."""
+
+
 def validate_vagga(text_or_path: str | Path, filename: str | None = None) -> list[Problem]:
-    """Every problem of a vagga.yaml (``!*Include`` followed when a path is given)."""
-    return parse_vagga(text_or_path, filename)[1]
+    """Every problem of a vagga.yaml (``!*Include`` followed when a path is given); a key
+    of a later vagga is named as such (rule ``vagga-newer-key``)."""
+    problems = parse_vagga(text_or_path, filename)[1]
+    return [_newer_key(p) for p in problems]
+
+
+def _newer_key(problem: Problem) -> Problem:
+    name = problem.key.rsplit(".", 1)[-1].replace("_", "-")
+    if problem.rule != "unknown-key" or name not in NEWER_KEYS:
+        return problem
+    return replace(problem, rule="vagga-newer-key",
+                   message=f"{name} is a key of vaggas later than 0.8.1; vagga 0.8.1, "
+                           f"which this check follows, refuses it (Keys {{\"{name}\"}} are "
+                           "not expected)")
 
 
 def ensured_dirs(record: Record, container: str) -> set[str]:

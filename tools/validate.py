@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .lithos import config as lithos
 from .problems import Problem
 from .quire import Struct, load
+from .rules import KIND_RULES
+from .suppress import file_lines, with_rule, without_silenced
+from .walk import Passed, exclude_spec, special_file, walk
 
 KINDS = ("lithos-master", "lithos-sandbox", "lithos-process", "lithos-container", "vagga",
          "verwalter-tree")
@@ -143,8 +146,9 @@ def validate_path(path: Path | str, kind: str | None = None, *, sandbox: Path | 
     Raises :class:`UsageError` when the kind is unknown or cannot be guessed,
     or the path does not exist.
     """
-    problems = _validate(Path(path), kind, sandbox, image_dir, machine_id, run_scheduler)
-    return _ordered(problems)
+    path = Path(path)
+    problems = _validate(path, kind, sandbox, image_dir, machine_id, run_scheduler)
+    return _ordered(with_rule(problems, KIND_RULES[kind or guess_kind(path) or "vagga"]))
 
 
 def _ordered(problems: Iterable[Problem]) -> list[Problem]:
@@ -171,7 +175,7 @@ def validate_text(text: str, kind: str, filename: str = STDIN_NAME, *,
         from .vagga import validate_vagga
 
         problems = validate_vagga(text, filename)
-    return _ordered(problems)
+    return _ordered(with_rule(problems, KIND_RULES[kind]))
 
 
 def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Path | None,
@@ -207,23 +211,26 @@ def _validate(path: Path, kind: str | None, sandbox: Path | None, image_dir: Pat
     return validate_vagga(path)
 
 
-def _hidden(path: Path) -> bool:
-    return path.name.startswith(".")
+TREE_PARTS = ("sandbox", "scheduler", "templates", "runtime")
+"""The directories of a verwalter tree whose files stand for the tree."""
 
 
-def _directory_files(root: Path) -> Iterator[Path]:
-    """Files and verwalter trees under *root*, sorted, hidden entries left out; a tree
-    is yielded whole (its own files are the tree's business)."""
-    for child in sorted(root.iterdir()):
-        if _hidden(child):
-            continue
-        if child.is_dir():
-            if guess_kind(child) == "verwalter-tree":
-                yield child
-            else:
-                yield from _directory_files(child)
-        else:
-            yield child
+def enclosing_tree(path: Path) -> Path | None:
+    """The verwalter tree a file belongs to, or None.
+
+    >>> enclosing_tree(Path("no/such/tree/templates/x.hbs")) is None
+    True
+    """
+    absolute = path.absolute()
+    for parent in absolute.parents:
+        part = absolute.relative_to(parent).parts[0]
+        if part in TREE_PARTS and guess_kind(parent) == "verwalter-tree":
+            return parent if path.is_absolute() else Path(os.path.relpath(parent))
+    return None
+
+
+def _is_tree(path: Path) -> bool:
+    return guess_kind(path) == "verwalter-tree"
 
 
 def _file_kind(path: Path, kind: str | None) -> str | None:
@@ -245,53 +252,109 @@ def _file_kind(path: Path, kind: str | None) -> str | None:
 def validate_paths(paths: Iterable[str | Path], kind: str | None = None, *,
                    sandbox: Path | None = None, image_dir: Path | None = None,
                    machine_id: Path | None = None, run_scheduler: bool = True,
-                   stdin_text: str | None = None) -> list[Checked]:
+                   stdin_text: str | None = None, exclude: Iterable[str] = (),
+                   ignore: Iterable[str] = (), skip_unknown: bool = False) -> list[Checked]:
     """Check every path an operator named: files, directories and ``-``.
 
     A directory that is a verwalter tree is checked as one; any other
-    directory is searched, each file's kind told from its name or content
-    (with *kind*, every YAML file in it is of that kind), and files of no
-    known kind come back skipped. ``-`` is *stdin_text*, its kind *kind*
-    or told from its content.
+    directory is walked (:func:`tools.walk.walk`: no symbolic link followed
+    out of it, FIFOs and loops passed over with a note, ``.gitignore`` and
+    the gitignore-style *exclude* patterns honoured), each file's kind told
+    from its name or content (with *kind*, every YAML file in it is of that
+    kind), and files of no known kind come back skipped. ``-`` is
+    *stdin_text*, its kind *kind* or told from its content. Problems of a rule
+    in *ignore*, or silenced by an inline comment naming their rule
+    (:mod:`tools.suppress`), are left out.
+
+    A named file inside a verwalter tree (its ``sandbox/``, ``scheduler/``,
+    ``templates/`` or ``runtime/``) stands for the whole tree, checked once;
+    so does every file a generator writes there.
 
     Raises :class:`UsageError` for a path that does not exist, a named file
-    whose kind cannot be told, or an unknown *kind*: the request is wrong,
-    not the files.
+    whose kind cannot be told (listed as skipped instead with *skip_unknown*,
+    as a pre-commit hook handing over every changed file wants), or an unknown
+    *kind*: the request is wrong, not the files.
     """
     _check_kind(kind)
     results: list[Checked] = []
     check = functools.partial(validate_path, sandbox=sandbox, image_dir=image_dir,
                               machine_id=machine_id, run_scheduler=run_scheduler)
+    excluded = exclude_spec(exclude)
+    trees_done: set[str] = set()
     for item in paths:
         if str(item) == STDIN:
             results.append(_check_stdin(stdin_text, kind, sandbox))
             continue
         path = Path(item)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise UsageError(f"{path}: no such file or directory")
         if path.is_dir() and kind in (None, "verwalter-tree") and \
                 (kind == "verwalter-tree" or guess_kind(path) == "verwalter-tree"):
             results.append(Checked(str(path), "verwalter-tree",
                                    check(path, "verwalter-tree")))
         elif path.is_dir():
-            for found in _directory_files(path):
-                if found.is_dir():
-                    results.append(Checked(str(found), "verwalter-tree",
-                                           check(found, "verwalter-tree")))
-                    continue
-                found_kind = _file_kind(found, kind if kind != "verwalter-tree" else None)
-                if found_kind is None:
-                    results.append(Checked(str(found), None, skipped="unknown kind"))
-                else:
-                    results.append(Checked(str(found), found_kind,
-                                           check(found, found_kind)))
+            for found in walk(path, exclude=excluded, is_tree=_is_tree):
+                results.append(_check_found(found, kind, check))
+        elif (reason := special_file(path)) is not None or not path.exists():
+            results.append(Checked(str(path), None, skipped=reason or "a broken symbolic link"))
         else:
             file_kind = kind or guess_kind(path)
             if file_kind is None and path.suffix in YAML_SUFFIXES:
                 file_kind = _file_kind(path, None)
-            results.append(Checked(str(path), file_kind,
-                                   check(path, file_kind)))
-    return _without_borrowed(results)
+            tree = enclosing_tree(path) if file_kind is None else None
+            if tree is not None:
+                if str(tree) not in trees_done:
+                    trees_done.add(str(tree))
+                    results.append(Checked(str(tree), "verwalter-tree",
+                                           check(tree, "verwalter-tree")))
+            elif file_kind is None and skip_unknown:
+                results.append(Checked(str(path), None, skipped="unknown kind"))
+            else:
+                results.append(Checked(str(path), file_kind, check(path, file_kind)))
+    results = _with_cross_file(_without_borrowed(results))
+    ignored = frozenset(ignore)
+    for result in results:
+        result.problems = without_silenced(result.problems, ignore=ignored,
+                                           read=_reader(stdin_text))
+    return results
+
+
+def _with_cross_file(results: list[Checked]) -> list[Checked]:
+    """Add what crosses the files of a lithos tree (:mod:`tools.lithos.tree`) to the
+    outcome of the file each problem is in, once (a ``--sandbox`` check may have
+    found it already)."""
+    from .lithos.tree import cross_problems
+
+    by_path = {os.path.normpath(r.path): r for r in results}
+    for result in list(results):
+        if result.kind != "lithos-process" or result.skipped is not None:
+            continue
+        for problem in cross_problems(Path(result.path)):
+            owner = by_path.get(os.path.normpath(problem.file), result)
+            if problem not in owner.problems:
+                owner.problems.append(problem)
+    for result in results:
+        result.problems = _ordered(result.problems)
+    return results
+
+
+def _reader(stdin_text: str | None) -> Callable[[str], list[str]]:
+    def read(name: str) -> list[str]:
+        return (stdin_text or "").splitlines() if name == STDIN_NAME else file_lines(name)
+    return read
+
+
+def _check_found(found: Path | Passed, kind: str | None,
+                 check: Callable[[Path, str], list[Problem]]) -> Checked:
+    """The outcome for one thing a directory walk yielded."""
+    if isinstance(found, Passed):
+        return Checked(str(found.path), None, skipped=found.reason)
+    if found.is_dir():
+        return Checked(str(found), "verwalter-tree", check(found, "verwalter-tree"))
+    found_kind = _file_kind(found, kind if kind != "verwalter-tree" else None)
+    if found_kind is None:
+        return Checked(str(found), None, skipped="unknown kind")
+    return Checked(str(found), found_kind, check(found, found_kind))
 
 
 def _without_borrowed(results: list[Checked]) -> list[Checked]:

@@ -147,3 +147,24 @@ def test_generate_then_validate_outside_the_checkout(installed: Path, tmp_path: 
     leftovers = [p for p in installed.parent.rglob("*")
                  if "_build" in p.parts or p.name == "workstation"]
     assert leftovers == []
+
+
+def test_the_pre_commit_hook_file_is_the_distributions_own() -> None:
+    """pre-commit reads .pre-commit-hooks.yaml at the repository's top; the distribution
+    ships the same file (the top one is a link to it)."""
+    from ruamel.yaml import YAML
+
+    top = REPO / ".pre-commit-hooks.yaml"
+    assert top.resolve() == (REPO / "tools/.pre-commit-hooks.yaml").resolve()
+    (hook,) = YAML(typ="safe").load(top.read_text())
+    assert hook["id"] == "deploydocs-validate"
+    assert hook["entry"].startswith("deploydocs-tools validate")
+    pyproject = (REPO / "tools/pyproject.toml").read_text()
+    assert '"deploydocs_tools" = [".pre-commit-hooks.yaml"]' in pyproject
+
+
+@pytest.mark.slow
+def test_the_hook_file_is_installed_with_the_package(installed: Path) -> None:
+    site = next((installed.parent / "lib").glob("python*/site-packages/deploydocs_tools"))
+    assert (site / ".pre-commit-hooks.yaml").read_text() == \
+        (REPO / "tools/.pre-commit-hooks.yaml").read_text()

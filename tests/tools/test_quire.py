@@ -228,3 +228,48 @@ def test_key_path_follows_indentation_lists_and_compact_lists() -> None:
     text = "a:\n  b:\n  - x: 1\n  - y: 2\n    z: 3\nc: 4\n"
     assert [key_path(text, n) for n in range(1, 7)] == [
         "a", "a.b", "a.b[0].x", "a.b[1].y", "a.b[1].z", "c"]
+
+
+@pytest.mark.parametrize(("number", "delta"), [(2, 1), (3, 1), (3, -1), (4, 1), (4, -1)])
+def test_a_mis_indented_line_is_blamed_not_the_sibling_after_it(number: int,
+                                                                delta: int) -> None:
+    """The parser gives up at the first right line after the wrong one; the problem is
+    reported at the wrong one, with the indentation its siblings use."""
+    from tools.vagga import VaggaParams, tutorial_vagga_yaml
+    from tools.validate import validate_text
+
+    lines = tutorial_vagga_yaml(VaggaParams()).splitlines()
+    original = lines[number - 1]
+    lines[number - 1] = " " * delta + original if delta > 0 else original[-delta:]
+    (problem,) = [p for p in validate_text("\n".join(lines) + "\n", "vagga", "v.yaml")
+                  if p.rule == "yaml-syntax"]
+    assert problem.line == number, problem
+    assert "indent it like" in problem.message
+
+
+@pytest.mark.parametrize(("text", "line", "said"), [
+    ("a:\n  - !Py2Install\n   - carbon\n", 3, "Unindent doesn't match"),
+    ("a:\n- !EnsureDir /app\n  - !EnsureDir /config\n", 3, "got SequenceEntry"),
+    ("a:\n- !Env\n      V: 1\n", 3, "got Indent"),
+])
+def test_indentation_quire_refuses_and_yaml_reads(text: str, line: int, said: str) -> None:
+    """Each seen on the real vagga 0.8.1 (vagga _list), which refuses what YAML reads."""
+    _, problems = load(text, "v.yaml")
+    (problem,) = problems
+    assert (problem.line, problem.rule) == (line, "yaml-syntax")
+    assert said in problem.message
+
+
+@pytest.mark.parametrize("text", [
+    "run:\n- ldapsearch\n - -H\n",                   # a plain text goes on
+    "a:\n- pkg=1\n  - !EnsureDir /x\n",              # so does this
+    "run: |\n    sleep 1\n   exec x\nb: 1\n",        # a block scalar's lines may go back
+])
+def test_indentation_quire_reads_like_yaml_or_more_leniently(text: str) -> None:
+    assert load(text, "v.yaml")[1] == []
+
+
+def test_a_key_with_no_value_twice_is_vaggas_leniency_only() -> None:
+    """vagga 0.8.1's quire takes it, lithos 0.18.4's refuses it ("Duplicate key")."""
+    assert load("a:\n  k:\n  k:\n", "v.yaml", empty_twice=True)[1] == []
+    assert [p.rule for p in load("a:\n  k:\n  k:\n", "m.yaml")[1]] == ["duplicate-key"]

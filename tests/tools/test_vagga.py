@@ -221,3 +221,13 @@ def test_a_misspelt_first_step_gives_no_follow_on_deploy_errors() -> None:
                            .replace("!EnsureDri /state", "!EnsureDir /other"), "vagga.yaml")
     assert [p.key for p in check_deploy_container(fixed, "deploy", "vagga.yaml",
                                                   ["/state"])] == ["containers.deploy.setup"]
+
+
+def test_a_key_newer_than_vagga_0_8_1_is_refused_as_0_8_1_refuses_it() -> None:
+    from tools.vagga import validate_vagga
+
+    text = ("containers:\n  a:\n    setup:\n    - !Ubuntu jammy\n    - !PipConfig\n"
+            "      get-pip-args: [x]\n")
+    (problem,) = validate_vagga(text, "vagga.yaml")
+    assert (problem.line, problem.rule) == (6, "vagga-newer-key")
+    assert 'Keys {"get-pip-args"} are not expected' in problem.message

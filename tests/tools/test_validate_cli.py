@@ -102,18 +102,20 @@ def test_everything_generated_validates_with_exit_0(layout: Path) -> None:
 
 INVALID = {
     "lithos-master": ("etc/master.yaml", "syslog-name: lithos\n",
-                      "1: syslog-name: unknown key (did you mean 'syslog-app-name'?)"),
+                      "1: syslog-name: unknown key (did you mean 'syslog-app-name'?) "
+                      "[unknown-key]"),
     "lithos-sandbox": ("etc/sandboxes/django.yaml",
                        "allow-users: []\nallow-groups: [1]\ndefault-group: 1\n",
                        "1: allow-users: must not be empty (lithos_check: no allowed users "
-                       "range)"),
+                       "range) [lithos-config]"),
     "lithos-process": ("etc/processes/django.yaml", "web:\n  image: a.1\n  config: c.yaml\n",
-                       "3: web.config: must be an absolute path inside the image"),
+                       "3: web.config: must be an absolute path inside the image "
+                       "[lithos-config]"),
     "lithos-container": ("app/config/web.yaml", "executable: /bin/app\nkill-timeout: 0.5\n",
                          '2: kill-timeout: not an integer: "0.5" (floats are not accepted '
-                         'here)'),
+                         'here) [not-integer]'),
     "vagga": ("vagga.yaml", "containers:\n  a:\n    setup:\n    - !EnsureDir app\n",
-              "4: containers.a.setup[0]: must be an absolute path, got 'app'"),
+              "4: containers.a.setup[0]: must be an absolute path, got 'app' [bad-value]"),
 }
 
 
@@ -140,8 +142,8 @@ def test_an_invalid_verwalter_tree_exits_1(layout: Path) -> None:
     assert result.returncode == 1
     render = tree / "templates/django/v1/lithos.render.yaml"
     assert result.stdout.splitlines() == [
-        f"{render}:3: commands[0].dest: is required",
-        f"{render}:3: commands[0].target: unknown key"]
+        f"{render}:3: commands[0].dest: is required [required-key]",
+        f"{render}:3: commands[0].target: unknown key [unknown-key]"]
 
 
 def test_every_problem_of_every_file_is_reported(tmp_path: Path) -> None:
@@ -163,7 +165,7 @@ def test_json_output_is_a_list_of_problems(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert json.loads(result.stdout) == [{"file": str(path), "line": 1, "key": "log-level",
                                           "message": "must be a scalar, not a list",
-                                          "severity": "error"}]
+                                          "severity": "error", "rule": "wrong-type"}]
 
 
 def test_warnings_are_printed_but_do_not_fail(tmp_path: Path) -> None:
@@ -172,7 +174,7 @@ def test_warnings_are_printed_but_do_not_fail(tmp_path: Path) -> None:
     path.write_text("executable: bin/app\n")
     result = run("validate", str(path))
     assert result.returncode == 0
-    assert result.stdout.strip().endswith("(warning)")
+    assert result.stdout.strip().endswith("(warning) [lithos-config]")
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -264,9 +266,9 @@ def test_a_directory_is_searched_and_unknown_files_are_skipped_not_fatal(mixed: 
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         f"{mixed}/app/config/web.yaml:1: executable: should be an absolute path (lithos "
-        "0.18.4 does not check it) (warning)",
+        "0.18.4 does not check it) (warning) [lithos-config]",
         f"{mixed}/bad/vagga.yaml:4:7: containers.app.setup[0]: unknown tag !Ubunt (did you "
-        "mean !Ubuntu or !UbuntuPPA?)"]
+        "mean !Ubuntu or !UbuntuPPA?) [unknown-tag]"]
     assert result.stderr.splitlines() == [
         f"{mixed}/notes.txt: skipped: unknown kind",
         "3 files checked: 1 error, 1 warning; 1 skipped"]
@@ -326,9 +328,9 @@ def test_github_format_is_workflow_commands(mixed: Path) -> None:
     result = run("validate", "--format", "github", str(mixed))
     assert result.returncode == 1 and result.stderr == ""
     assert result.stdout.splitlines() == [
-        f"::warning file={mixed}/app/config/web.yaml,line=1,title=lithos-container::"
+        f"::warning file={mixed}/app/config/web.yaml,line=1,title=lithos-config::"
         "executable: should be an absolute path (lithos 0.18.4 does not check it)",
-        f"::error file={mixed}/bad/vagga.yaml,line=4,col=7,title=vagga::"
+        f"::error file={mixed}/bad/vagga.yaml,line=4,col=7,title=unknown-tag::"
         "containers.app.setup[0]: unknown tag !Ubunt (did you mean !Ubuntu or !UbuntuPPA?)",
         f"::notice file={mixed}/notes.txt::skipped: unknown kind"]
     assert "::notice" not in run("validate", "-q", "--format", "github", str(mixed)).stdout
@@ -347,10 +349,11 @@ def test_sarif_format_is_a_minimal_valid_2_1_0_log(mixed: Path) -> None:
     (sarif_run,) = log["runs"]
     driver = sarif_run["tool"]["driver"]
     assert driver["name"] == "deploydocs-validate"
-    assert [r["id"] for r in driver["rules"]] == ["lithos-container", "vagga"]
+    assert [r["id"] for r in driver["rules"]] == ["lithos-config", "unknown-tag"]
     results = sarif_run["results"]
-    assert [(r["ruleId"], r["level"]) for r in results] == [("lithos-container", "warning"),
-                                                            ("vagga", "error")]
+    assert [(r["ruleId"], r["level"]) for r in results] == [("lithos-config", "warning"),
+                                                            ("unknown-tag", "error")]
+    assert [r["properties"]["kind"] for r in results] == ["lithos-container", "vagga"]
     for item in results:
         assert driver["rules"][item["ruleIndex"]]["id"] == item["ruleId"]
         assert item["message"]["text"]

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from .. import generated
-from ..errors import MissingBinary
+from ..errors import BadInput, CheckFailed, MissingBinary
 from ..lithos.check import LithosCheckNotFound, run_lithos_check
 from ..lithos.generate import (
     IMAGE_ROOT,
@@ -70,12 +70,17 @@ def _absolute_path(ctx: click.Context, param: click.Parameter, value: str | None
     return value
 
 
-def print_outcome(outcome: generated.Outcome) -> None:
+def print_outcome(outcome: generated.Outcome, as_json: bool = False) -> None:
     """Print a generator's outcome (stdout lines, then stderr lines) and exit with its code.
 
     Shared by the generator commands (``lithos generate``, ``vagga write``,
-    ``verwalter scaffold``).
+    ``verwalter scaffold``). With *as_json*, a failure (a refused overwrite, an
+    unwritable target) is raised as the error every ``--json`` command prints as
+    one JSON object, with the same exit code.
     """
+    if as_json and outcome.errors and outcome.exit_code in (1, 2):
+        message = "; ".join(line.removeprefix("error: ") for line in outcome.errors)
+        raise (CheckFailed if outcome.exit_code == 1 else BadInput)(message)
     for line in outcome.output:
         click.echo(line)
     for line in outcome.errors:
@@ -166,7 +171,7 @@ def generate(out: Path, sandbox: str, image: str, image_dir: str | None, port: i
                                           for f in outcome.files])]
         else:
             outcome.output = [json.dumps([str(f.path) for f in outcome.files])]
-    print_outcome(outcome)
+    print_outcome(outcome, as_json)
 
 
 @cli.command("unit", epilog="Exit code: 0.")

@@ -37,7 +37,7 @@ def read_json_file(path: Path, key: str) -> Any:
     try:
         return json.loads(path.read_text())
     except OSError as exc:
-        raise BadInput(f"{path}:0: {key}: {exc.strerror}") from exc
+        raise BadInput(f"{path}:1: {key}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
         raise BadInput(f"{path}:{exc.lineno}: {key}: {exc.msg}") from exc
 
@@ -75,7 +75,7 @@ def schedule_preview(tree: Path, current_host: str | None, input_file: Path | No
                      timeout: float, output: Path | None, as_json: bool) -> None:
     """Schedule preview: run TREE/scheduler/v1/main.lua in Lua 5.3 and check its output."""
     if not (tree / "scheduler" / "v1" / "main.lua").is_file():
-        raise BadInput(f"{tree}/scheduler/v1/main.lua:0: scheduler: no such file")
+        raise BadInput(f"{tree}/scheduler/v1/main.lua:1: scheduler: no such file")
     if input_file is not None:
         recorded = read_json_file(input_file, "input")
         if not isinstance(recorded, dict):
@@ -194,7 +194,7 @@ def render_command(tree: Path, schedule_file: Path, node: str, roles: tuple[str,
     from ..verwalter import render
 
     if not (tree / "templates").is_dir():
-        raise BadInput(f"{tree}/templates:0: templates: no such directory")
+        raise BadInput(f"{tree}/templates:1: templates: no such directory")
     data = read_json_file(schedule_file, "schedule")
     if isinstance(data, dict) and isinstance(data.get("data"), dict) and "hash" in data:
         data = data["data"]  # verwalter's /v1/schedule envelope
@@ -216,6 +216,15 @@ def render_command(tree: Path, schedule_file: Path, node: str, roles: tuple[str,
         executor = render.LocalExecutor(root) if do_apply else None
         results.append(render.render_role(tree, data, node, role, executor=executor,
                                           validate_lithos=_lithos_validator(lithos_sandbox)))
+    missing = [(result.role, command.display) for result in results
+               for action in result.actions for command in action.commands
+               if command.exit_status == 127]
+    if missing:
+        role, display = missing[0]
+        program = display.split()[0] if display.split() else display
+        raise MissingBinary(f"role {role}: {program} not found (exit 127 running "
+                            f"`{display}`): render apply needs the real tools",
+                            hint=f"install {program} on this machine's PATH")
     if as_json:
         payload: Any = [r.as_dict() for r in results]
         click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2,

@@ -142,7 +142,8 @@ RANGES = Seq(Str(validate=_range))
 
 
 def _id_map() -> Seq:
-    return Seq(Struct({"inside": Int(), "outside": Int(), "count": Int()}))
+    return Seq(Struct({"inside": Int(rust="u32"), "outside": Int(rust="u32"),
+                       "count": Int(rust="u32")}))
 
 
 MASTER_SCHEMA = Struct({
@@ -165,7 +166,8 @@ MASTER_SCHEMA = Struct({
 
 SANDBOX_SCHEMA = Struct({
     "config-file": Str(optional=True),
-    "image-dir": Str(optional=True, default="/var/lib/lithos/containers"),
+    # a String with a default in lithos 0.18.4: an explicit null is refused
+    "image-dir": Str(default="/var/lib/lithos/containers"),
     "image-dir-levels": Int(min=1, max=16, default=1),
     "used-images-list": Str(optional=True),
     "log-file": Str(optional=True),
@@ -173,9 +175,9 @@ SANDBOX_SCHEMA = Struct({
     "readonly-paths": Mapping(Str()),
     "writable-paths": Mapping(Str()),
     "allow-users": RANGES,
-    "default-user": Int(optional=True, units=False),
+    "default-user": Int(optional=True, units=False, rust="u32"),
     "allow-groups": RANGES,
-    "default-group": Int(default=0, units=False),
+    "default-group": Int(default=0, units=False, rust="u32"),
     "allow-tcp-ports": RANGES,
     "uid-map": _id_map(),
     "gid-map": _id_map(),
@@ -195,7 +197,7 @@ SANDBOX_SCHEMA = Struct({
 })
 
 PROCESS_ENTRY_SCHEMA = Struct({
-    "instances": Int(min=0, default=1),
+    "instances": Int(min=0, default=1, rust="usize"),
     "image": Str(),
     "config": Str(),
     "variables": Mapping(Str()),
@@ -211,19 +213,19 @@ VOLUME_SCHEMA = Enum({
         "path": Str(default="/"),
         "mkdir": Bool(default=False),
         "mode": Int(min=0, max=0o1777, default=0o777),
-        "user": Int(default=0),
-        "group": Int(default=0),
+        "user": Int(default=0, rust="u32"),
+        "group": Int(default=0, rust="u32"),
     }),
     "Readonly": Str(),
     "Tmpfs": Struct({
-        "size": Int(min=0, default=100 * 1024 * 1024),
+        "size": Int(min=0, default=100 * 1024 * 1024, rust="u64"),
         "mode": Int(min=0, max=0o1777, default=0o777),
     }),
     "Statedir": Struct({
         "path": Str(default="/"),
         "mode": Int(min=0, max=0o1777, default=0o777),
-        "user": Int(default=0),
-        "group": Int(default=0),
+        "user": Int(default=0, rust="u32"),
+        "group": Int(default=0, rust="u32"),
     }),
 })
 
@@ -249,11 +251,11 @@ CONTAINER_SCHEMA = Struct({
     })),
     "metadata": Anything(),
     "volumes": Mapping(VOLUME_SCHEMA),
-    "user-id": Int(optional=True),
-    "group-id": Int(optional=True),
-    "memory-limit": Int(default=0x7FFFFFFFFFFFFFFF),
-    "fileno-limit": Int(default=1024),
-    "cpu-shares": Int(default=1024),
+    "user-id": Int(optional=True, rust="u32"),
+    "group-id": Int(optional=True, rust="u32"),
+    "memory-limit": Int(default=0x7FFFFFFFFFFFFFFF, rust="u64"),
+    "fileno-limit": Int(default=1024, rust="u64"),
+    "cpu-shares": Int(default=1024, rust="usize"),
     "restart-timeout": Int(min=0, max=86400, default=1),
     "kill-timeout": Int(min=0, max=86400, default=5),
     "executable": Str(),
@@ -277,15 +279,15 @@ CONTAINER_SCHEMA = Struct({
     "stdout-stderr-file": Str(optional=True),
     "interactive": Bool(default=False),
     "restart-process-only": Bool(default=False),
-    "normal-exit-codes": Seq(Int()),
+    "normal-exit-codes": Seq(Int(rust="i32"), optional=True),
     "tcp-ports": Mapping(Struct({
         "host": Str(default="0.0.0.0", validate=_ip),
         # lithos' validator marks fd optional, but deserialising fails without it
-        "fd": Int(min=0),
+        "fd": Int(min=0, rust="i32"),
         "reuse-addr": Bool(default=True),
         "reuse-port": Bool(default=False),
         "set-non-block": Bool(default=False),
-        "listen-backlog": Int(default=128, units=False),
+        "listen-backlog": Int(default=128, units=False, rust="usize"),
         "external": Bool(default=False),
     })),
 })
@@ -416,7 +418,10 @@ def parse_master(text_or_path: str | Path, filename: str | None = None
         return None, problems
     if not str(record["runtime-dir"]).startswith("/"):
         problems.append(Problem(name, record.line_of("runtime-dir"), "runtime-dir",
-                                "must be an absolute path"))
+                                "should be an absolute path: lithos_check 0.18.4 accepts a "
+                                "relative one, which lithos_tree then takes relative to the "
+                                "directory it was started in", "warning",
+                                rule="lithos-relative-path"))
     model = MasterConfig(
         sandboxes_dir=record["sandboxes-dir"], processes_dir=record["processes-dir"],
         runtime_dir=record["runtime-dir"], devfs_dir=record["devfs-dir"],
@@ -551,8 +556,9 @@ def parse_container(text_or_path: str | Path, filename: str | None = None
     if record is INVALID:
         return None, problems
 
-    def add(line: int, key: str, message: str, severity: Severity = "error") -> None:
-        problems.append(Problem(name, line, key, message, severity))
+    def add(line: int, key: str, message: str, severity: Severity = "error",
+            rule: str = "") -> None:
+        problems.append(Problem(name, line, key, message, severity, rule=rule))
 
     variables: dict[str, TagValue] = dict(record["variables"])
     for key in ("executable", "workdir"):
@@ -615,7 +621,9 @@ def parse_container(text_or_path: str | Path, filename: str | None = None
         for value in values:
             if not str(value).startswith("v2:"):
                 add(record["secret-environ"].line_of(env), f"secret-environ.{env}",
-                    "secret values must be lithos_crypt output starting with 'v2:'")
+                    "not lithos_crypt output (no 'v2:' prefix): lithos_check "
+                    "--check-container accepts it, but lithos fails to start the process "
+                    "when it decrypts the value", "warning", rule="lithos-secret")
     volumes: dict[str, Volume] = {}
     for mount, volume in record["volumes"].items():
         line = record["volumes"].line_of(mount)
@@ -742,7 +750,8 @@ def _check_against_image(name: str, entry: ProcessEntry, sandbox: SandboxConfig,
             continue
         message = _variable_problem(typ, value, sandbox)
         if message:
-            problems.append(Problem(name, entry.line, vkey, message))
+            rule = "lithos-port" if "allow-tcp-ports" in message else ""
+            problems.append(Problem(name, entry.line, vkey, message, rule=rule))
     problems += validate_container(config_path, str(config_path), sandbox,
                                    variables=entry.variables)
     return [p for p in problems if p.severity == "error"]
@@ -787,9 +796,9 @@ def validate_container(text_or_path: str | Path, filename: str | None = None,
     name = _display_name(text_or_path, filename)
     raw: Record = container.raw  # type: ignore[assignment]  # it is the checked Record read
 
-    def add(key: str, message: str, line: int | None = None) -> None:
+    def add(key: str, message: str, line: int | None = None, rule: str = "") -> None:
         problems.append(Problem(name, line or raw.line_of(key.split(".")[0]) or 1, key,
-                                message))
+                                message, rule=rule))
 
     if raw["uid-map"] and sandbox_model.uid_map:
         add("uid-map", "the sandbox has a uid-map already; only one of them may")
@@ -797,13 +806,14 @@ def validate_container(text_or_path: str | Path, filename: str | None = None,
         add("gid-map", "the sandbox has a gid-map already; only one of them may")
     uid = container.user_id if container.user_id is not None else sandbox_model.default_user
     if uid is None:
-        add("user-id", "is required: the sandbox has no default-user")
+        add("user-id", "is required: the sandbox has no default-user", rule="lithos-user")
     elif sandbox_model.allow_users and not sandbox_model.allows_user(uid):
-        add("user-id", f"user {uid} is not in the sandbox's allow-users")
+        add("user-id", f"user {uid} is not in the sandbox's allow-users", rule="lithos-user")
     gid = container.group_id if container.group_id is not None else sandbox_model.default_group
     if sandbox_model.allow_groups and not sandbox_model.allows_group(gid):
         source = "" if container.group_id is not None else " (the sandbox's default-group)"
-        add("group-id", f"group {gid}{source} is not in the sandbox's allow-groups")
+        add("group-id", f"group {gid}{source} is not in the sandbox's allow-groups",
+            rule="lithos-user")
     both = {**sandbox_model.readonly_paths, **sandbox_model.writable_paths}
     for mount, volume in container.volumes.items():
         line = raw["volumes"].line_of(mount)
@@ -823,5 +833,5 @@ def validate_container(text_or_path: str | Path, filename: str | None = None,
                 text = re.sub(r"@\{\s*" + re.escape(var) + r"\s*\}", value, text)
             if re.fullmatch(r"\d+", text) and not sandbox_model.allows_port(int(text)):
                 add(f"tcp-ports.{port.port}", f"port {text} is not in the sandbox's "
-                    "allow-tcp-ports", raw["tcp-ports"].line_of(port.port))
+                    "allow-tcp-ports", raw["tcp-ports"].line_of(port.port), "lithos-port")
     return problems

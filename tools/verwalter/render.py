@@ -24,7 +24,6 @@ file). It follows verwalter 0.13.4:
 
 from __future__ import annotations
 
-import datetime
 import fnmatch
 import hashlib
 import json
@@ -49,9 +48,9 @@ from .render_file import (
     unknown_variables,
 )
 from .render_file import TEMPLATE_ENGINES as PARSED_ENGINES
-from .schedule import role_vars
+from .schedule import VERWALTER_VERSION as VERWALTER_VERSION  # re-exported
+from .schedule import build_vars
 
-VERWALTER_VERSION = "v0.13.4"
 TEMPLATE_ENGINES = {".hbs": "handlebars (pybars3)", ".handlebars": "handlebars (pybars3)",
                     ".tera": "tera, approximated with jinja2"}
 _RENDER_FILE = re.compile(r"\.render\.ya?ml$")
@@ -63,21 +62,6 @@ class RenderError(RuntimeError):
 
 
 # --- variables ----------------------------------------------------------------
-
-
-def build_vars(schedule: Mapping[str, Any], hostname: str, role: str, *,
-               deployment_id: str | None = None,
-               now: datetime.datetime | None = None) -> dict[str, Any]:
-    """The variables verwalter hands ``verwalter_render`` for *role* on *hostname*."""
-    merged = role_vars(schedule, hostname, role)
-    merged["role"] = role
-    merged.setdefault("node", hostname)
-    stamp = now or datetime.datetime.now(datetime.UTC)
-    merged["timestamp"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    merged["deployment_id"] = deployment_id or secrets.token_hex(12)
-    merged["verwalter_version"] = VERWALTER_VERSION
-    merged["full_schedule"] = dict(schedule)
-    return merged
 
 
 def expand(text: str, variables: Mapping[str, str]) -> str:
@@ -217,7 +201,7 @@ def render_template(path: Path, variables: Mapping[str, Any]) -> str:
     except Exception as exc:
         line = getattr(exc, "lineno", None) or 0
         raise RenderError(f"{path}:{line}: template: {type(exc).__name__}: {exc}") from exc
-    raise RenderError(f"{path}:0: template: unknown template type {path.suffix!r}")
+    raise RenderError(f"{path}:1: template: unknown template type {path.suffix!r}")
 
 
 def check_templates(template_dir: Path) -> list[Problem]:
@@ -230,7 +214,7 @@ def check_templates(template_dir: Path) -> list[Problem]:
             try:
                 pybars.Compiler().compile(path.read_text())
             except Exception as exc:
-                problems.append(Problem(str(path), 0, "template", f"does not parse: {exc}"))
+                problems.append(Problem(str(path), 1, "template", f"does not parse: {exc}"))
         elif path.suffix == ".tera":
             import jinja2
 
@@ -240,7 +224,7 @@ def check_templates(template_dir: Path) -> list[Problem]:
             except jinja2.TemplateSyntaxError as exc:
                 problems.append(Problem(str(path), exc.lineno, "template", exc.message or ""))
         elif path.suffix in (".trm", ".trimmer"):
-            problems.append(Problem(str(path), 0, "template",
+            problems.append(Problem(str(path), 1, "template",
                                     "trimmer templates are not supported by render preview"))
     return problems
 
@@ -462,7 +446,7 @@ def _render_role(tree: Path, schedule: Mapping[str, Any], hostname: str, role: s
     result.problems += check_templates(template_dir)
     files = find_render_files(template_dir)
     if not files:
-        result.problems.append(Problem(f"templates/{template}", 0, "render",
+        result.problems.append(Problem(f"templates/{template}", 1, "render",
                                        "no *.render.yaml: nothing would be applied",
                                        "warning"))
     parsed: list[RenderFile] = []

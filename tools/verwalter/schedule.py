@@ -17,9 +17,11 @@ keyed by hostname with ``roles`` objects, every rendered role ending up with a
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +35,8 @@ from ..problems import Problem, Severity
 from .lua import DEFAULT_TIMEOUT, open_sandbox
 
 VERWALTER_PORT = 8379
+VERWALTER_VERSION = "v0.13.4"
+"""What verwalter 0.13.4 hands its templates as ``verwalter_version``."""
 _IGNORED = re.compile(r"^\.|~$|\.bak$|^#.*#$")
 _DATA_SUFFIXES = {".yaml", ".yml", ".json", ".txt"}
 _SCHEDULER = "scheduler/v1/main.lua"
@@ -71,7 +75,7 @@ def load_runtime(runtime_dir: Path) -> tuple[dict[str, Any], list[Problem]]:
         return data
 
     if not runtime_dir.is_dir():
-        return {}, [Problem(str(runtime_dir), 0, "runtime", "no such directory")]
+        return {}, [Problem(str(runtime_dir), 1, "runtime", "no such directory")]
     return scan(runtime_dir), problems
 
 
@@ -98,12 +102,12 @@ def _read_data(path: Path, problems: list[Problem]) -> Any:
                                 str(exc.problem or exc).strip()))
         return _SKIP
     except YAMLError as exc:
-        problems.append(Problem(str(path), 0, "yaml", str(exc)))
+        problems.append(Problem(str(path), 1, "yaml", str(exc)))
         return _SKIP
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        problems.append(Problem(str(path), 0, "yaml", f"not JSON-compatible: {exc}"))
+        problems.append(Problem(str(path), 1, "yaml", f"not JSON-compatible: {exc}"))
         return _SKIP
     return value
 
@@ -226,6 +230,35 @@ def _tail(text: object, lines: int = 5) -> str:
 # --- checking -----------------------------------------------------------------
 
 
+def build_vars(schedule: Mapping[str, Any], hostname: str, role: str, *,
+               deployment_id: str | None = None,
+               now: datetime.datetime | None = None) -> dict[str, Any]:
+    """The variables verwalter hands ``verwalter_render`` for *role* on *hostname*."""
+    merged = role_vars(schedule, hostname, role)
+    merged["role"] = role
+    merged.setdefault("node", hostname)
+    stamp = now or datetime.datetime.now(datetime.UTC)
+    merged["timestamp"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    merged["deployment_id"] = deployment_id or secrets.token_hex(12)
+    merged["verwalter_version"] = VERWALTER_VERSION
+    merged["full_schedule"] = dict(schedule)
+    return merged
+
+
+_LUA_WHERE = re.compile(r'([\w./-]+\.lua)"?\]?:(\d+):')
+
+
+def lua_error_location(message: str) -> tuple[str, int] | None:
+    """The ``(file, line)`` a Lua error began at: the last place its message names
+    (an error re-raised by ``error(result)`` carries every place it passed).
+
+    >>> lua_error_location("scheduler() failed: main.lua:156: lib/x.lua:4: boom")
+    ('lib/x.lua', 4)
+    """
+    found = list(_LUA_WHERE.finditer(message.split("\nstack traceback:", 1)[0]))
+    return (found[-1].group(1), int(found[-1].group(2))) if found else None
+
+
 def role_vars(schedule: Mapping[str, Any], hostname: str, role: str) -> dict[str, Any]:
     """The variables verwalter merges for *role* on *hostname* (before it adds its own).
 
@@ -260,7 +293,7 @@ def check_schedule(schedule: Mapping[str, Any], tree: Path | None = None,
     problems: list[Problem] = []
 
     def add(key: str, message: str, severity: Severity = "error") -> None:
-        problems.append(Problem(file, 0, key, message, severity))
+        problems.append(Problem(file, 1, key, message, severity))
 
     for key in ("vars", "roles", "nodes"):
         if key in schedule and not isinstance(schedule[key], dict):
@@ -325,7 +358,7 @@ def _shadowed(schedule: Mapping[str, Any], host: str, role: str, file: str) -> l
             if isinstance(value, dict):
                 continue
             if key in seen and seen[key][1] != value:
-                problems.append(Problem(file, 0, f"{seen[key][0]}.{key}",
+                problems.append(Problem(file, 1, f"{seen[key][0]}.{key}",
                                         f"also set to a different value in {where}; verwalter "
                                         "0.13.4's merge order is ambiguous, set it once",
                                         "warning"))
@@ -379,9 +412,20 @@ class Preview:
         """Whether the scheduler ran and its output has no errors."""
         return self.error is None and not any(p.severity == "error" for p in self.problems)
 
+    def error_document(self) -> dict[str, Any] | None:
+        """The scheduler's failure as data: kind, message and, when the Lua message
+        names one, the file and line it began at (None when it ran)."""
+        if self.error is None:
+            return None
+        document: dict[str, Any] = {"kind": "scheduler", "message": self.error}
+        where = lua_error_location(self.error)
+        if where is not None:
+            document["file"], document["line"] = where
+        return document
+
     def as_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json``."""
-        return {"stand_in": "schedule preview", "ok": self.ok, "error": self.error,
+        """Plain data for ``--json``; ``error`` is an object (see :meth:`error_document`)."""
+        return {"stand_in": "schedule preview", "ok": self.ok, "error": self.error_document(),
                 "schedule": self.schedule, "log": self.log,
                 "problems": [p.as_dict() for p in self.problems], "input": self.input}
 
@@ -447,11 +491,11 @@ def preview(tree: Path, *, current_host: str, peers: Mapping[str, Any] | None = 
         try:
             again = run_scheduler(tree / "scheduler" / "v1", later, timeout)
         except SchedulerError as exc:
-            result.problems.append(Problem(_SCHEDULER, 0, "now",
+            result.problems.append(Problem(_SCHEDULER, 1, "now",
                                            f"fails when run a minute later: {exc}"))
         else:
             if again.schedule != result.schedule:
                 result.problems.append(Problem(
-                    _SCHEDULER, 0, "now", "the schedule changes with time alone: every "
+                    _SCHEDULER, 1, "now", "the schedule changes with time alone: every "
                     "node re-renders on every run (keep `now` out of the output)", "warning"))
     return result

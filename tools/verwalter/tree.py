@@ -53,11 +53,11 @@ from ..quire import (
     Struct,
     check,
     load,
-    read_source,
     syntax_problem,
 )
 from .lua import Sandbox, open_sandbox
 from .render_file import TEMPLATE_ENGINES, read_render_file, unknown_variables
+from .template_check import syntax_problems, unknown_variable_problems
 
 RUNTIME_EXTENSIONS = (".yaml", ".yml", ".json", ".txt")
 REQUIRE_RE = re.compile(r"""\brequire\s*\(?\s*(["'])([^"']*)\1""")
@@ -66,7 +66,6 @@ LUA_STANDARD_MODULES = frozenset(
     {"_G", "string", "table", "math", "utf8", "debug", "coroutine", "package"})
 INSTRUCTION_LIMIT = 10_000_000
 """Lua instructions main.lua may run while it loads (stops endless loops)."""
-MACHINE_ID_RE = re.compile(r"\A[0-9a-fA-F]{32}\n?\Z")
 
 
 def ignored(name: str) -> bool:
@@ -164,14 +163,7 @@ def validate_template(path: Path, filename: str | None = None) -> list[Problem]:
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(name, 1, TOP, f"cannot read template: {exc}")]
     if engine == "handlebars":
-        import pybars
-
-        try:
-            pybars.Compiler().compile(text)
-        except Exception as exc:  # pybars raises several types; all mean "does not parse"
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return [Problem(name, _near_line(text, message), "handlebars", message)]
-        return []
+        return syntax_problems(text, name)
     if engine == "tera":
         import jinja2
 
@@ -370,14 +362,26 @@ def validate_templates(root: Path, log_dirs: dict[str, str] | None = None) -> li
 
 def validate_machine_id(text_or_path: str | Path, filename: str | None = None
                         ) -> list[Problem]:
-    """``/etc/machine-id``: 32 hex digits, optionally one newline."""
-    text, name, problems = read_source(text_or_path, filename)
-    if text is None:
-        return problems
-    if not MACHINE_ID_RE.match(text):
-        return [Problem(name, 1, "machine-id", "must be 32 hex digits and an optional "
-                        "newline (verwalter exits with code 3 otherwise)")]
-    return []
+    """``/etc/machine-id``, judged as ``machine-id check`` judges it
+    (:func:`tools.machine_id.id_file_problem`)."""
+    from ..machine_id import id_file_problem
+
+    if isinstance(text_or_path, Path):
+        name = filename or str(text_or_path)
+        try:
+            raw: bytes | None = text_or_path.read_bytes()
+        except FileNotFoundError:
+            raw = None
+        except OSError as exc:
+            return [Problem(name, 1, "machine-id", f"cannot read: {exc.strerror}",
+                            rule="machine-id")]
+    else:
+        name, raw = filename or "<string>", text_or_path.encode()
+    wrong = id_file_problem(raw)
+    if wrong is None:
+        return []
+    return [Problem(name, 1, "machine-id", f"{wrong} (verwalter and cantal refuse it)",
+                    rule="machine-id")]
 
 
 def validate_tree(root: Path, *, machine_id: Path | None = None,
@@ -396,9 +400,56 @@ def validate_tree(root: Path, *, machine_id: Path | None = None,
     # !PeekLog that names one of its log directories
     known = (root / "sandbox").is_dir() and not any(p.severity == "error" for p in more)
     problems += validate_templates(root, log_dirs if known else None)
+    if run_scheduler and not any(p.severity == "error" for p in problems):
+        problems += sample_run_problems(root)
     if not (root / "templates").is_dir():
         problems.append(Problem(str(root / "templates"), 1, TOP, "templates/ directory is "
                                 "missing: no role can be rendered", "warning"))
+    return problems
+
+
+SAMPLE_HOST = "validate-sample"
+"""The one node of the sample input :func:`sample_run_problems` runs the scheduler on."""
+
+
+def sample_run_problems(root: Path) -> list[Problem]:
+    """Run the scheduler once on a sample input (one node, the tree's ``runtime/``) and
+    check what crosses scheduler and templates: a runtime error at its Lua line (rule
+    ``scheduler-runtime``), and template variables no role's schedule gives (rule
+    ``template-variable``)."""
+    from .schedule import build_vars, lua_error_location, preview
+
+    main = root / "scheduler" / "v1" / "main.lua"
+    if not main.is_file():
+        return []
+    result = preview(root, current_host=SAMPLE_HOST, check_determinism=False)
+    if result.error is not None:
+        error = result.error.split("\nstack traceback:", 1)[0].strip()
+        where = lua_error_location(error)
+        path, line = main, 1
+        if where is not None:
+            line = where[1]
+            path = next((candidate for candidate in (root / where[0], main.parent / where[0])
+                         if candidate.is_file()), main)
+        return [Problem(str(path), line, "scheduler", f"run once on a sample input (node "
+                        f"{SAMPLE_HOST!r}, runtime/ of the tree): {error}",
+                        rule="scheduler-runtime")]
+    contexts: dict[str, tuple[dict[str, Any], str]] = {}
+    schedule = result.schedule or {}
+    nodes = schedule.get("nodes") if isinstance(schedule.get("nodes"), dict) else {}
+    for host, node in (nodes or {}).items():
+        roles = node.get("roles") if isinstance(node, dict) else None
+        for role in roles if isinstance(roles, dict) else {}:
+            variables = build_vars(schedule, str(host), str(role), deployment_id="x")
+            template = variables.get("template")
+            if isinstance(template, str) and template not in contexts:
+                contexts[template] = (variables, f"the schedule of role {role!r}")
+    problems: list[Problem] = []
+    for template, (variables, source) in sorted(contexts.items()):
+        for path in _walk(root / "templates" / template):
+            if path.suffix in (".hbs", ".handlebars"):
+                problems += unknown_variable_problems(path.read_text(errors="replace"),
+                                                      str(path), variables, source)
     return problems
 
 

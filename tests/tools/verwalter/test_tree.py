@@ -149,11 +149,25 @@ def test_a_wasm_scheduler_replaces_main_lua(tree: Path) -> None:
 
 
 def test_machine_id_format(tmp_path: Path) -> None:
-    good = "0123456789abcdef0123456789ABCDEF"
+    good = "0123456789abcdef0123456789abcdef"
     assert validate_machine_id(good, "machine-id") == []
     assert validate_machine_id(good + "\n", "machine-id") == []
-    for bad in ("", good[:-1], good + "\n\n", good.replace("0", "g"), good + " "):
+    for bad in ("", good[:-1], good + "\n\n", good.replace("0", "g"), good + " ",
+                good.upper(), "0" * 32, "0" * 32 + "\n"):
         assert [p.key for p in validate_machine_id(bad, "machine-id")] == ["machine-id"]
+
+
+def test_validate_and_machine_id_check_judge_an_id_file_alike(tmp_path: Path) -> None:
+    """validate --machine-id used to pass an all-zeros id that machine-id check refuses."""
+    from tools.machine_id import NodeState, check_node
+
+    for raw in (b"0" * 32 + b"\n", b"ab" * 16, b"AB" * 16, b"", b"xyz"):
+        path = tmp_path / "machine-id"
+        path.write_bytes(raw)
+        from_check = [p.message for p in check_node(NodeState("n", raw, dbus_id=raw))]
+        from_validate = [p.message for p in validate_machine_id(path)]
+        assert len(from_check) == len(from_validate), raw
+        assert all(v.startswith(c) for c, v in zip(from_check, from_validate, strict=True))
 
 
 def test_tera_is_checked_with_jinja2_and_says_so(tmp_path: Path) -> None:
@@ -302,5 +316,6 @@ def test_modules_load_the_way_verwalter_finds_them(tree: Path) -> None:
     write(tree, "scheduler/v1/lib/util.lua", "return {answer = 42}\n")
     write(tree, "scheduler/v1/spec/util_spec.lua", "require 'busted'\nthis is not lua\n")
     write(tree, MAIN, "local a = require 'lib/util'\nlocal b = require 'lib/util.lua'\n"
-          "return {scheduler = function() return tostring(a.answer + b.answer), '' end}\n")
+          "return {scheduler = function() return '{\"n\": ' .. tostring(a.answer + b.answer) "
+              ".. '}', '' end}\n")
     assert validate_tree(tree) == []

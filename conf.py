@@ -72,7 +72,8 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(pathlib|typing|collections|subprocess|click|ruamel|docker|lupa|jinja2|rich|"
      r"enum|dataclasses|abc|io|os|re|datetime|threading|signal|types|contextlib|urllib|uuid|"
-     r"pybars|json|tarfile|shutil|tempfile|socket|http|hashlib|argparse|logging)(\..*)?"),
+     r"pybars|json|tarfile|shutil|tempfile|socket|http|hashlib|argparse|logging|pathspec)"
+     r"(\..*)?"),
     (r"py:.*", r"(str|int|float|bool|bytes|dict|list|tuple|set|frozenset|object|None|type|"
      r"Any|Iterable|Iterator|Mapping|Sequence|Callable|Literal|Self|TextIO|BinaryIO|"
      r"Path|Exception|ValueError|RuntimeError|OSError|Generator|Protocol|NamedTuple|"
@@ -97,6 +98,15 @@ autodoc2_packages = [{"path": "tools", "auto_mode": True}]
 autodoc2_output_dir = "reference/api"
 autodoc2_render_plugin = "rst"
 autodoc2_hidden_objects = ["private", "inherited", "dunder"]
+# tools.quire re-exports the names of its modules; signatures that name them through the
+# package point at the module that defines them.
+autodoc2_replace_annotations = [
+    (f"tools.quire.{name}", f"tools.quire.{module}.{name}")
+    for module, names in {"nodes": ("Record", "Tagged", "TagValue", "Node", "Items"),
+                          "schema": ("Schema", "Struct", "Seq", "Str", "Int", "Bool", "Enum",
+                                     "Anything", "Mapping")}.items()
+    for name in names
+]
 # No docstring parser of its own: docstrings are rst like the generated pages, so autodoc2
 # parses them into the page itself. Naming "rst" here made it parse each one into a
 # document of its own whose settings hold the whole build environment, pickled into every

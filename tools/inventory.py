@@ -1,6 +1,6 @@
 """The ssh inventory: a TOML file listing the machines to act on, reached with ssh.
 
-Example (paths are relative to the inventory file)::
+Example (relative paths are relative to the inventory file; ``~`` is your home)::
 
     [[host]]
     name = "node1"
@@ -125,10 +125,11 @@ def load_inventory(path: Path) -> list[InventoryHost]:
         proxy = raw.get("proxy_command")
         if proxy is not None and not isinstance(proxy, str):
             problem("proxy_command", "must be a string")
-        key_path = path.parent / str(raw.get("key", ""))
+        key_path = path.parent / Path(str(raw.get("key", ""))).expanduser()
         if isinstance(raw.get("key"), str) and raw["key"] and not key_path.is_file():
             problem("key", f"{key_path} does not exist")
-        known = path.parent / str(raw.get("known_hosts", "")) if has_known else None
+        known = (path.parent / Path(str(raw.get("known_hosts", ""))).expanduser()
+                 if has_known else None)
         if known is not None and not known.is_file():
             problem("known_hosts", f"{known} does not exist")
         host_key = raw.get("host_key")

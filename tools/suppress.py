@@ -23,13 +23,13 @@ from pathlib import Path
 
 from .problems import Problem
 
-MARKER = re.compile(r"deploydocs-tools:\s*ignore(?:\[(?P<rules>[^\]]*)\])?")
+_MARKER = re.compile(r"deploydocs-tools:\s*ignore(?:\[(?P<rules>[^\]]*)\])?")
 """The inline marker; its optional ``[...]`` holds comma-separated rule ids."""
 
 
 def _names(line: str) -> set[str] | None:
     """The rules a line's marker silences: a set, empty for every rule; None without one."""
-    match = MARKER.search(line)
+    match = _MARKER.search(line)
     if match is None:
         return None
     listed = match.group("rules")
@@ -65,7 +65,7 @@ def file_lines(name: str) -> list[str]:
 
 def without_silenced(problems: Sequence[Problem], *, ignore: frozenset[str] = frozenset(),
                      read: Callable[[str], list[str]] = file_lines) -> list[Problem]:
-    """*problems* less those of an *ignore*d rule or silenced in their own file.
+    """*problems* less those whose rule is in *ignore*, or that are silenced in their own file.
 
     *read* gives a file's lines by the name problems use (standard input's text
     is passed in that way); each file is read once.

@@ -593,7 +593,7 @@ class VaggaParams:
 
 
 def tutorial_config(params: VaggaParams = VaggaParams()) -> dict[str, Any]:
-    """The tutorial's vagga.yaml as data (tags as :class:`~tools.quire.Tagged`)."""
+    """The tutorial's vagga.yaml as data (tags as :class:`~tools.quire.nodes.Tagged`)."""
     environ = {"DJANGO_SETTINGS_MODULE": f"{params.project}.settings", "LANG": "C.UTF-8",
                "PYTHONPATH": "/work"}
     ensure = ["/app", "/config", *[m for m in params.mount_points if m not in ("/app",

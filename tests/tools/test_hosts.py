@@ -32,3 +32,20 @@ def test_an_unrooted_local_host_uses_this_machines_paths(tmp_path: Path) -> None
     host.put_file(str(tmp_path / "f"), b"y")
     assert (tmp_path / "f").read_bytes() == b"y"
     assert host.rsync_target("/x") == (None, "/x")
+
+
+def test_an_inventory_path_may_start_with_the_home_directory(tmp_path, monkeypatch) -> None:
+    from tools.inventory import load_inventory
+
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("key")
+    (home / ".ssh" / "known_hosts").write_text("")
+    monkeypatch.setenv("HOME", str(home))
+    inventory = tmp_path / "project" / "hosts.toml"
+    inventory.parent.mkdir()
+    inventory.write_text('[[host]]\nname = "node1"\naddress = "192.0.2.11"\nuser = "root"\n'
+                         'key = "~/.ssh/id_ed25519"\nknown_hosts = "~/.ssh/known_hosts"\n')
+    (host,) = load_inventory(inventory)
+    assert host.key == home / ".ssh" / "id_ed25519"
+    assert host.known_hosts == home / ".ssh" / "known_hosts"

@@ -37,14 +37,20 @@ imported from ``tools.quire`` itself.
 
 Public API (stable, used by other modules):
 
-* :func:`load` ``(text, filename) -> (Node | None, list[Problem])``
-* :func:`parse_int` ``(text) -> int`` (raises :class:`ValueError`)
-* the schema classes :class:`Struct`, :class:`Mapping`, :class:`Seq`,
-  :class:`Str`, :class:`Int`, :class:`Bool`, :class:`Enum`, :class:`Anything`,
-  and :func:`check` ``(node, schema, filename) -> (value, list[Problem])``
-* :func:`read_checked` ``(text_or_path, filename, schema) -> (value, filename, problems)``:
-  read, load and check in one go
-* :func:`dump` ``(data) -> str`` writing :class:`Tagged` values as local tags.
+* :func:`~tools.quire.loading.load` ``(text, filename)``
+  gives ``(Node | None, list[Problem])``
+* :func:`~tools.quire.numbers.parse_int` ``(text) -> int``
+  (raises :class:`ValueError`)
+* the schema classes :class:`~tools.quire.schema.Struct`,
+  :class:`~tools.quire.schema.Mapping`, :class:`~tools.quire.schema.Seq`,
+  :class:`~tools.quire.schema.Str`, :class:`~tools.quire.schema.Int`,
+  :class:`~tools.quire.schema.Bool`, :class:`~tools.quire.schema.Enum`,
+  :class:`~tools.quire.schema.Anything`, and :func:`~tools.quire.schema.check`
+  ``(node, schema, filename)`` giving ``(value, list[Problem])``
+* :func:`~tools.quire.schema.read_checked` ``(text_or_path, filename, schema)``
+  giving ``(value, filename, problems)``: read, load and check in one go
+* :func:`~tools.quire.writing.dump` ``(data) -> str`` writing
+  :class:`~tools.quire.nodes.Tagged` values as local tags.
 
 >>> node, problems = load("size: 100Mi\\n_x: &a 1\\n", "f.yaml")
 >>> value, problems = check(node, Struct({"size": Int()}), "f.yaml")

@@ -186,7 +186,7 @@ def join_key(key: str, name: object) -> str:
 
 def load(text: str, filename: str, *, include_dir: Path | None = None,
          empty_twice: bool = False, _depth: int = 0) -> tuple[Node | None, list[Problem]]:
-    """Parse ``text`` (the file ``filename``) into a :class:`Node` tree.
+    """Parse ``text`` (the file ``filename``) into a :class:`~tools.quire.nodes.Node` tree.
 
     Returns ``(None, problems)`` for an empty document or a YAML syntax
     error; syntax errors name the line. ``!*Include`` is followed relative

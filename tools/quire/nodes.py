@@ -47,7 +47,8 @@ class Node:
 
 @dataclass(frozen=True)
 class Tagged:
-    """A value written with a local tag, for :func:`dump` (``!Tmpfs {size: 1}``)."""
+    """A value written with a local tag, for :func:`~tools.quire.writing.dump`
+    (``!Tmpfs {size: 1}``)."""
 
     tag: str
     value: Any = None

@@ -290,7 +290,7 @@ class Struct(Schema):
 
     ``members`` maps dashed names to schemas; a key may be written with
     dashes or underscores. Keys starting with ``_`` are ignored; other
-    unknown keys are errors. The result is a :class:`Record` with dashed keys.
+    unknown keys are errors. The result is a :class:`~tools.quire.nodes.Record` with dashed keys.
     """
 
     def __init__(self, members: dict[str, Schema], *, optional: bool = False,
@@ -470,7 +470,8 @@ def check(node: Node | None, schema: Schema, filename: str,
 def read_checked(text_or_path: str | Path, filename: str | None, schema: Schema, *,
                  include_dir: Path | None = None, empty_twice: bool = False
                  ) -> tuple[Any, str, list[Problem]]:
-    """Read (:func:`read_source`), :func:`load` and :func:`check` one file against *schema*.
+    """Read (:func:`~tools.quire.loading.read_source`), :func:`~tools.quire.loading.load`
+    and :func:`check` one file against *schema*.
 
     *empty_twice* lets a key with no value at all be written twice, as the quire of
     vagga 0.8.1 does (lithos 0.18.4's refuses it).

@@ -42,7 +42,7 @@ def _to_ruamel(data: Any) -> Any:
 
 
 def dump(data: Any) -> str:
-    """Write ``data`` as YAML text, :class:`Tagged` values as local tags.
+    """Write ``data`` as YAML text, :class:`~tools.quire.nodes.Tagged` values as local tags.
 
     >>> print(dump({"volumes": {"/tmp": Tagged("!Tmpfs", {"size": "16Mi"})}}), end="")
     volumes:

@@ -375,7 +375,9 @@ class DockerLab:
         api = self.client.api
         host_config = api.create_host_config(
             network_mode=network.name,
-            tmpfs={"/run": "mode=755", "/run/lock": "mode=1777", "/tmp": "mode=1777"},
+            # /run and /run/lock are tmpfs as on any systemd machine; /tmp stays on the
+            # machine's disk, as on Debian 12 (a docker tmpfs would be mounted noexec).
+            tmpfs={"/run": "mode=755", "/run/lock": "mode=1777"},
             **NODE_SECURITY,
         )
         networking = api.create_networking_config(

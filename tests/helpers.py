@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from _pytest.mark.structures import ParameterSet
@@ -107,3 +107,35 @@ def assert_mypy_clean(target: str) -> None:
         cwd=repo, capture_output=True, text=True, check=False, timeout=600)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith("Success: no issues found"), checked.stdout
+
+
+def provision_like_the_pages(lab: Any, *, packages: tuple[str, ...] = ("rsync",),
+                             lithos: bool = True) -> None:
+    """Give a docker lab's bare nodes what the tutorial's machines chapter gives them:
+    Debian *packages* from the lab's mirror, and real lithos (built with ``lithos build``'s
+    cache, sent with ``copy``). Fails the test when either cannot be done."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    from tools.lithos.build import ensure_lithos
+
+    install = ("export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && "
+               f"apt-get install -y -qq --no-install-recommends {' '.join(packages)} "
+               ">/dev/null 2>&1")
+    for node in lab.nodes if packages else ():
+        result = lab.hosts[node].run(install, timeout=600)
+        if not result.ok:
+            pytest.fail(f"{node}: apt-get install {' '.join(packages)} failed: {result.stderr}")
+    if not lithos:
+        return
+    binaries = sorted(str(path) for path in ensure_lithos().iterdir())
+    copied = subprocess.run(
+        [sys.executable, "-m", "tools", "copy", *binaries, "--to", "/usr/bin",
+         "--backend", "docker"],
+        env={**os.environ, "DEPLOYDOCS_LAB_NAME": lab.name}, capture_output=True, text=True,
+        timeout=600, check=False)
+    if copied.returncode != 0:
+        pytest.fail(f"copying lithos to the nodes failed: {copied.stderr}")

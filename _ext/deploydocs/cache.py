@@ -109,6 +109,14 @@ class ReplayCache:
             return None
         return BlockRecord(**{**old.__dict__, "cached": True})
 
+    def replayable(self, step: Step, key: str) -> BlockRecord | None:
+        """The recorded result to replay when the step's key matches a passed record, else
+        None (without breaking the sessions' cache: :meth:`replay` does that)."""
+        old = self.previous.get((step.block.docname, step.block.id))
+        if self.enabled and old is not None and old.cache_key == key:
+            return self.replay_unkeyed(step)
+        return None
+
     def replay(self, step: Step, key: str) -> BlockRecord | None:
         """The recorded result to replay, or None: then the step must run, and its
         sessions' cache is broken from here on (said once per session)."""

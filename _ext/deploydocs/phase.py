@@ -10,6 +10,7 @@ print the plan, or run it on the lab and write the records.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from deploydocs.masking import Masker
 from deploydocs.modes import Mode
 from deploydocs.plan import Plan, PlanError, describe, make_plan, reading_order
 from deploydocs.records import (
+    OBSERVED,
     BlockRecord,
     DocumentRecord,
     RecordError,
@@ -241,6 +243,26 @@ def _accept(blocks: dict[str, list[Block]], differences: Any) -> dict[str, list[
     return {doc: block_ids(rewritten[doc]) for doc in {b.docname for b, _ in changes}}
 
 
+def _with_earlier_observed(fp: dict[str, Any], earlier: Mapping[str, Any] | None
+                           ) -> dict[str, Any]:
+    """*fp* with the tools an earlier run on the same lab saw (:data:`OBSERVED`) kept
+    beside this run's: a run that replays the tutorial installs nothing, and its last
+    page leaves the nodes without the tools the replayed blocks ran with.
+
+    >>> _with_earlier_observed({"backend": "d"}, {OBSERVED: {"node1": {"tools": {"a": "1"}}}})
+    {'backend': 'd', 'observed': {'node1': {'tools': {'a': '1'}}}}
+    """
+    if not earlier or not isinstance(earlier.get(OBSERVED), Mapping):
+        return fp
+    merged: dict[str, Any] = {node: {k: dict(v) for k, v in info.items()}
+                              for node, info in earlier[OBSERVED].items()}
+    for node, info in (fp.get(OBSERVED) or {}).items():
+        entry = merged.setdefault(node, {})
+        for part, values in info.items():
+            entry.setdefault(part, {}).update(values)
+    return {**fp, OBSERVED: merged}
+
+
 def _save_records(app: Sphinx, blocks: dict[str, list[Block]], ids: dict[str, list[str]],
                   st: BuildState) -> None:
     """Write each document's records, under *ids* (the blocks' ids as the page now reads)."""
@@ -248,7 +270,8 @@ def _save_records(app: Sphinx, blocks: dict[str, list[Block]], ids: dict[str, li
     fp = result.fingerprint
     fp_id = fingerprint_id(fp)
     for doc, doc_blocks in blocks.items():
-        record = DocumentRecord(doc, fingerprints={fp_id: fp})
+        record = DocumentRecord(doc, fingerprints={fp_id: _with_earlier_observed(
+            fp, load_doc_record(app, doc).fingerprints.get(fp_id))})
         for block, bid in zip(doc_blocks, ids[doc], strict=True):
             found = result.records.get((doc, block.id))
             if found is None:

@@ -1,8 +1,8 @@
 """Run a plan on the lab's hosts: one loop over the steps, whatever their kinds.
 
-For each step, in plan order: the gates its kind names may hold it back
-(:mod:`deploydocs.gates`); the replay cache may replay it
-(:mod:`deploydocs.cache`); otherwise its kind executes it and returns an
+For each step, in plan order: a stopped session holds it back; the replay
+cache may replay it (:mod:`deploydocs.cache`); the other gates its kind names
+may hold it back (:mod:`deploydocs.gates`); otherwise its kind executes it and returns an
 :class:`~deploydocs.outcome.Outcome`, which becomes the block's record and,
 when it failed, a warning with the host's transcript tail and diagnostics.
 The whole loop runs inside the fault ledger (:mod:`deploydocs.faults`), which
@@ -21,7 +21,7 @@ from deploydocs.config import RunConfig
 from deploydocs.context import Context
 from deploydocs.diagnostics import Diagnostics
 from deploydocs.faults import FaultLedger
-from deploydocs.gates import Gates
+from deploydocs.gates import STOPPED, Gates
 from deploydocs.kinds import KindSpec, spec_for
 from deploydocs.lab import LabLike
 from deploydocs.masking import Masker
@@ -95,15 +95,36 @@ class Runner:
             entry["sha256"].update(info.get("sha256", {}))
 
     def _step(self, step: Step) -> None:
+        """Replay the step, hold it back at a gate, or run it.
+
+        The order is the rule that keeps a replay sound: a block whose session stopped
+        (an earlier block failed in this run) never replays; otherwise a keyed block
+        whose key matches a passed record replays *before* the other gates are asked,
+        since they look at the lab as it is now, which a replayed run did not make
+        (the last page removes the tools the ``:requires:`` gate would look for). A
+        keyed block's key is chained whether it runs, replays or is held back, so the
+        chain of a session never depends on the lab's state.
+        """
         assert self.cache is not None
         spec = spec_for(step.block.kind)
-        held = self.gates.check(step, spec.gates)
+        first = tuple(g for g in spec.gates if g == STOPPED)
+        held = self.gates.check(step, first)
+        key = ""
+        if held is None and spec.cache == CHAIN:
+            key = self.cache.key(step)
+            replayed = self.cache.replayable(step, key)
+            if replayed is not None:
+                self.captures.update(replayed.captures)
+                if spec.keeps_session_state:
+                    self.cache.replayed_state(step, key)
+                self._store(step, replayed)
+                return
+        if held is None:
+            held = self.gates.check(step, tuple(g for g in spec.gates if g != STOPPED))
         if held is not None:
             self._store(step, self._record(step, status=held[0], reason=held[1]))
             return
-        key = ""
         if spec.cache == CHAIN:
-            key = self.cache.key(step)
             replayed = self.cache.replay(step, key)
             if replayed is not None:
                 self.captures.update(replayed.captures)

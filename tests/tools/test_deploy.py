@@ -243,9 +243,9 @@ this process is gone."""
 @pytest.fixture(scope="module")
 def ops_lab() -> Iterator[object]:
     """A three-node docker lab with real lithos; fails, never skips, when it cannot start."""
+    from tests.helpers import provision_like_the_pages
     from tools.lab.backends.docker import DockerLab
     from tools.lab.lab import open_lab
-    from tools.lab.state import read_record
 
     try:
         lab = open_lab("docker", name=OPS_LAB, progress=lambda _line: None)
@@ -253,9 +253,7 @@ def ops_lab() -> Iterator[object]:
         DockerLab(OPS_LAB).down()
         pytest.fail(f"the docker lab could not start: {type(err).__name__}: {err}")
     try:
-        lithos = read_record(OPS_LAB).get("lithos") or {}
-        if "absent" in lithos:
-            pytest.fail(f"real lithos is not on the nodes: {lithos['absent']}")
+        provision_like_the_pages(lab)  # bare nodes: rsync and real lithos, as chapter 3 does
         yield lab
     finally:
         lab.close()

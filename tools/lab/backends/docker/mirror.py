@@ -46,6 +46,9 @@ from ...provision import SUITE, recipe_hash, runtime_requirements
 
 Progress = Callable[[str], None]
 
+RUN_LABEL = "deploydocs.lab.run"
+"""The label naming the ``lab up`` that made a resource (see the docker backend)."""
+
 MIRROR_ALIAS = "mirror"
 """The name the mirror answers to on the lab network (a network alias of its container)."""
 
@@ -602,7 +605,10 @@ def _serves(container: Container, image_id: str, root: Path,
         and mounts == [("bind", str(root), SERVE_ROOT, False)]
         and config.get("Cmd") == SERVE_COMMAND
         and on_network
-        and all(have_labels.get(key) == value for key, value in labels.items())
+        # The run label names the `lab up` that made a resource; a later `up` reuses the
+        # mirror as it reuses the nodes, so that label is not compared.
+        and all(have_labels.get(key) == value for key, value in labels.items()
+                if key != RUN_LABEL)
     )
 
 

@@ -179,6 +179,11 @@ def test_lab_shell_workstation_opens_a_shell_where_the_workstation_blocks_run(
 
 
 def test_workstation_pushes_a_tree_to_a_node_with_rsync(lab: Lab) -> None:
+    # rsync receives on the node: a bare machine gets it from the mirror, as the pages do.
+    installed = lab.hosts["node2"].run(
+        "export DEBIAN_FRONTEND=noninteractive; command -v rsync >/dev/null || "
+        "{ apt-get update -qq && apt-get install -y -qq rsync >/dev/null 2>&1; }", timeout=600)
+    assert installed.ok, installed.stderr
     station = lab.hosts["workstation"]
     station.put_file("push-test/tree/a.txt", b"alpha\n")
     station.put_file("push-test/tree/sub/b.txt", b"beta\n", mode=0o600)

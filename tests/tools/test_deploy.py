@@ -388,3 +388,16 @@ def test_lab_the_built_hello_image_serves_health_on_every_node(
     finally:
         for host in hosts.values():
             host.run(HELLO_TEARDOWN)
+
+
+def test_an_unreadable_runtime_file_is_named_without_a_line_zero(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tools.cli import main
+
+    missing = tmp_path / "nope.yaml"
+    result = CliRunner().invoke(main, ["deploy", "publish", "hello", "v1", "--file",
+                                       str(missing), "--local-root", str(tmp_path / "n")])
+    assert result.exit_code == 2, result.output
+    assert f"{missing}: cannot read it" in result.output
+    assert ":0:" not in result.output

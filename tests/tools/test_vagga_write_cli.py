@@ -56,3 +56,12 @@ def test_write_dry_run_on_an_empty_directory_writes_nothing(tmp_path: Path) -> N
 def test_write_rejects_bad_names_naming_the_option(tmp_path: Path, args: list[str],
                                                    option: str) -> None:
     assert_bad_name_rejected(["vagga", "write"], tmp_path / "project", args, option)
+
+
+def test_write_refuses_an_unknown_ubuntu_base_and_lists_the_known(tmp_path: Path) -> None:
+    result = write(tmp_path, "--base", "bogus")
+    assert result.exit_code == 2, result.output
+    assert "'bogus' is not one of" in result.output and "'jammy'" in result.output
+    assert not (tmp_path / "vagga.yaml").exists()
+    assert write(tmp_path, "--base", "noble").exit_code == 0
+    assert "!Ubuntu noble" in (tmp_path / "vagga.yaml").read_text()

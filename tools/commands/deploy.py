@@ -49,10 +49,10 @@ def _read_runtime_file(spec: Path) -> Any:
     try:
         return YAML(typ="safe", pure=True).load(spec.read_text())
     except OSError as exc:
-        raise BadInput(f"{spec}:0: file: {exc.strerror}") from exc
+        raise BadInput(f"{spec}: cannot read it: {exc.strerror}") from exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
+        line = mark.line + 1 if mark else 1
         raise BadInput(f"{spec}:{line}: yaml: {exc.problem}") from exc
 
 

@@ -29,6 +29,9 @@ from .lithos import (
 )
 from .report import exit_with_problems
 
+UBUNTU_LTS_CODENAMES = ("trusty", "xenial", "bionic", "focal", "jammy", "noble")
+"""The Ubuntu LTS releases ``--base`` accepts: vagga's ``!Ubuntu`` takes any name and only
+fails when the download does, so a typo is caught here instead."""
 
 @click.group("vagga")
 def cli() -> None:
@@ -60,7 +63,9 @@ nothing is written then; 2 usage error (a bad name, an unreadable target).""")
               help="Development container.")
 @click.option("--deploy", default="django-deploy", show_default=True,
               callback=_container_name, help="Deployment container.")
-@click.option("--base", default="jammy", show_default=True, help="Ubuntu release codename.")
+@click.option("--base", default="jammy", show_default=True,
+              type=click.Choice(UBUNTU_LTS_CODENAMES),
+              help="Ubuntu LTS release codename (vagga's !Ubuntu step downloads it).")
 @click.option("--project", default="MyProject", show_default=True, callback=module_name_option,
               help="Django project: a Python module name.")
 @click.option("--lithos-configs", default="/work/lithos/config", show_default=True,

@@ -125,13 +125,8 @@ class Runner:
             self._store(step, self._record(step, status=held[0], reason=held[1]))
             return
         if spec.cache == CHAIN:
-            replayed = self.cache.replay(step, key)
-            if replayed is not None:
-                self.captures.update(replayed.captures)
-                if spec.keeps_session_state:
-                    self.cache.replayed_state(step, key)
-                self._store(step, replayed)
-                return
+            # Nothing to replay (asked above): this says so and breaks the sessions' cache.
+            self.cache.replay(step, key)
             for deferred in self.faults.take_deferred():
                 self._execute(deferred, spec_for(deferred.block.kind))
         elif spec.cache == DEFER and self.cache.enabled:

@@ -119,6 +119,20 @@ def pid_alive(pid: int) -> bool:
     return not fields or fields[0] not in ("Z", "X")
 
 
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the file *path* for the block, waiting for another
+    holder (one cache fill or build at a time). The kernel drops it if the process dies."""
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def lock_holder(path: Path) -> int | None:
     """The pid in lock file *path* if that process is alive, else None (no lock, or stale)."""
     try:

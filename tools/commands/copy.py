@@ -8,6 +8,7 @@ command: ``copy cantal-agent --to /usr/bin`` copies the ``cantal-agent`` you run
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -74,8 +75,6 @@ def cli(files: tuple[str, ...], destination: str, mode: str | None,
     with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
         failures = [problem for problem in pool.map(send, sorted(hosts)) if problem]
     if as_json:
-        import json
-
         click.echo(json.dumps({"ok": not failures, "nodes": sorted(hosts),
                                "files": [name for name, _, _ in payload],
                                "failures": failures}, indent=2))

@@ -29,10 +29,8 @@ from ..fs import write_atomically
 from ..hosts import CommandResult, HostInfo, LocalHost, RsyncHost
 from ..probe import PATH, probe_info, probe_script
 from .base import LAB_LABEL
+from .provision import TOOLS_PACKAGE
 from .state import state_root, validate_lab_name
-
-TOOLS_PACKAGE = Path(__file__).resolve().parent.parent
-"""The ``tools/`` package this lab runs from (in a checkout, with its ``pyproject.toml``)."""
 
 
 def rust_environment() -> tuple[str | None, dict[str, str]]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -33,10 +32,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
+
+from ..fs import exclusive_lock
 
 LITHOS_VERSION = "0.18.4"
 """The lithos release this module builds."""
@@ -212,15 +213,9 @@ def run_cargo(argv: list[str], cwd: Path, env: dict[str, str], progress: Progres
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def build_lock(cache_root: Path) -> Iterator[None]:
-    """Hold an exclusive lock so that one process at a time builds into ``cache_root``."""
-    with (cache_root / ".lithos-build.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def build_lock(cache_root: Path) -> contextlib.AbstractContextManager[None]:
+    """An exclusive lock so that one process at a time builds into ``cache_root``."""
+    return exclusive_lock(cache_root / ".lithos-build.lock")
 
 
 def remove_partial_builds(cache_root: Path) -> None:

@@ -77,6 +77,23 @@ class SshLab:
         return None
 
 
+def _docker_lab_inventory_text(lab_name: str, key: str, known_hosts: str) -> str:
+    """The ``[[host]]`` tables reaching the docker lab's nodes, naming the client key and
+    the known-hosts file as *key* and *known_hosts*."""
+    from .. import state
+    from .docker import NODE_NAMES
+
+    recorded = state.read_record(lab_name).get("nodes") or {}
+    names = list(recorded) or list(NODE_NAMES)
+    return "\n".join(
+        "[[host]]\n"
+        f'name = "{node}"\naddress = "{node}"\nport = 22\nuser = "root"\n'
+        f'key = "{key}"\nknown_hosts = "{known_hosts}"\nroles = ["node"]\n'
+        f'proxy_command = "docker exec -i {lab_name}-{node} nc %h %p"\n'
+        for node in names
+    )
+
+
 def docker_lab_inventory(lab_name: str) -> Path:
     """Write an inventory reaching the docker lab's nodes over their real sshd; return its path.
 
@@ -85,29 +102,18 @@ def docker_lab_inventory(lab_name: str) -> Path:
     ProxyCommand): the build machine gains no route into the lab and the nodes none out.
     """
     from .. import state
-    from .docker import NODE_NAMES
 
-    recorded = state.read_record(lab_name).get("nodes") or {}
-    names = list(recorded) or list(NODE_NAMES)
     directory = state.lab_dir(lab_name)
-    key = state.client_key(lab_name)
-    tables = []
-    for node in names:
-        tables.append(
-            "[[host]]\n"
-            f'name = "{node}"\naddress = "{node}"\nport = 22\nuser = "root"\n'
-            f'key = "{key.name}"\nknown_hosts = "known_hosts"\nroles = ["node"]\n'
-            f'proxy_command = "docker exec -i {lab_name}-{node} nc %h %p"\n'
-        )
+    text = _docker_lab_inventory_text(lab_name, state.client_key(lab_name).name, "known_hosts")
     path = directory / "inventory.toml"
-    write_atomically(path, "\n".join(tables).encode())
+    write_atomically(path, text.encode())
     return path
 
 
 def write_workstation_inventory(lab_name: str, path: Path) -> Path:
     """Write, at *path*, the ``hosts.toml`` of the docker lab's workstation: the inventory
-    :func:`docker_lab_inventory` makes, with its key and known-hosts file named by absolute
-    path, so the file works from the directory the tutorial's workstation steps run in.
+    of :func:`docker_lab_inventory`, naming the key and known-hosts file by absolute path,
+    so it works from the directory the tutorial's workstation steps run in.
 
     It is the lab's answer to the page that has the reader list their machines in
     ``~/hello/hosts.toml``: the same keys, with a ``proxy_command`` as the one part no
@@ -115,11 +121,8 @@ def write_workstation_inventory(lab_name: str, path: Path) -> Path:
     """
     from .. import state
 
-    text = docker_lab_inventory(lab_name).read_text()
-    directory = state.lab_dir(lab_name)
-    key = state.client_key(lab_name)
-    text = text.replace(f'key = "{key.name}"', f'key = "{key}"').replace(
-        'known_hosts = "known_hosts"', f'known_hosts = "{directory / "known_hosts"}"')
+    text = _docker_lab_inventory_text(lab_name, str(state.client_key(lab_name)),
+                                      str(state.lab_dir(lab_name) / "known_hosts"))
     header = ("# The lab's machines, reached with ssh as yours are; the lab wrote this file\n"
               "# (the tutorial's chapter 3 shows what to put in yours).\n")
     path.parent.mkdir(parents=True, exist_ok=True)

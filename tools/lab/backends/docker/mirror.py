@@ -33,13 +33,14 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 
+from ....fs import exclusive_lock
 from ....hosts import run_in_own_group
 from ...base import LabError
 from ...provision import SUITE, recipe_hash, runtime_requirements
@@ -470,17 +471,9 @@ def ensure_mirror_files(progress: Progress = print, cache_root: Path = CACHE_ROO
     return final
 
 
-@contextlib.contextmanager
-def _fill_lock(cache_root: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``cache_root/.lock`` (waiting for another fill)."""
-    import fcntl
-
-    with (cache_root / ".lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _fill_lock(cache_root: Path) -> contextlib.AbstractContextManager[None]:
+    """An exclusive lock on ``cache_root/.lock`` (waiting for another fill)."""
+    return exclusive_lock(cache_root / ".lock")
 
 
 def _fill(root: Path, recipe: dict[str, object], progress: Progress) -> None:

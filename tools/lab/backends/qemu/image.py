@@ -26,12 +26,12 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from ....fs import scratch_dir
+from ....fs import exclusive_lock, scratch_dir
 from ...process import run_in_own_group
 from ...provision import (
     DEBOOTSTRAP,
@@ -214,14 +214,9 @@ def ensure_base_image(cache_root: Path = CACHE_ROOT, progress: Progress = print
     return image, True
 
 
-@contextlib.contextmanager
-def _build_lock(cache_root: Path) -> Iterator[None]:
+def _build_lock(cache_root: Path) -> contextlib.AbstractContextManager[None]:
     """One base image build at a time (an exclusive ``flock`` on a file in the cache)."""
-    import fcntl
-
-    with open(cache_root / ".build.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
+    return exclusive_lock(cache_root / ".build.lock")
 
 
 def _build(cache_root: Path, recipe: dict[str, object], digest: str, progress: Progress) -> None:

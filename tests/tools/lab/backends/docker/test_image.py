@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tools.lab.backends.docker import image
 from tools.lab.backends.docker.mirror import APT_SOURCES_LIST, PIP_CONF
 
@@ -45,11 +47,9 @@ def test_nothing_of_the_tutorial_is_in_the_recipe() -> None:
     assert image.base_tag().startswith("deploydocs.lab/base:")
 
 
-def test_the_tag_follows_the_recipe(monkeypatch: object) -> None:
+def test_the_tag_follows_the_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
     before = image.base_tag()
-    import pytest
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(image, "BOOT_SCRIPT", image.BOOT_SCRIPT + "# changed\n")
-        assert image.base_tag() != before
+    monkeypatch.setattr(image, "BOOT_SCRIPT", image.BOOT_SCRIPT + "# changed\n")
+    assert image.base_tag() != before
+    monkeypatch.undo()
     assert image.base_tag() == before
